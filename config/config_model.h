@@ -1,0 +1,188 @@
+#pragma once
+// The validated, fully inherited configuration: plain structs the engine reads and never re-checks.
+// Everything here was resolved at load time: defaults < site < check/flow < step inheritance, site vars,
+// ${env:} and ${file:} secrets, RE2 compilation. Only run-time values (extracted variables, ${uuid},
+// ${unix_ms}, ${random_digits:N}) remain as placeholders inside TemplateString.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include "config/status_matcher.h"
+#include "config/template_string.h"
+
+namespace re2 {
+class RE2;
+}
+
+namespace synthprobe::config {
+
+using Duration = std::chrono::milliseconds;
+
+enum class Severity { P1 = 1, P2 = 2, P3 = 3 };
+enum class IpVersion { any, v4, v6 };
+
+// A regex compiled once at load; shared because inherited expectations are copied into many checks.
+struct CompiledRegex {
+  std::string pattern;
+  std::shared_ptr<const re2::RE2> re;
+};
+
+struct HeaderExpectation {
+  std::string name;  // lower case
+  CompiledRegex regex;
+};
+
+struct JsonExpectation {
+  std::string pointer;  // RFC 6901, validated at load
+  boost::json::value value;
+};
+
+struct Expect {
+  std::vector<StatusMatcher> status;  // empty after load never happens: default is 2xx
+  std::vector<std::string> body_contains;
+  std::vector<std::string> body_not_contains;
+  std::vector<CompiledRegex> body_regex;
+  std::vector<HeaderExpectation> headers;
+  std::vector<JsonExpectation> json;
+  std::vector<std::string> json_absent;
+  std::optional<Duration> max_latency;
+  std::optional<Duration> degraded_latency;
+  std::optional<int> cert_min_days;
+};
+
+struct Tls {
+  std::string ca_file;      // absolute after load, empty = system store
+  std::string client_cert;  // absolute after load
+  std::string client_key;   // absolute after load
+  bool insecure = false;
+};
+
+enum class BodyKind { none, raw, form, json };
+
+struct Header {
+  std::string name;  // as written (first spelling wins); merged case-insensitively
+  TemplateString value;
+};
+
+struct FormField {
+  std::string name;
+  TemplateString value;  // rendered raw, then form-encoded
+};
+
+// The settings every check, flow and step has. Inheritance fills all of them.
+struct RequestSettings {
+  TemplateString url;  // context: url
+  std::string method = "GET";
+  std::vector<Header> headers;  // includes User-Agent unless the user set one
+  BodyKind body_kind = BodyKind::none;
+  TemplateString body;            // raw (context none) or json (context json)
+  std::vector<FormField> form;    // when body_kind == form
+  std::optional<std::string> basic_auth_user;
+  std::optional<std::string> basic_auth_password;
+  std::optional<std::string> bearer_token;
+  Duration interval{std::chrono::seconds(30)};
+  std::optional<Duration> interval_when_failing;  // default = interval
+  Duration timeout{std::chrono::seconds(10)};
+  int retries = 0;
+  bool follow_redirects = true;
+  int max_redirects = 10;
+  std::uint64_t max_body_bytes = 4u * 1024 * 1024;
+  bool fresh_connection = true;
+  IpVersion ip_version = IpVersion::any;
+  std::vector<std::string> resolve;  // curl CURLOPT_RESOLVE entries "host:port:addr"
+  std::string proxy_url;
+  Tls tls;
+  Expect expect;
+};
+
+struct Extraction {
+  enum class Kind { regex, json, header, cookie };
+  std::string variable;
+  Kind kind = Kind::regex;
+  std::string source;  // the regex pattern, JSON pointer, header name (lower case) or cookie name
+  std::shared_ptr<const re2::RE2> regex;  // for Kind::regex, one capture group
+};
+
+struct Step {
+  std::string name;
+  RequestSettings request;
+  std::vector<Extraction> extract;
+  bool always = false;
+};
+
+// A check is a flow of one step; `kind` says which the user wrote.
+struct Check {
+  enum class Kind { check, flow };
+  Kind kind = Kind::check;
+  std::string name;
+  std::string site;
+  std::string area;
+  Severity severity = Severity::P3;
+  bool enabled = true;
+  std::map<std::string, std::string> labels;  // site's merged with the check's
+  RequestSettings settings;  // for a check: its request; for a flow: the flow-level settings
+  std::vector<Step> steps;   // for a check: exactly one step (named after the check)
+  int open_after = 3;
+  int resolve_after = 2;
+};
+
+struct Site {
+  std::string name;
+  std::map<std::string, std::string> vars;
+  std::map<std::string, std::string> labels;
+  int open_after = 3;
+  int resolve_after = 2;
+  std::string status_message =
+      "We are currently experiencing technical issues and are working to resolve them.";
+};
+
+struct Probe {
+  std::string name;  // default: host name
+  std::string region = "local";
+  std::string listen = "127.0.0.1:9464";
+  std::string state_dir = "state";  // absolute after load
+  int max_in_flight = 1000;
+  std::string log_format = "logfmt";  // logfmt | json
+};
+
+struct Notifier {
+  std::string name;
+  std::string type;  // pagerduty | opsgenie | alertmanager | webhook | slack
+  Severity min_severity = Severity::P3;
+  std::string url;
+  std::vector<std::string> urls;  // alertmanager
+  std::string routing_key;        // pagerduty
+  std::string api_key;            // opsgenie
+  std::map<std::string, std::string> headers;  // webhook
+  Duration resend_interval{std::chrono::minutes(1)};
+  Duration timeout{std::chrono::seconds(10)};
+};
+
+struct Heartbeat {
+  std::string url;
+  Duration interval{std::chrono::minutes(1)};
+};
+
+struct Config {
+  std::string path;  // the file it came from
+  Probe probe;
+  std::vector<Site> sites;
+  std::vector<Check> checks;  // checks and flows in file order
+  std::vector<Notifier> notifiers;
+  std::vector<Heartbeat> heartbeats;
+  std::vector<std::string> secrets;  // resolved secret values, for redaction
+
+  std::size_t count(Check::Kind kind) const;
+  const Site* find_site(const std::string& name) const;
+  // Replaces every secret value in text by "<secret>".
+  std::string redact(std::string text) const;
+};
+
+}  // namespace synthprobe::config

@@ -1,0 +1,65 @@
+#pragma once
+// libcurl's multi-socket API driven by a Boost.Asio io_context: curl says which sockets it wants to
+// read or write and when it next needs a timeout; asio waits for exactly that and hands the events back.
+// Everything runs on the io_context's one thread; no curl_multi_perform polling loop.
+
+#include <curl/curl.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <cstddef>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+namespace synthprobe {
+
+// Receives the end of one transfer. Lives at least until on_transfer_done is called or the
+// transfer is cancelled.
+class TransferSink {
+ public:
+  virtual void on_transfer_done(CURLcode result) = 0;
+
+ protected:
+  ~TransferSink() = default;
+};
+
+class CurlMulti {
+ public:
+  explicit CurlMulti(boost::asio::io_context& io);
+  ~CurlMulti();
+  CurlMulti(const CurlMulti&) = delete;
+  CurlMulti& operator=(const CurlMulti&) = delete;
+
+  // A ready-to-configure easy handle: fresh from curl_easy_reset, cookies cleared.
+  CURL* acquire_easy();
+  // Gives back a handle that is not (or no longer) in the multi.
+  void release_easy(CURL* easy);
+
+  // Starts the configured transfer; `sink` is told on this io_context when it ends.
+  // Returns false (and starts nothing) when curl refuses the handle.
+  bool start(CURL* easy, TransferSink* sink);
+  // Stops a running transfer without telling its sink.
+  void cancel(CURL* easy);
+
+  std::size_t running() const { return running_; }
+
+ private:
+  struct SocketWatch;
+
+  static int on_socket(CURL* easy, curl_socket_t fd, int what, void* self, void* watch);
+  static int on_timer(CURLM* multi, long timeout_ms, void* self);
+  void socket_action(curl_socket_t fd, int events);
+  void drain_finished();
+  void arm(const std::shared_ptr<SocketWatch>& watch, curl_socket_t fd, bool for_write);
+
+  boost::asio::io_context& io_;
+  boost::asio::steady_timer timer_;
+  CURLM* multi_ = nullptr;
+  std::unordered_map<curl_socket_t, std::shared_ptr<SocketWatch>> watches_;
+  std::vector<CURL*> idle_easies_;
+  std::size_t running_ = 0;
+};
+
+}  // namespace synthprobe

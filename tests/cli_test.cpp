@@ -1,0 +1,235 @@
+// The synthprobe binary as a user runs it: exit codes, check-config, and `once` output field by field.
+#include <doctest/doctest.h>
+
+#include <boost/json.hpp>
+
+#include <cstdlib>
+
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_server.h"
+
+using namespace synthprobe::testing;
+namespace json = boost::json;
+
+namespace {
+
+std::string bin() {
+  const char* b = std::getenv("SYNTHPROBE_BIN");
+  REQUIRE_MESSAGE(b, "SYNTHPROBE_BIN is set by ctest");
+  return b;
+}
+
+struct Run {
+  int code;
+  std::string out;
+};
+
+Run synthprobe(const std::string& args, bool with_stderr = false) {
+  std::string out;
+  const std::string cmd = bin() + " " + args + (with_stderr ? "" : " 2>/dev/null");
+  // run_command merges stderr; without it we drop stderr above.
+  const int code = run_command(cmd, &out);
+  return {code, out};
+}
+
+TestServer::Handler shop() {
+  return [](const TestRequest& req) {
+    TestResponse r;
+    if (req.target == "/") {
+      r.body = "<html>Add to cart</html>";
+    } else if (req.target == "/broken") {
+      r.status = 503;
+      r.body = "down";
+    } else if (req.target == "/product") {
+      r.body = R"(<input name="csrf" value="tok123">)";
+    } else if (req.target == "/cart" && req.method == "POST") {
+      r.status = 503;
+    } else if (req.target == "/cart" && req.method == "DELETE") {
+      r.status = 204;
+    } else {
+      r.status = 404;
+    }
+    return r;
+  };
+}
+
+std::string config_for(const TestServer& server) {
+  return R"(
+[probe]
+name = "test-probe"
+region = "eu-west"
+
+[[site]]
+name = "shop"
+vars = { base_url = ")" + server.url("") + R"(" }
+
+[[check]]
+name = "home"
+site = "shop"
+area = "storefront"
+url = "${base_url}/"
+[check.expect]
+body_contains = ["Add to cart"]
+
+[[check]]
+name = "broken"
+site = "shop"
+url = "${base_url}/broken"
+
+[[flow]]
+name = "checkout"
+site = "shop"
+area = "checkout"
+severity = "P2"
+[[flow.step]]
+name = "product"
+url = "${base_url}/product"
+extract = { csrf = { regex = 'name="csrf" value="([^"]+)"' } }
+[[flow.step]]
+name = "add-to-cart"
+method = "POST"
+url = "${base_url}/cart"
+form = { csrf = "${csrf}", sku = "42" }
+[[flow.step]]
+name = "pay"
+url = "${base_url}/pay"
+[[flow.step]]
+name = "empty-cart"
+method = "DELETE"
+url = "${base_url}/cart"
+always = true
+)";
+}
+
+}  // namespace
+
+TEST_CASE("--version and --help exit 0") {
+  Run v = synthprobe("--version");
+  CHECK(v.code == 0);
+  CHECK(v.out.find("synthprobe ") == 0);
+  Run h = synthprobe("--help");
+  CHECK(h.code == 0);
+  CHECK(h.out.find("check-config") != std::string::npos);
+  CHECK(synthprobe("no-such-command").code == 2);
+}
+
+TEST_CASE("check-config: ok with counts, or every error as FILE:LINE:COLUMN and exit 2") {
+  TestServer server(shop());
+  TempDir dir;
+  const std::string good = dir.write("good.toml", config_for(server));
+  Run ok = synthprobe("check-config " + good);
+  CHECK(ok.code == 0);
+  CHECK(ok.out == "ok: 2 checks, 1 flows\n");
+
+  const std::string bad = dir.write("bad.toml", R"([[site]]
+name = "shop"
+
+[[check]]
+name = "home"
+site = "shop"
+url = "http://127.0.0.1/"
+timout = "5s"
+interval = "soon"
+)");
+  Run err = synthprobe("check-config " + bad, true);
+  CHECK(err.code == 2);
+  CHECK(err.out.find(bad + ":8:1: ") != std::string::npos);
+  CHECK(err.out.find("did you mean \"timeout\"") != std::string::npos);
+  CHECK(err.out.find(bad + ":9:") != std::string::npos);
+  CHECK(synthprobe("check-config " + dir.path().string() + "/missing.toml").code == 2);
+}
+
+TEST_CASE("once --format json: every field of checks and flows, exit 1 when any failed") {
+  TestServer server(shop());
+  TempDir dir;
+  const std::string path = dir.write("shop.toml", config_for(server));
+  Run run = synthprobe("once --config " + path + " --format json");
+  CHECK(run.code == 1);
+  json::value doc = json::parse(run.out);
+  CHECK(doc.at("probe") == "test-probe");
+  CHECK(doc.at("region") == "eu-west");
+  const json::array& results = doc.at("results").as_array();
+  REQUIRE(results.size() == 3);
+
+  const json::object& home = results[0].as_object();
+  CHECK(home.at("name") == "home");
+  CHECK(home.at("kind") == "check");
+  CHECK(home.at("site") == "shop");
+  CHECK(home.at("area") == "storefront");
+  CHECK(home.at("success") == true);
+  CHECK(home.at("degraded") == false);
+  CHECK(home.at("reason").is_null());
+  CHECK(home.at("message").is_null());
+  CHECK(home.at("failed_step").is_null());
+  CHECK(home.at("status_code") == 200);
+  CHECK(home.at("http_version") == "1.1");
+  CHECK(home.at("body_bytes") == 24);
+  CHECK(home.at("redirects") == 0);
+  CHECK(home.at("cert_expiry_unix").is_null());
+  CHECK(home.at("duration_seconds").as_double() > 0.0);
+  for (const char* phase : {"resolve", "connect", "tls", "processing", "transfer"})
+    CHECK(home.at("phases").as_object().contains(phase));
+  CHECK(home.at("phases").at("processing").as_double() > 0.0);
+  CHECK_FALSE(home.contains("steps"));
+
+  const json::object& broken = results[1].as_object();
+  CHECK(broken.at("success") == false);
+  CHECK(broken.at("area") == "broken");  // defaults to the check's name
+  CHECK(broken.at("reason") == "status");
+  CHECK(broken.at("message") == "status 503 not in [2xx]");
+  CHECK(broken.at("status_code") == 503);
+
+  const json::object& flow = results[2].as_object();
+  CHECK(flow.at("kind") == "flow");
+  CHECK(flow.at("success") == false);
+  CHECK(flow.at("reason") == "status");
+  CHECK(flow.at("failed_step") == "add-to-cart");
+  CHECK(flow.at("message") == "step add-to-cart: status 503 not in [2xx]");
+  CHECK(flow.at("status_code") == 204);  // the last step run: the always-run clean-up
+  const json::array& steps = flow.at("steps").as_array();
+  REQUIRE(steps.size() == 4);
+  CHECK(steps[0].at("name") == "product");
+  CHECK(steps[0].at("success") == true);
+  CHECK(steps[1].at("success") == false);
+  CHECK(steps[1].at("reason") == "status");
+  CHECK(steps[2].at("name") == "pay");
+  CHECK(steps[2].at("success").is_null());
+  CHECK(steps[3].at("success") == true);
+  CHECK(steps[3].at("status_code") == 204);
+}
+
+TEST_CASE("once --check selects; an unknown name is a usage error; table output is readable") {
+  TestServer server(shop());
+  TempDir dir;
+  const std::string path = dir.write("shop.toml", config_for(server));
+  Run one = synthprobe("once --config " + path + " --check home");
+  CHECK(one.code == 0);
+  CHECK(one.out.find("home") != std::string::npos);
+  CHECK(one.out.find("broken") == std::string::npos);
+  CHECK(synthprobe("once --config " + path + " --check nope").code == 2);
+  CHECK(synthprobe("once --config " + path + " --format xml").code == 2);
+  CHECK(synthprobe("once").code == 2);
+}
+
+TEST_CASE("secrets from the environment never appear in output") {
+  TestServer server(shop());
+  TempDir dir;
+  const std::string path = dir.write("s.toml", R"(
+[[site]]
+name = "shop"
+[[check]]
+name = "secret"
+site = "shop"
+url = ")" + server.url("/broken") + R"("
+bearer_token = "${env:SYNTHPROBE_TEST_TOKEN}"
+headers = { X-Api-Key = "${env:SYNTHPROBE_TEST_TOKEN}" }
+)");
+  setenv("SYNTHPROBE_TEST_TOKEN", "hunter2-very-secret", 1);
+  Run run = synthprobe("once --config " + path + " --format json", true);
+  CHECK(run.code == 1);
+  CHECK(run.out.find("hunter2") == std::string::npos);
+  unsetenv("SYNTHPROBE_TEST_TOKEN");
+  Run unset = synthprobe("check-config " + path, true);
+  CHECK(unset.code == 2);
+  CHECK(unset.out.find("SYNTHPROBE_TEST_TOKEN") != std::string::npos);
+}

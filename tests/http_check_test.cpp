@@ -1,0 +1,312 @@
+// The engine against real HTTP servers on 127.0.0.1: one case per failure reason, the request
+// settings as a server sees them, and the measurements a user reads.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <mutex>
+
+#include "tests/support/check_builder.h"
+#include "tests/support/test_server.h"
+
+using namespace synthprobe;
+using namespace synthprobe::testing;
+using Action = TestResponse::Action;
+
+namespace {
+
+TestServer::Handler always(TestResponse r) {
+  return [r](const TestRequest&) { return r; };
+}
+
+TestResponse ok(std::string body = "hello") {
+  TestResponse r;
+  r.body = std::move(body);
+  r.headers = {{"Content-Type", "text/html; charset=utf-8"}};
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("a passing check reports status, phases, version and size") {
+  TestServer server(always(ok("<html>Add to cart</html>")));
+  RunResult r = run_check(make_check(server.url("/")));
+  CHECK(r.success);
+  CHECK_FALSE(r.reason.has_value());
+  CHECK(r.message.empty());
+  CHECK(r.status_code == 200);
+  CHECK(r.http_version == "1.1");
+  CHECK(r.body_bytes == 24);
+  CHECK(r.redirects == 0);
+  CHECK_FALSE(r.tls_used);
+  CHECK_FALSE(r.cert_expiry_unix.has_value());
+  CHECK(r.phases.tls == 0.0);
+  CHECK(r.phases.connect > 0.0);
+  CHECK(r.phases.processing > 0.0);
+  CHECK(r.duration_seconds > 0.0);
+  CHECK(r.duration_seconds < 5.0);
+}
+
+TEST_CASE("dns: a name that does not resolve") {
+  auto c = make_check("http://synthprobe-test.invalid/");
+  c.settings.timeout = std::chrono::seconds(8);
+  RunResult r = run_check(c);
+  CHECK_FALSE(r.success);
+  REQUIRE(r.reason.has_value());
+  CHECK(*r.reason == Reason::dns);
+  CHECK(r.message.find("synthprobe-test.invalid") != std::string::npos);
+}
+
+TEST_CASE("connect: nothing listens on the port") {
+  RunResult r = run_check(make_check("http://127.0.0.1:" + std::to_string(closed_port()) + "/"));
+  CHECK_FALSE(r.success);
+  CHECK(r.reason == Reason::connect);
+  CHECK(r.status_code == 0);
+  CHECK_FALSE(r.message.empty());
+}
+
+TEST_CASE("timeout: the server accepts and never answers; the run ends at its timeout") {
+  TestResponse hang;
+  hang.action = Action::hang;
+  TestServer server(always(hang));
+  auto c = make_check(server.url("/"));
+  c.settings.timeout = std::chrono::milliseconds(400);
+  RunResult r = run_check(c);
+  CHECK(r.reason == Reason::timeout);
+  CHECK(r.duration_seconds >= 0.35);
+  CHECK(r.duration_seconds < 3.0);
+}
+
+TEST_CASE("timeout bounds the whole run, retries included") {
+  TestResponse hang;
+  hang.action = Action::hang;
+  TestServer server(always(hang));
+  auto c = make_check(server.url("/"));
+  c.settings.timeout = std::chrono::milliseconds(500);
+  c.settings.retries = 5;
+  RunResult r = run_check(c);
+  CHECK(r.reason == Reason::timeout);
+  CHECK(r.duration_seconds < 3.0);
+}
+
+TEST_CASE("protocol: garbage instead of HTTP") {
+  TestResponse garbage;
+  garbage.action = Action::garbage;
+  garbage.body = "\x01\x02 this is not http at all\r\n\r\n";
+  TestServer server(always(garbage));
+  RunResult r = run_check(make_check(server.url("/")));
+  CHECK(r.reason == Reason::protocol);
+}
+
+TEST_CASE("protocol: connection reset in the middle of the body") {
+  TestResponse reset = ok(std::string(64 * 1024, 'x'));
+  reset.action = Action::reset_mid_body;
+  TestServer server(always(reset));
+  RunResult r = run_check(make_check(server.url("/")));
+  CHECK(r.reason == Reason::protocol);
+  CHECK(r.status_code == 200);  // the head arrived; the body did not
+}
+
+TEST_CASE("protocol: a redirect loop exceeds max_redirects") {
+  TestServer server([](const TestRequest&) {
+    TestResponse r;
+    r.status = 302;
+    r.headers = {{"Location", "/loop"}};
+    return r;
+  });
+  auto c = make_check(server.url("/loop"));
+  c.settings.max_redirects = 3;
+  RunResult r = run_check(c);
+  CHECK(r.reason == Reason::protocol);
+  CHECK(r.message.find("redirect") != std::string::npos);
+}
+
+TEST_CASE("protocol: a redirect to another scheme") {
+  TestServer server([](const TestRequest&) {
+    TestResponse r;
+    r.status = 302;
+    r.headers = {{"Location", "ftp://127.0.0.1/file"}};
+    return r;
+  });
+  RunResult r = run_check(make_check(server.url("/")));
+  CHECK(r.reason == Reason::protocol);
+}
+
+TEST_CASE("protocol: a body over max_body_bytes aborts the transfer") {
+  SUBCASE("with Content-Length") {
+    TestServer server(always(ok(std::string(100000, 'x'))));
+    auto c = make_check(server.url("/"));
+    c.settings.max_body_bytes = 1024;
+    RunResult r = run_check(c);
+    CHECK(r.reason == Reason::protocol);
+    CHECK(r.message.find("max_body_bytes") != std::string::npos);
+  }
+}
+
+TEST_CASE("status: an unexpected code, with the default 2xx") {
+  TestResponse r503 = ok("down");
+  r503.status = 503;
+  TestServer server(always(r503));
+  RunResult r = run_check(make_check(server.url("/")));
+  CHECK(r.reason == Reason::status);
+  CHECK(r.message == "status 503 not in [2xx]");
+  CHECK(r.status_code == 503);
+}
+
+TEST_CASE("redirects are followed and counted; without following, the 3xx is judged") {
+  TestServer server([](const TestRequest& req) {
+    if (req.target == "/old") {
+      TestResponse r;
+      r.status = 301;
+      r.headers = {{"Location", "/new"}};
+      return r;
+    }
+    return ok("new page");
+  });
+  RunResult followed = run_check(make_check(server.url("/old")));
+  CHECK(followed.success);
+  CHECK(followed.redirects == 1);
+  CHECK(followed.status_code == 200);
+
+  auto c = make_check(server.url("/old"));
+  c.settings.follow_redirects = false;
+  RunResult kept = run_check(c);
+  CHECK(kept.reason == Reason::status);
+  CHECK(kept.status_code == 301);
+  c.settings.expect.status = {*config::StatusMatcher::from_code(301)};
+  CHECK(run_check(c).success);
+}
+
+TEST_CASE("assertion: body, header and JSON expectations on a real response") {
+  TestResponse json = ok(R"({"status":"UP","items":3,"errors":null})");
+  json.headers = {{"Content-Type", "application/json"}};
+  TestServer server(always(json));
+
+  auto c = make_check(server.url("/api"));
+  c.settings.expect.json = {{"/status", boost::json::value("UP")}, {"/items", boost::json::value(3)}};
+  c.settings.expect.headers = {{"content-type", regex("^application/json")}};
+  CHECK(run_check(c).success);
+
+  c.settings.expect.json = {{"/items", boost::json::value("3")}};
+  RunResult typed = run_check(c);
+  CHECK(typed.reason == Reason::assertion);
+
+  auto body = make_check(server.url("/api"));
+  body.settings.expect.body_contains = {"Add to cart"};
+  RunResult missing = run_check(body);
+  CHECK(missing.reason == Reason::assertion);
+  CHECK(missing.failed_due_to_regex);
+
+  auto absent = make_check(server.url("/api"));
+  absent.settings.expect.json_absent = {"/errors"};
+  CHECK(run_check(absent).reason == Reason::assertion);
+}
+
+TEST_CASE("latency: slower than max_latency fails; slower than degraded_latency degrades") {
+  TestResponse slow = ok();
+  slow.delay = std::chrono::milliseconds(300);
+  TestServer server(always(slow));
+
+  auto c = make_check(server.url("/"));
+  c.settings.expect.max_latency = std::chrono::milliseconds(100);
+  RunResult failed = run_check(c);
+  CHECK(failed.reason == Reason::latency);
+
+  auto d = make_check(server.url("/"));
+  d.settings.expect.degraded_latency = std::chrono::milliseconds(100);
+  RunResult degraded = run_check(d);
+  CHECK(degraded.success);
+  CHECK(degraded.degraded);
+}
+
+TEST_CASE("retries: a run passes when a re-try inside it passes") {
+  std::atomic<int> calls{0};
+  TestServer server([&](const TestRequest&) {
+    TestResponse r = ok();
+    if (++calls <= 2) r.status = 500;
+    return r;
+  });
+  auto c = make_check(server.url("/"));
+  c.settings.retries = 2;
+  RunResult r = run_check(c);
+  CHECK(r.success);
+  CHECK(server.requests() == 3);
+  CHECK(r.steps.at(0).attempts == 3);
+
+  calls = 0;
+  c.settings.retries = 1;
+  CHECK(run_check(c).reason == Reason::status);
+}
+
+TEST_CASE("the request carries method, headers, body, auth and the default User-Agent") {
+  std::mutex mu;
+  std::vector<TestRequest> seen;
+  TestServer server([&](const TestRequest& req) {
+    std::lock_guard lock(mu);
+    seen.push_back(req);
+    return ok();
+  });
+
+  SUBCASE("form body") {
+    auto c = make_check(server.url("/cart"));
+    c.settings.method = "POST";
+    c.settings.body_kind = config::BodyKind::form;
+    c.settings.form = {{"csrf", config::TemplateString::literal("a&b=c d")}, {"sku", config::TemplateString::literal("42")}};
+    CHECK(run_check(c).success);
+    REQUIRE(seen.size() == 1);
+    CHECK(seen[0].method == "POST");
+    CHECK(seen[0].body == "csrf=a%26b%3Dc+d&sku=42");
+    CHECK(seen[0].header("content-type") == "application/x-www-form-urlencoded");
+    CHECK(seen[0].header("user-agent") == "synthprobe/test");
+    CHECK(seen[0].header("expect").empty());
+  }
+  SUBCASE("json body with a custom method and basic auth") {
+    auto c = make_check(server.url("/api"));
+    c.settings.method = "PUT";
+    c.settings.body_kind = config::BodyKind::json;
+    c.settings.body = config::TemplateString::literal(R"({"a":1})");
+    c.settings.basic_auth_user = "probe";
+    c.settings.basic_auth_password = "s3cret";
+    CHECK(run_check(c).success);
+    REQUIRE(seen.size() == 1);
+    CHECK(seen[0].method == "PUT");
+    CHECK(seen[0].body == R"({"a":1})");
+    CHECK(seen[0].header("content-type") == "application/json");
+    CHECK(seen[0].header("authorization") == "Basic cHJvYmU6czNjcmV0");
+  }
+  SUBCASE("bearer token and a DELETE without body") {
+    auto c = make_check(server.url("/cart/1"));
+    c.settings.method = "DELETE";
+    c.settings.bearer_token = "tok";
+    CHECK(run_check(c).success);
+    REQUIRE(seen.size() == 1);
+    CHECK(seen[0].method == "DELETE");
+    CHECK(seen[0].header("authorization") == "Bearer tok");
+  }
+}
+
+TEST_CASE("resolve pins a host name to an address; the Host header keeps the name") {
+  std::string host;
+  TestServer server([&](const TestRequest& req) {
+    host = req.header("host");
+    return ok();
+  });
+  const std::string port = std::to_string(server.port());
+  auto c = make_check("http://shop.example.test:" + port + "/");
+  c.settings.resolve = {"shop.example.test:" + port + ":127.0.0.1"};
+  RunResult r = run_check(c);
+  CHECK(r.success);
+  CHECK(host == "shop.example.test:" + port);
+}
+
+TEST_CASE("environment proxy variables are ignored") {
+  TestServer server(always(ok()));
+  const std::string bogus = "http://127.0.0.1:" + std::to_string(closed_port());
+  setenv("http_proxy", bogus.c_str(), 1);
+  setenv("HTTP_PROXY", bogus.c_str(), 1);
+  setenv("ALL_PROXY", bogus.c_str(), 1);
+  RunResult r = run_check(make_check(server.url("/")));
+  unsetenv("http_proxy");
+  unsetenv("HTTP_PROXY");
+  unsetenv("ALL_PROXY");
+  CHECK(r.success);
+}

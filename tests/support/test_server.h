@@ -1,0 +1,70 @@
+#pragma once
+// An HTTP/1.1 server on 127.0.0.1 for tests, on a thread of its own, that answers each request as a
+// handler says: normally, slowly, never, with garbage, or by resetting the connection mid-body.
+// With TLS files it speaks HTTPS.
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace synthprobe::testing {
+
+struct TestRequest {
+  std::string method;
+  std::string target;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower case
+  std::string body;
+  std::string header(std::string_view name) const;  // "" when absent
+};
+
+struct TestResponse {
+  enum class Action {
+    respond,         // status, headers, body
+    hang,            // read the request, never answer
+    garbage,         // send `body` as raw bytes, then close
+    reset_mid_body,  // headers promising the whole body, half of it, then a TCP reset
+  };
+  Action action = Action::respond;
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::chrono::milliseconds delay{0};  // before the first byte of the answer
+};
+
+struct TlsFiles {
+  std::string cert_file;
+  std::string key_file;
+};
+
+class TestServer {
+ public:
+  using Handler = std::function<TestResponse(const TestRequest&)>;
+
+  explicit TestServer(Handler handler, std::optional<TlsFiles> tls = std::nullopt);
+  ~TestServer();
+  TestServer(const TestServer&) = delete;
+  TestServer& operator=(const TestServer&) = delete;
+
+  unsigned short port() const;
+  // "http://127.0.0.1:PORT" + path (https with TLS).
+  std::string url(std::string_view path = "/") const;
+  std::size_t requests() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// A self-signed certificate for 127.0.0.1 and localhost, valid for `days`, written into `dir`.
+TlsFiles make_self_signed_certificate(const std::string& dir, int days);
+
+// A TCP port on 127.0.0.1 where nothing listens (bound, then closed).
+unsigned short closed_port();
+
+}  // namespace synthprobe::testing

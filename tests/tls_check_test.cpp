@@ -1,0 +1,68 @@
+// HTTPS checks against a server with a certificate made at test time.
+#include <doctest/doctest.h>
+
+#include <ctime>
+
+#include "tests/support/check_builder.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_server.h"
+
+using namespace synthprobe;
+using namespace synthprobe::testing;
+
+namespace {
+TestServer::Handler page() {
+  return [](const TestRequest&) {
+    TestResponse r;
+    r.body = "secure page";
+    return r;
+  };
+}
+}  // namespace
+
+TEST_CASE("tls: a self-signed certificate fails verification") {
+  TempDir dir;
+  TestServer server(page(), make_self_signed_certificate(dir.path().string(), 30));
+  RunResult r = run_check(make_check(server.url("/")));
+  CHECK_FALSE(r.success);
+  CHECK(r.reason == Reason::tls);
+  CHECK_FALSE(r.message.empty());
+}
+
+TEST_CASE("tls: the same server passes with ca_file, reports the handshake and the expiry") {
+  TempDir dir;
+  const TlsFiles files = make_self_signed_certificate(dir.path().string(), 30);
+  TestServer server(page(), files);
+  auto c = make_check(server.url("/"));
+  c.settings.tls.ca_file = files.cert_file;
+  RunResult r = run_check(c);
+  CHECK(r.success);
+  CHECK(r.tls_used);
+  CHECK(r.phases.tls > 0.0);
+  REQUIRE(r.cert_expiry_unix.has_value());
+  const double days = static_cast<double>(*r.cert_expiry_unix - std::time(nullptr)) / 86400.0;
+  CHECK(days > 29.0);
+  CHECK(days < 31.0);
+}
+
+TEST_CASE("tls: insecure skips verification") {
+  TempDir dir;
+  TestServer server(page(), make_self_signed_certificate(dir.path().string(), 30));
+  auto c = make_check(server.url("/"));
+  c.settings.tls.insecure = true;
+  CHECK(run_check(c).success);
+}
+
+TEST_CASE("tls: a certificate expiring sooner than cert_min_days fails with reason assertion") {
+  TempDir dir;
+  const TlsFiles files = make_self_signed_certificate(dir.path().string(), 3);
+  TestServer server(page(), files);
+  auto c = make_check(server.url("/"));
+  c.settings.tls.ca_file = files.cert_file;
+  c.settings.expect.cert_min_days = 14;
+  RunResult r = run_check(c);
+  CHECK(r.reason == Reason::assertion);
+  CHECK(r.message.find("expires in") != std::string::npos);
+  c.settings.expect.cert_min_days = 2;
+  CHECK(run_check(c).success);
+}
