@@ -14,6 +14,7 @@
 #include "config/config_loader.h"
 #include "exporters/result_json.h"
 #include "exporters/result_table.h"
+#include "probe/daemon.h"
 #include "probe/run_once.h"
 #include "probe/version.h"
 
@@ -137,7 +138,12 @@ int run_cli(int argc, char** argv) {
   }
   if (command == "check-config") return check_config_command(rest);
   if (command == "once") return once_command(rest);
-  if (command == "run" || command == "demo") {
+  if (command == "run") {
+    if (rest.size() == 2 && rest[0] == "--config") return run_daemon(std::string(rest[1]));
+    if (rest.size() == 1 && rest[0].starts_with("--config=")) return run_daemon(std::string(rest[0].substr(9)));
+    return usage_error("run needs --config FILE");
+  }
+  if (command == "demo") {
     std::cerr << "synthprobe: '" << command << "' is not available in this build yet (see README)\n";
     return kExitUsage;
   }

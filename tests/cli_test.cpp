@@ -24,7 +24,7 @@ struct Run {
   std::string out;
 };
 
-Run synthprobe(const std::string& args, bool with_stderr = false) {
+Run invoke(const std::string& args, bool with_stderr = false) {
   std::string out;
   const std::string cmd = bin() + " " + args + (with_stderr ? "" : " 2>/dev/null");
   // run_command merges stderr; without it we drop stderr above.
@@ -41,7 +41,7 @@ TestServer::Handler shop() {
       r.status = 503;
       r.body = "down";
     } else if (req.target == "/product") {
-      r.body = R"(<input name="csrf" value="tok123">)";
+      r.body = R"TOML(<input name="csrf" value="tok123">)TOML";
     } else if (req.target == "/cart" && req.method == "POST") {
       r.status = 503;
     } else if (req.target == "/cart" && req.method == "DELETE") {
@@ -54,14 +54,14 @@ TestServer::Handler shop() {
 }
 
 std::string config_for(const TestServer& server) {
-  return R"(
+  return R"TOML(
 [probe]
 name = "test-probe"
 region = "eu-west"
 
 [[site]]
 name = "shop"
-vars = { base_url = ")" + server.url("") + R"(" }
+vars = { base_url = ")TOML" + server.url("") + R"TOML(" }
 
 [[check]]
 name = "home"
@@ -98,30 +98,30 @@ name = "empty-cart"
 method = "DELETE"
 url = "${base_url}/cart"
 always = true
-)";
+)TOML";
 }
 
 }  // namespace
 
 TEST_CASE("--version and --help exit 0") {
-  Run v = synthprobe("--version");
+  Run v = invoke("--version");
   CHECK(v.code == 0);
   CHECK(v.out.find("synthprobe ") == 0);
-  Run h = synthprobe("--help");
+  Run h = invoke("--help");
   CHECK(h.code == 0);
   CHECK(h.out.find("check-config") != std::string::npos);
-  CHECK(synthprobe("no-such-command").code == 2);
+  CHECK(invoke("no-such-command").code == 2);
 }
 
 TEST_CASE("check-config: ok with counts, or every error as FILE:LINE:COLUMN and exit 2") {
   TestServer server(shop());
   TempDir dir;
   const std::string good = dir.write("good.toml", config_for(server));
-  Run ok = synthprobe("check-config " + good);
+  Run ok = invoke("check-config " + good);
   CHECK(ok.code == 0);
   CHECK(ok.out == "ok: 2 checks, 1 flows\n");
 
-  const std::string bad = dir.write("bad.toml", R"([[site]]
+  const std::string bad = dir.write("bad.toml", R"TOML([[site]]
 name = "shop"
 
 [[check]]
@@ -130,20 +130,20 @@ site = "shop"
 url = "http://127.0.0.1/"
 timout = "5s"
 interval = "soon"
-)");
-  Run err = synthprobe("check-config " + bad, true);
+)TOML");
+  Run err = invoke("check-config " + bad, true);
   CHECK(err.code == 2);
   CHECK(err.out.find(bad + ":8:1: ") != std::string::npos);
   CHECK(err.out.find("did you mean \"timeout\"") != std::string::npos);
   CHECK(err.out.find(bad + ":9:") != std::string::npos);
-  CHECK(synthprobe("check-config " + dir.path().string() + "/missing.toml").code == 2);
+  CHECK(invoke("check-config " + dir.path().string() + "/missing.toml").code == 2);
 }
 
 TEST_CASE("once --format json: every field of checks and flows, exit 1 when any failed") {
   TestServer server(shop());
   TempDir dir;
   const std::string path = dir.write("shop.toml", config_for(server));
-  Run run = synthprobe("once --config " + path + " --format json");
+  Run run = invoke("once --config " + path + " --format json");
   CHECK(run.code == 1);
   json::value doc = json::parse(run.out);
   CHECK(doc.at("probe") == "test-probe");
@@ -202,34 +202,34 @@ TEST_CASE("once --check selects; an unknown name is a usage error; table output 
   TestServer server(shop());
   TempDir dir;
   const std::string path = dir.write("shop.toml", config_for(server));
-  Run one = synthprobe("once --config " + path + " --check home");
+  Run one = invoke("once --config " + path + " --check home");
   CHECK(one.code == 0);
   CHECK(one.out.find("home") != std::string::npos);
   CHECK(one.out.find("broken") == std::string::npos);
-  CHECK(synthprobe("once --config " + path + " --check nope").code == 2);
-  CHECK(synthprobe("once --config " + path + " --format xml").code == 2);
-  CHECK(synthprobe("once").code == 2);
+  CHECK(invoke("once --config " + path + " --check nope").code == 2);
+  CHECK(invoke("once --config " + path + " --format xml").code == 2);
+  CHECK(invoke("once").code == 2);
 }
 
 TEST_CASE("secrets from the environment never appear in output") {
   TestServer server(shop());
   TempDir dir;
-  const std::string path = dir.write("s.toml", R"(
+  const std::string path = dir.write("s.toml", R"TOML(
 [[site]]
 name = "shop"
 [[check]]
 name = "secret"
 site = "shop"
-url = ")" + server.url("/broken") + R"("
+url = ")TOML" + server.url("/broken") + R"TOML("
 bearer_token = "${env:SYNTHPROBE_TEST_TOKEN}"
 headers = { X-Api-Key = "${env:SYNTHPROBE_TEST_TOKEN}" }
-)");
+)TOML");
   setenv("SYNTHPROBE_TEST_TOKEN", "hunter2-very-secret", 1);
-  Run run = synthprobe("once --config " + path + " --format json", true);
+  Run run = invoke("once --config " + path + " --format json", true);
   CHECK(run.code == 1);
   CHECK(run.out.find("hunter2") == std::string::npos);
   unsetenv("SYNTHPROBE_TEST_TOKEN");
-  Run unset = synthprobe("check-config " + path, true);
+  Run unset = invoke("check-config " + path, true);
   CHECK(unset.code == 2);
   CHECK(unset.out.find("SYNTHPROBE_TEST_TOKEN") != std::string::npos);
 }

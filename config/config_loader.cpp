@@ -1,0 +1,227 @@
+#include "config/config_loader.h"
+
+#include <limits.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+#include "config/check_builder.h"
+#include "config/notifier_reader.h"
+#include "config/settings_layer.h"
+#include "config/toml_reader.h"
+
+namespace synthprobe::config {
+namespace {
+
+constexpr std::array<std::string_view, 7> kTopKeys{"probe", "defaults", "site", "check", "flow", "notifier", "heartbeat"};
+constexpr std::array<std::string_view, 6> kProbeKeys{"name", "region", "listen", "state_dir", "max_in_flight",
+                                                     "log_format"};
+constexpr std::array<std::string_view, 1> kSiteOwnKeys{"name"};
+
+std::string host_name() {
+  char buf[HOST_NAME_MAX + 1] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
+  return buf;
+}
+
+std::filesystem::path folder_of(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::path absolute = std::filesystem::absolute(path.empty() ? "." : path, ec);
+  if (ec) absolute = path;
+  return absolute.parent_path().lexically_normal();
+}
+
+// The tables of an array of tables such as [[site]]; a lone [site] is reported with the fix.
+std::vector<const toml::table*> tables_of(const toml::table& doc, std::string_view key, LoadContext& ctx) {
+  std::vector<const toml::table*> out;
+  const toml::node* node = doc.get(key);
+  if (!node) return out;
+  if (!node->is_array_of_tables()) {
+    ctx.error(pos_of(*node), quote(key) + " must be an array of tables: write [[" + std::string(key) + "]]");
+    return out;
+  }
+  for (const toml::node& element : *node->as_array()) out.push_back(element.as_table());
+  return out;
+}
+
+const toml::table* table_of(const toml::table& doc, std::string_view key, LoadContext& ctx) {
+  const toml::node* node = doc.get(key);
+  if (!node) return nullptr;
+  if (!node->is_table()) {
+    ctx.error(pos_of(*node), quote(key) + " must be a table: write [" + std::string(key) + "]");
+    return nullptr;
+  }
+  return node->as_table();
+}
+
+bool valid_listen(std::string_view listen) {
+  const std::size_t colon = listen.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  const std::string_view host = listen.substr(0, colon);
+  const std::string_view port = listen.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return false;
+  if (std::atoi(std::string(port).c_str()) > 65535) return false;
+  if (host.find(':') != std::string_view::npos) return host.size() > 2 && host.front() == '[' && host.back() == ']';
+  return true;
+}
+
+Probe read_probe(const toml::table* table, LoadContext& ctx) {
+  Probe probe;
+  probe.name = host_name();
+  if (table) {
+    TableReader r(*table, "[probe]", ctx);
+    r.reject_unknown(kProbeKeys);
+    if (r.find("name"))
+      if (auto name = read_name(r, "name")) probe.name = name->value;
+    if (r.find("region"))
+      if (auto region = read_name(r, "region")) probe.region = region->value;
+    if (auto listen = r.string("listen")) {
+      if (valid_listen(listen->value)) probe.listen = listen->value;
+      else ctx.error(listen->pos, "\"listen\" " + quote(listen->value) + " must be \"host:port\", like \"127.0.0.1:9464\"");
+    }
+    if (auto dir = r.string("state_dir")) {
+      if (dir->value.empty()) ctx.error(dir->pos, "\"state_dir\" must not be empty");
+      else probe.state_dir = dir->value;
+    }
+    if (auto n = r.integer("max_in_flight", 1, 1'000'000)) probe.max_in_flight = static_cast<int>(n->value);
+    if (auto format = r.string("log_format")) {
+      if (format->value == "logfmt" || format->value == "json") probe.log_format = format->value;
+      else ctx.error(format->pos, "\"log_format\" " + quote(format->value) + " must be \"logfmt\" or \"json\"");
+    }
+  }
+  probe.state_dir = ctx.absolute_path(probe.state_dir);
+  return probe;
+}
+
+Site make_site(const std::string& name, const Layer& layer) {
+  Site site;
+  site.name = name;
+  site.vars = layer.vars;
+  site.labels = layer.labels;
+  if (layer.open_after) site.open_after = layer.open_after->value;
+  if (layer.resolve_after) site.resolve_after = layer.resolve_after->value;
+  if (layer.status_message) site.status_message = layer.status_message->value;
+  return site;
+}
+
+// Names must be unique within one namespace; the second use is the error, naming the first.
+class UniqueNames {
+ public:
+  explicit UniqueNames(std::string what) : what_(std::move(what)) {}
+  void add(const toml::table& table, const std::string& name, LoadContext& ctx) {
+    const toml::node* node = table.get("name");
+    const SourcePos pos = node ? pos_of(*node) : pos_of(table);
+    auto [it, fresh] = first_.emplace(name, pos);
+    if (!fresh)
+      ctx.error(pos, "duplicate " + what_ + " name " + quote(name) + " (first used on line " +
+                         std::to_string(it->second.line) + ")");
+  }
+
+ private:
+  std::string what_;
+  std::map<std::string, SourcePos> first_;
+};
+
+void read_document(const toml::table& doc, Config& config, LoadContext& ctx) {
+  TableReader(doc, "the top-level table", ctx).reject_unknown(kTopKeys);
+  config.probe = read_probe(table_of(doc, "probe", ctx), ctx);
+
+  Layer defaults;
+  if (const toml::table* table = table_of(doc, "defaults", ctx))
+    defaults = read_layer(TableReader(*table, "[defaults]", ctx), Level::defaults, {});
+
+  std::map<std::string, Layer> sites;
+  UniqueNames site_names("site");
+  for (const toml::table* table : tables_of(doc, "site", ctx)) {
+    TableReader r(*table, "[[site]]", ctx);
+    auto name = read_name(r);
+    Layer layer = defaults;
+    merge_into(layer, read_layer(r, Level::site, kSiteOwnKeys));
+    if (!name) continue;
+    site_names.add(*table, name->value, ctx);
+    if (sites.count(name->value)) continue;
+    config.sites.push_back(make_site(name->value, layer));
+    sites.emplace(name->value, std::move(layer));
+  }
+
+  // Checks and flows share one list, in file order.
+  std::vector<std::pair<const toml::table*, Check::Kind>> checks;
+  for (const toml::table* t : tables_of(doc, "check", ctx)) checks.emplace_back(t, Check::Kind::check);
+  for (const toml::table* t : tables_of(doc, "flow", ctx)) checks.emplace_back(t, Check::Kind::flow);
+  std::stable_sort(checks.begin(), checks.end(), [](const auto& a, const auto& b) {
+    const SourcePos pa = pos_of(*a.first), pb = pos_of(*b.first);
+    return pa.line != pb.line ? pa.line < pb.line : pa.column < pb.column;
+  });
+  UniqueNames check_names("check/flow");
+  for (const auto& [table, kind] : checks) {
+    auto check = build_check(*table, kind, sites, defaults, ctx);
+    if (!check) continue;
+    check_names.add(*table, check->name, ctx);
+    config.checks.push_back(std::move(*check));
+  }
+
+  UniqueNames notifier_names("notifier");
+  for (const toml::table* table : tables_of(doc, "notifier", ctx)) {
+    auto notifier = read_notifier(*table, ctx);
+    if (!notifier) continue;
+    notifier_names.add(*table, notifier->name, ctx);
+    config.notifiers.push_back(std::move(*notifier));
+  }
+  for (const toml::table* table : tables_of(doc, "heartbeat", ctx))
+    if (auto heartbeat = read_heartbeat(*table, ctx)) config.heartbeats.push_back(std::move(*heartbeat));
+}
+
+void dedupe(std::vector<std::string>& values) {
+  std::set<std::string> seen;
+  std::erase_if(values, [&](const std::string& v) { return v.empty() || !seen.insert(v).second; });
+}
+
+}  // namespace
+
+LoadResult load_config_string(std::string_view text, const std::string& path_for_messages,
+                              std::function<const char*(const char*)> getenv) {
+  if (!getenv) getenv = [](const char* name) -> const char* { return std::getenv(name); };
+  ErrorList errors(path_for_messages);
+  Config config;
+  config.path = path_for_messages;
+  LoadContext ctx{errors, text, folder_of(path_for_messages), &config.secrets, std::move(getenv)};
+
+  toml::table doc;
+  // toml++ reports syntax errors by exception; it stops here, at the first one.
+  try {
+    doc = toml::parse(text, std::string_view(path_for_messages));
+  } catch (const toml::parse_error& e) {
+    errors.add({e.source().begin.line, e.source().begin.column}, std::string(e.description()));
+    return LoadResult{std::nullopt, errors.take({})};
+  }
+
+  read_document(doc, config, ctx);
+  dedupe(config.secrets);
+  if (!errors.empty()) return LoadResult{std::nullopt, errors.take(config.secrets)};
+  return LoadResult{std::move(config), {}};
+}
+
+LoadResult load_config_file(const std::string& path, std::function<const char*(const char*)> getenv) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const int err = errno;
+    return LoadResult{std::nullopt, {ConfigError{path, 0, 0, std::string("cannot read config file: ") + std::strerror(err)}}};
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  const std::string content = text.str();
+  return load_config_string(content, path, std::move(getenv));
+}
+
+}  // namespace synthprobe::config

@@ -1,0 +1,47 @@
+#pragma once
+// The probe's own health (contract section 6, "Self"): build, configured and in-flight checks, scheduler
+// lag, delayed runs and config reloads. Ordinary prometheus-cpp families registered once on the given
+// registry; every setter is thread-safe and allocation-free.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace synthprobe {
+
+class SelfMetrics {
+ public:
+  // Upper bounds of synthprobe_scheduler_lag_seconds, in seconds (+Inf is implicit).
+  static constexpr std::array<double, 13> kLagBuckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                      0.25,  0.5,    1,     2.5,  5,     10};
+
+  // Registers the families on `registry`, which must outlive this object. `version` labels
+  // synthprobe_build_info. Reload metrics start as "no reload yet": successful 0, timestamp 0.
+  SelfMetrics(prometheus::Registry& registry, const std::string& version);
+
+  void set_checks_configured(std::size_t count);
+  void set_checks_in_flight(std::size_t count);
+  // How late a run started compared with its schedule, in seconds (negative counts as 0).
+  void observe_scheduler_lag(double seconds);
+  // Runs that could not start on time (for instance because max_in_flight was reached).
+  void add_checks_delayed(std::uint64_t count = 1);
+  // The outcome of a config load or reload; the success timestamp moves only on success.
+  void config_reloaded(bool successful, double now_unix_seconds);
+
+ private:
+  prometheus::Gauge& build_info_;
+  prometheus::Gauge& checks_configured_;
+  prometheus::Gauge& checks_in_flight_;
+  prometheus::Histogram& scheduler_lag_;
+  prometheus::Counter& checks_delayed_;
+  prometheus::Gauge& reload_successful_;
+  prometheus::Gauge& reload_success_timestamp_;
+};
+
+}  // namespace synthprobe

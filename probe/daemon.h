@@ -1,0 +1,43 @@
+#pragma once
+// `synthprobe run`: keeps every check firing on its interval, serves /metrics and the status API, reloads
+// on SIGHUP or POST /-/reload, and drains in-flight runs on SIGTERM/SIGINT.
+//
+// Threads: the check loop (one io_context: curl, scheduler, results) and the HTTP server's own thread.
+// What the HTTP thread reads (metrics, status) sits behind mutexes held only to copy numbers.
+
+#include <boost/asio/io_context.hpp>
+
+#include <memory>
+#include <string>
+
+#include "config/config_model.h"
+
+namespace synthprobe {
+
+class Daemon {
+ public:
+  // `config` was loaded from `config_path`, which reloads read again.
+  Daemon(boost::asio::io_context& io, std::string config_path, config::Config config);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Binds the HTTP server and schedules the first round. False with `error` when it cannot listen.
+  bool start(std::string& error);
+  // Stop scheduling, let in-flight runs finish (bounded by their timeouts), then stop the HTTP server.
+  // `io.run()` returns once that is done.
+  void drain();
+  // Re-reads the config file on the check loop. Returns "" on success, else the errors (one per line).
+  std::string reload();
+
+  unsigned short http_port() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Loads the config, runs the daemon until SIGTERM/SIGINT; returns the process exit code.
+int run_daemon(const std::string& config_path);
+
+}  // namespace synthprobe

@@ -1,0 +1,165 @@
+#pragma once
+// When each check and flow runs: the pure scheduling logic of the daemon. No asio, no sockets and no
+// clock of its own: the caller passes `now` (steady_clock) into every call, polls when next_wakeup()
+// says, and reports the end of every run. Tests drive time directly.
+//
+// Promises:
+// - Phase. A check's runs sit on a grid `origin + offset + k * interval`, where offset is a stable hash
+//   of its name modulo its interval (phase_offset()), so 10,000 checks at 60s start ~167 per second, in
+//   the same order on every start of the daemon. A run's successor is due on the next grid point after
+//   the run starts: late runs never shift the phase and missed grid points are never made up in a burst.
+// - Failing. While the daemon says a check is failing (set_failing), it runs every
+//   interval_when_failing, counted from its last start; when it is up again it goes back to its grid.
+// - No overlap. A check never runs twice at once. A run that comes due while the previous one is still
+//   running starts as soon as that one finishes, flagged `delayed`; the grid points it covered are
+//   skipped.
+// - Cap. At most max_in_flight runs at once. Due runs beyond the cap wait in a queue ordered by due
+//   time (first come, first served among equal due times), never dropped; one that waited is flagged
+//   `delayed`. Every start reports its lag (start - due).
+// - Cost. Binary heaps keyed by due time with lazy deletion (generation counters): O(log n) per run,
+//   no scan of all checks, no allocation per run beyond amortized vector growth.
+//
+// Not thread-safe: call it from the one thread that runs checks.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace synthprobe {
+
+class Scheduler {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using TimePoint = Clock::time_point;
+  using Duration = Clock::duration;  // config::Duration (milliseconds) converts implicitly
+
+  // One run the caller must start now.
+  struct Start {
+    std::uint32_t id;
+    std::uint64_t run;  // unique per start; hand it back to finished()
+    TimePoint due;      // the grid point (or failing-interval point) this run stands for
+    Duration lag;       // start - due, >= 0: observe it in synthprobe_scheduler_lag_seconds
+    bool delayed;       // waited for its own previous run or for a free slot (synthprobe_checks_delayed_total)
+  };
+
+  // `origin` anchors every check's phase grid: the daemon passes its start time.
+  // A max_in_flight of 0 is taken as 1.
+  Scheduler(std::size_t max_in_flight, TimePoint origin);
+
+  // Takes effect at the next poll(); lowering it never stops runs already in flight.
+  void set_max_in_flight(std::size_t max_in_flight);
+
+  // `id` is the daemon's handle (small integers: storage is a vector indexed by id); keep an unchanged
+  // check's id across reloads. `name` seeds the phase offset. An interval <= 0 is taken as one tick; an
+  // interval_when_failing <= 0 means "same as interval". The first run is due on the first grid point at
+  // or after `now`. Adding an id that exists replaces it (as remove() then add()).
+  void add(std::uint32_t id, std::string_view name, Duration interval, Duration interval_when_failing,
+           TimePoint now);
+
+  // Reload of one check's intervals. The offset is re-derived from the name for the new interval and
+  // the next due time recomputed for the cadence in force (the first new grid point at or after `now`
+  // and after the last start); a run in flight or queued is left alone. False for an unknown id.
+  bool update(std::uint32_t id, Duration interval, Duration interval_when_failing, TimePoint now);
+
+  // Forgets the check at once: it is never started again, a queued run of it is dropped, and a run in
+  // flight frees its slot now (the daemon cancels the transfer or lets it end unobserved); its
+  // finished() is then ignored. False for an unknown id.
+  bool remove(std::uint32_t id);
+
+  // The daemon's verdict after a run (failing or down = true, up = false); repeating it is a no-op.
+  // Entering failing: next due = min(current next due, last start + interval_when_failing), not before
+  // `now` (never started: the first point at or after `now` of a grid of interval_when_failing, offset
+  // by the name). Leaving it: the first point of the normal grid at or after `now` and after the last
+  // start. False for an unknown id.
+  bool set_failing(std::uint32_t id, bool failing, TimePoint now);
+
+  // Appends every run that may start now (due, not running, under the cap) in due order and counts them
+  // as in flight. Call it at next_wakeup() and after any finished(), add(), update(), set_failing() or
+  // set_max_in_flight().
+  void poll(TimePoint now, std::vector<Start>& out);
+
+  // The end of run `run` of check `id`. If the check came due meanwhile it is queued (the next poll
+  // starts it, flagged delayed). False (and nothing changes) when the check was removed, replaced or
+  // is not running that run.
+  bool finished(std::uint32_t id, std::uint64_t run, TimePoint now);
+
+  // When poll() should run next: a time in the past means "now". nullopt: nothing to do until a run
+  // finishes or the configuration changes.
+  std::optional<TimePoint> next_wakeup() const;
+
+  // The due time of the check's next run: queued, the time it has waited since; running, its successor's
+  // (already passed when it will start late, as soon as this run ends). nullopt for an unknown id.
+  std::optional<TimePoint> next_due(std::uint32_t id) const;
+
+  std::size_t in_flight() const { return in_flight_; }
+  std::size_t queued() const { return queued_; }
+  std::size_t size() const { return size_; }
+  std::uint64_t delayed_total() const { return delayed_total_; }
+
+  // A stable hash of `name` (FNV-1a 64, then a 64-bit finalizer so similar names spread evenly)
+  // modulo `interval`: where in each interval the check runs.
+  static Duration phase_offset(std::string_view name, Duration interval);
+
+ private:
+  enum class State : std::uint8_t { absent, waiting, queued, running };
+
+  struct Check {
+    std::uint64_t name_hash = 0;
+    std::uint64_t run = 0;          // current or last run's number
+    Duration interval{};
+    Duration failing_interval{};
+    Duration offset{};              // name_hash % interval
+    TimePoint next_due{};
+    TimePoint last_start{};
+    std::uint32_t generation = 0;   // only heap entries carrying the current generation are live
+    State state = State::absent;
+    bool failing = false;
+    bool started = false;           // last_start is meaningful
+    bool in_timers = false;         // has a live entry in timers_
+  };
+
+  struct Entry {
+    TimePoint due;
+    std::uint64_t seq;         // insertion order: FIFO among equal due times
+    std::uint64_t joined_poll; // ready queue: the poll() that first could have started it
+    std::uint32_t id;
+    std::uint32_t generation;
+    bool delayed;              // ready queue: waited for its own previous run
+  };
+  struct Later {
+    bool operator()(const Entry& a, const Entry& b) const {
+      return a.due != b.due ? a.due > b.due : a.seq > b.seq;
+    }
+  };
+
+  bool live(const Entry& e) const;
+  void push_timer(std::uint32_t id, Check& c, TimePoint due);
+  void push_ready(std::uint32_t id, Check& c, TimePoint due, bool delayed);
+  void start(std::uint32_t id, Check& c, const Entry& e, TimePoint now, std::vector<Start>& out);
+  void drop_stale_tops();
+  void compact_if_bloated();
+  TimePoint clamp(TimePoint now);
+  TimePoint normal_anchor(const Check& c, TimePoint now) const;
+  TimePoint failing_anchor(const Check& c, TimePoint now) const;
+  Check* find(std::uint32_t id);
+  const Check* find(std::uint32_t id) const;
+
+  std::vector<Check> checks_;   // indexed by id
+  std::vector<Entry> timers_;   // min-heap: checks waiting for their due time
+  std::vector<Entry> ready_;    // min-heap: due runs waiting for a slot
+  TimePoint origin_;
+  TimePoint last_now_;
+  std::size_t max_in_flight_;
+  std::size_t in_flight_ = 0;
+  std::size_t queued_ = 0;
+  std::size_t size_ = 0;
+  std::uint64_t delayed_total_ = 0;
+  std::uint64_t runs_ = 0;
+  std::uint64_t seq_ = 0;
+  std::uint64_t poll_seq_ = 0;
+};
+
+}  // namespace synthprobe

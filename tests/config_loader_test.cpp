@@ -1,0 +1,940 @@
+#include "config/config_loader.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+
+#include <boost/json.hpp>
+#include <doctest/doctest.h>
+#include <re2/re2.h>
+
+#include "config/did_you_mean.h"
+#include "probe/version.h"
+#include "support/temp_dir.h"
+
+using namespace std::chrono_literals;
+namespace cfg = synthprobe::config;
+using synthprobe::testing::TempDir;
+
+namespace {
+
+// The environment the tests pretend to run in: secrets come from here, never from the real one.
+struct FakeEnv {
+  std::map<std::string, std::string> values;
+  std::function<const char*(const char*)> fn() const {
+    return [this](const char* name) -> const char* {
+      auto it = values.find(name);
+      return it == values.end() ? nullptr : it->second.c_str();
+    };
+  }
+};
+
+const FakeEnv kFullEnv{{{"SHOP_PW", "shop-pw-123"},
+                        {"API_TOKEN", "api-token-456"},
+                        {"PD_ROUTING_KEY", "pd-key-789"},
+                        {"OPSGENIE_API_KEY", "og-key-abc"},
+                        {"WEBHOOK_TOKEN", "hook-token-def"},
+                        {"SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T0/B0/slack-secret"}}};
+
+// Test configs are written from their first line, so the line numbers in messages are the ones shown.
+std::string doc(std::string_view text) {
+  if (!text.empty() && text.front() == '\n') text.remove_prefix(1);
+  return std::string(text);
+}
+
+cfg::LoadResult load(std::string_view text, const FakeEnv& env = {}) {
+  return cfg::load_config_string(doc(text), "t.toml", env.fn());
+}
+
+std::vector<std::string> messages(const cfg::LoadResult& result) {
+  std::vector<std::string> out;
+  for (const auto& e : result.errors) out.push_back(e.to_string());
+  return out;
+}
+
+std::string all_messages(const cfg::LoadResult& result) {
+  std::string out;
+  for (const auto& m : messages(result)) out += m + "\n";
+  return out;
+}
+
+// The config must load; shows every error when it does not.
+cfg::Config valid(const cfg::LoadResult& result) {
+  INFO(all_messages(result));
+  REQUIRE(result.errors.empty());
+  REQUIRE(result.config.has_value());
+  return *result.config;
+}
+
+// The config must fail with exactly these errors, in order.
+void fails_with(std::string_view text, const std::vector<std::string>& expected, const FakeEnv& env = {}) {
+  const auto result = load(text, env);
+  INFO(all_messages(result));
+  CHECK_FALSE(result.config.has_value());
+  CHECK(messages(result) == expected);
+}
+
+std::string render(const cfg::TemplateString& t, const std::vector<std::pair<std::string, std::string>>& vars = {}) {
+  std::mt19937_64 rng(1);
+  cfg::RenderInputs in;
+  in.vars = &vars;
+  in.unix_ms = 1700000000000;
+  in.rng = &rng;
+  return t.render(in);
+}
+
+const cfg::Header* header(const cfg::RequestSettings& s, std::string_view name) {
+  for (const auto& h : s.headers)
+    if (h.name == name) return &h;
+  return nullptr;
+}
+
+const cfg::Check& check_named(const cfg::Config& c, std::string_view name) {
+  static const cfg::Check kNone;
+  for (const auto& check : c.checks)
+    if (check.name == name) return check;
+  FAIL_CHECK("no check named " << name);
+  return kNone;
+}
+
+std::filesystem::path source_dir() {
+  if (const char* dir = std::getenv("SYNTHPROBE_SOURCE_DIR")) return dir;
+  return std::filesystem::path(__FILE__).parent_path().parent_path();  // run outside ctest
+}
+
+constexpr std::string_view kSite = R"toml(
+[[site]]
+name = "shop"
+vars = { base_url = "https://shop.example.com" }
+)toml";
+
+std::string with_site(std::string_view rest) { return doc(kSite) + doc(rest); }
+
+}  // namespace
+
+TEST_CASE("the full example loads with every level of inheritance applied") {
+  const auto path = source_dir() / "config" / "examples" / "full.toml";
+  const cfg::Config c = valid(cfg::load_config_file(path.string(), kFullEnv.fn()));
+  const auto examples = path.parent_path().lexically_normal();
+
+  SUBCASE("probe") {
+    CHECK(c.path == path.string());
+    CHECK(c.probe.name == "eu-west-1a");
+    CHECK(c.probe.region == "eu-west");
+    CHECK(c.probe.listen == "127.0.0.1:9464");
+    CHECK(std::filesystem::path(c.probe.state_dir) == examples / "state");
+    CHECK(c.probe.max_in_flight == 1000);
+    CHECK(c.probe.log_format == "logfmt");
+  }
+
+  SUBCASE("sites") {
+    REQUIRE(c.sites.size() == 2);
+    const cfg::Site* shop = c.find_site("shop");
+    REQUIRE(shop != nullptr);
+    CHECK(shop->vars.at("base_url") == "https://shop.example.com");
+    CHECK(shop->labels == std::map<std::string, std::string>{{"team", "web"}, {"tier", "frontend"}});
+    CHECK(shop->open_after == 3);
+    CHECK(c.find_site("api")->open_after == 2);
+    CHECK(c.find_site("api")->resolve_after == 2);  // from [defaults]
+    CHECK(c.find_site("nope") == nullptr);
+  }
+
+  SUBCASE("checks and flows in file order") {
+    std::vector<std::string> names;
+    for (const auto& check : c.checks) names.push_back(check.name);
+    CHECK(names == std::vector<std::string>{"home", "search", "shop-certificate", "api-health", "api-ingest",
+                                            "legacy-upload", "checkout"});
+    CHECK(c.count(cfg::Check::Kind::check) == 6);
+    CHECK(c.count(cfg::Check::Kind::flow) == 1);
+  }
+
+  SUBCASE("a check: defaults < site < check") {
+    const cfg::Check& home = check_named(c, "home");
+    CHECK(home.kind == cfg::Check::Kind::check);
+    CHECK(home.site == "shop");
+    CHECK(home.area == "storefront");
+    CHECK(home.severity == cfg::Severity::P1);
+    CHECK(home.labels == std::map<std::string, std::string>{{"team", "web"}, {"tier", "frontend"}, {"page", "home"}});
+    const cfg::RequestSettings& s = home.settings;
+    CHECK(render(s.url) == "https://shop.example.com/");  // the site var, substituted at load
+    CHECK(s.url.is_constant());
+    CHECK(s.interval == 15s);                 // check
+    CHECK(s.interval_when_failing == 5s);     // check
+    CHECK(s.timeout == 10s);                  // defaults
+    CHECK(s.max_body_bytes == 4u * 1024 * 1024);
+    CHECK(s.resolve == std::vector<std::string>{"shop.example.com:443:192.0.2.10"});
+    // headers merge key by key: defaults, site, check, and the default User-Agent.
+    REQUIRE(header(s, "Accept-Language"));
+    CHECK(render(header(s, "Accept-Language")->value) == "en");
+    REQUIRE(header(s, "X-Synthetic"));
+    REQUIRE(header(s, "Accept"));
+    CHECK(render(header(s, "Accept")->value) == "text/html");
+    REQUIRE(header(s, "User-Agent"));
+    CHECK(render(header(s, "User-Agent")->value) == std::string("synthprobe/") + synthprobe::kVersion);
+    // expect: the check's status, the defaults' body_not_contains.
+    CHECK(cfg::describe(s.expect.status) == "[2xx, 304]");
+    CHECK(s.expect.body_not_contains == std::vector<std::string>{"Internal Server Error"});
+    CHECK(s.expect.body_contains == std::vector<std::string>{"Add to cart"});
+    REQUIRE(s.expect.body_regex.size() == 1);
+    CHECK(re2::RE2::PartialMatch("<span class=\"price\">$42", *s.expect.body_regex[0].re));
+    REQUIRE(s.expect.headers.size() == 1);
+    CHECK(s.expect.headers[0].name == "content-type");
+    CHECK(s.expect.max_latency == 2s);
+    CHECK(s.expect.degraded_latency == 800ms);
+    // A check is a flow of one step named after it.
+    REQUIRE(home.steps.size() == 1);
+    CHECK(home.steps[0].name == "home");
+    CHECK(render(home.steps[0].request.url) == "https://shop.example.com/");
+    CHECK(home.steps[0].request.interval == 15s);
+  }
+
+  SUBCASE("credentials and site-level settings") {
+    const cfg::Check& search = check_named(c, "search");
+    CHECK(search.settings.basic_auth_user == "probe");
+    CHECK(search.settings.basic_auth_password == "shop-pw-123");
+    CHECK(search.settings.ip_version == cfg::IpVersion::v4);
+    CHECK_FALSE(search.settings.fresh_connection);
+    CHECK(search.settings.max_body_bytes == 512u * 1024);
+    CHECK(search.area == "storefront");
+    CHECK_FALSE(search.settings.url.is_constant());  // ${random_digits:2}
+
+    const cfg::Check& health = check_named(c, "api-health");
+    CHECK(health.area == "api-health");  // defaults to the name
+    CHECK(health.severity == cfg::Severity::P3);
+    CHECK(health.open_after == 2);                                  // site
+    CHECK(health.settings.interval == 1min);                        // site
+    CHECK(health.settings.bearer_token == "api-token-456");         // site, from the environment
+    CHECK(health.settings.tls.ca_file == "/etc/ssl/certs/ca-certificates.crt");
+    CHECK(health.settings.retries == 1);
+    const auto& json = health.settings.expect.json;
+    REQUIRE(json.size() == 4);
+    std::map<std::string, boost::json::value> by_pointer;
+    for (const auto& j : json) by_pointer[j.pointer] = j.value;
+    CHECK(by_pointer.at("/status") == boost::json::value("UP"));
+    CHECK(by_pointer.at("/checks/db/ok") == boost::json::value(true));
+    CHECK(by_pointer.at("/replicas").is_int64());
+    CHECK(by_pointer.at("/replicas") == boost::json::value(3));
+    CHECK(by_pointer.at("/version") == boost::json::parse(R"({"major": 2})"));
+    CHECK(health.settings.expect.json_absent == std::vector<std::string>{"/errors"});
+
+    const cfg::Check& ingest = check_named(c, "api-ingest");
+    CHECK(ingest.settings.body_kind == cfg::BodyKind::json);
+    CHECK(ingest.settings.method == "POST");
+    CHECK_FALSE(ingest.settings.follow_redirects);
+    CHECK(cfg::describe(ingest.settings.expect.status) == "[202, 2xx]");
+
+    const cfg::Check& legacy = check_named(c, "legacy-upload");
+    CHECK_FALSE(legacy.enabled);
+    CHECK(legacy.settings.body_kind == cfg::BodyKind::raw);
+    CHECK(render(legacy.settings.body) == "ping");
+    CHECK(legacy.settings.max_redirects == 3);
+    CHECK(legacy.settings.interval_when_failing == 10s);
+    CHECK(check_named(c, "shop-certificate").settings.expect.cert_min_days == 14);
+    CHECK(check_named(c, "shop-certificate").settings.interval_when_failing == 1h);  // = interval
+  }
+
+  SUBCASE("a flow: its steps inherit from it and override") {
+    const cfg::Check& flow = check_named(c, "checkout");
+    CHECK(flow.kind == cfg::Check::Kind::flow);
+    CHECK(flow.severity == cfg::Severity::P2);
+    CHECK(flow.settings.timeout == 30s);
+    CHECK(flow.settings.interval == 1min);
+    CHECK(flow.settings.retries == 1);
+    REQUIRE(flow.steps.size() == 4);
+
+    const cfg::Step& product = flow.steps[0];
+    CHECK(product.name == "product");
+    CHECK(product.request.timeout == 30s);  // the flow's
+    CHECK(product.request.expect.max_latency == 5s);
+    CHECK(product.request.expect.body_contains == std::vector<std::string>{"Add to cart"});
+    REQUIRE(product.extract.size() == 4);
+    CHECK(product.extract[0].variable == "csrf");
+    CHECK(product.extract[0].kind == cfg::Extraction::Kind::regex);
+    REQUIRE(product.extract[0].regex);
+    CHECK(product.extract[0].regex->NumberOfCapturingGroups() == 1);
+    CHECK(product.extract[1].variable == "cart");
+    CHECK(product.extract[1].kind == cfg::Extraction::Kind::json);
+    CHECK(product.extract[1].source == "/cart/id");
+    CHECK(product.extract[2].kind == cfg::Extraction::Kind::header);
+    CHECK(product.extract[2].source == "x-token");
+    CHECK(product.extract[3].kind == cfg::Extraction::Kind::cookie);
+    CHECK(product.extract[3].source == "session");
+
+    const cfg::Step& add = flow.steps[1];
+    CHECK(add.request.method == "POST");
+    CHECK(add.request.timeout == 10s);
+    CHECK(render(add.request.url, {{"cart", "c 1"}}) == "https://shop.example.com/cart/c%201");
+    CHECK(add.request.url.variables() == std::vector<std::string>{"cart"});
+    REQUIRE(add.request.body_kind == cfg::BodyKind::form);
+    REQUIRE(add.request.form.size() == 3);
+    CHECK(add.request.form[0].name == "csrf");  // written order, not key order
+    CHECK(add.request.form[1].name == "sku");
+    CHECK(add.request.form[2].name == "qty");
+    CHECK(render(add.request.form[0].value, {{"csrf", "tok"}}) == "tok");
+    REQUIRE(header(add.request, "X-Token"));
+    CHECK(render(header(add.request, "Accept")->value) == "text/html,application/json");  // the flow's
+    // expect tables merge key by key: the step's status, the flow's max_latency, the defaults' body check.
+    CHECK(cfg::describe(add.request.expect.status) == "[200, 201]");
+    CHECK(add.request.expect.max_latency == 5s);
+    CHECK(add.request.expect.body_not_contains == std::vector<std::string>{"Internal Server Error"});
+    CHECK(add.request.expect.body_contains.empty());  // the product step's, not inherited sideways
+
+    const cfg::Step& pay = flow.steps[2];
+    CHECK(pay.request.body_kind == cfg::BodyKind::json);
+    CHECK(pay.request.expect.max_latency == 3s);
+    const auto body = boost::json::parse(render(pay.request.body, {{"cart", "a\"b"}, {"sid", "s"}}));
+    CHECK(body.at("cart") == "a\"b");  // JSON-escaped where it lands
+
+    CHECK_FALSE(flow.steps[1].always);
+    CHECK(flow.steps[3].always);
+    CHECK(flow.steps[3].request.method == "DELETE");
+  }
+
+  SUBCASE("notifiers and heartbeat") {
+    REQUIRE(c.notifiers.size() == 5);
+    const auto& pd = c.notifiers[0];
+    CHECK(pd.name == "oncall");
+    CHECK(pd.type == "pagerduty");
+    CHECK(pd.url == "https://events.pagerduty.com/v2/enqueue");
+    CHECK(pd.routing_key == "pd-key-789");
+    CHECK(pd.min_severity == cfg::Severity::P2);
+    CHECK(pd.timeout == 5s);
+    CHECK(c.notifiers[1].url == "https://api.opsgenie.com/v2/alerts");
+    CHECK(c.notifiers[1].api_key == "og-key-abc");
+    CHECK(c.notifiers[1].min_severity == cfg::Severity::P1);
+    CHECK(c.notifiers[2].urls == std::vector<std::string>{"http://am-1:9093", "http://am-2:9093"});
+    CHECK(c.notifiers[2].resend_interval == 1min);
+    CHECK(c.notifiers[3].headers.at("Authorization") == "Bearer hook-token-def");
+    CHECK(c.notifiers[4].url == "https://hooks.slack.com/services/T0/B0/slack-secret");
+    CHECK(c.notifiers[4].min_severity == cfg::Severity::P3);
+    REQUIRE(c.heartbeats.size() == 1);
+    CHECK(c.heartbeats[0].url == "https://hc.example.com/ping/abc");
+    CHECK(c.heartbeats[0].interval == 1min);
+  }
+
+  SUBCASE("every secret is listed once and redacted") {
+    const std::set<std::string> secrets(c.secrets.begin(), c.secrets.end());
+    CHECK(secrets.size() == c.secrets.size());
+    for (const auto& [name, value] : kFullEnv.values) CHECK_MESSAGE(secrets.count(value), name);
+    CHECK(c.redact("key=pd-key-789 pw=shop-pw-123.") == "key=<secret> pw=<secret>.");
+  }
+}
+
+TEST_CASE("the minimal example loads") {
+  const auto path = source_dir() / "config" / "examples" / "minimal.toml";
+  const cfg::Config c = valid(cfg::load_config_file(path.string(), FakeEnv{}.fn()));
+  REQUIRE(c.checks.size() == 2);
+  CHECK(render(c.checks[0].settings.url) == "http://127.0.0.1:8080/");
+  CHECK(c.checks[1].settings.timeout == 2s);
+  CHECK(c.checks[1].settings.interval == 10s);
+  CHECK(c.probe.region == "local");
+}
+
+TEST_CASE("built-in defaults") {
+  const cfg::Config c = valid(load(with_site(R"toml(
+[[check]]
+name = "home"
+site = "shop"
+url = "${base_url}/"
+)toml")));
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  CHECK(c.probe.name == host);
+  CHECK(c.probe.region == "local");
+  CHECK(c.probe.listen == "127.0.0.1:9464");
+  CHECK(std::filesystem::path(c.probe.state_dir).is_absolute());
+  const cfg::Check& home = c.checks.at(0);
+  CHECK(home.area == "home");
+  CHECK(home.severity == cfg::Severity::P3);
+  CHECK(home.enabled);
+  CHECK(home.open_after == 3);
+  CHECK(home.resolve_after == 2);
+  const auto& s = home.settings;
+  CHECK(s.method == "GET");
+  CHECK(s.interval == 30s);
+  CHECK(s.interval_when_failing == 30s);
+  CHECK(s.timeout == 10s);
+  CHECK(s.retries == 0);
+  CHECK(s.follow_redirects);
+  CHECK(s.max_redirects == 10);
+  CHECK(s.fresh_connection);
+  CHECK(s.ip_version == cfg::IpVersion::any);
+  CHECK(s.body_kind == cfg::BodyKind::none);
+  CHECK(cfg::describe(s.expect.status) == "[2xx]");
+  REQUIRE(s.headers.size() == 1);
+  CHECK(s.headers[0].name == "User-Agent");
+  CHECK(c.secrets.empty());
+}
+
+TEST_CASE("tables merge key by key across defaults, site, check and step") {
+  const cfg::Config c = valid(load(R"toml(
+[defaults]
+headers = { x-trace = "defaults", X-Keep = "kept" }
+vars = { v = "defaults", w = "w-defaults" }
+labels = { a = "1" }
+expect = { json = { "/a" = 1, "/b" = 1 }, max_latency = "3s" }
+tls = { insecure = true }
+
+[[site]]
+name = "shop"
+vars = { base_url = "https://shop.example.com", v = "site" }
+labels = { b = "2" }
+headers = { X-TRACE = "site" }
+expect = { json = { "/b" = 2 } }
+
+[[check]]
+name = "home"
+site = "shop"
+url = "${base_url}/${v}/${w}"
+labels = { a = "3" }
+headers = { User-Agent = "custom" }
+expect = { json = { "/c" = 3 } }
+
+[[flow]]
+name = "f"
+site = "shop"
+headers = { X-Trace = "flow" }
+vars = { w = "flow" }
+[[flow.step]]
+name = "one"
+url = "${base_url}/${v}/${w}"
+headers = { x-trace = "step" }
+vars = { v = "step" }
+expect = { json = { "/a" = "step" }, status = [201] }
+tls = { ca_file = "" }
+)toml"));
+  const cfg::Check& home = c.checks.at(0);
+  CHECK(render(home.settings.url) == "https://shop.example.com/site/w-defaults");
+  CHECK(home.labels == std::map<std::string, std::string>{{"a", "3"}, {"b", "2"}});
+  // One header per case-insensitive name, under the first spelling, with the latest value.
+  REQUIRE(home.settings.headers.size() == 3);
+  CHECK(home.settings.headers[0].name == "x-trace");
+  CHECK(render(home.settings.headers[0].value) == "site");
+  CHECK(home.settings.headers[1].name == "X-Keep");
+  CHECK(home.settings.headers[2].name == "User-Agent");  // the user's, not the default
+  CHECK(render(home.settings.headers[2].value) == "custom");
+  std::map<std::string, boost::json::value> json;
+  for (const auto& j : home.settings.expect.json) json[j.pointer] = j.value;
+  CHECK(json == std::map<std::string, boost::json::value>{{"/a", 1}, {"/b", 2}, {"/c", 3}});
+  CHECK(home.settings.expect.max_latency == 3s);
+  CHECK(home.settings.tls.insecure);
+
+  const cfg::Step& step = c.checks.at(1).steps.at(0);
+  CHECK(render(step.request.url) == "https://shop.example.com/step/flow");
+  CHECK(render(header(step.request, "x-trace")->value) == "step");
+  CHECK(step.request.tls.insecure);  // tls merges key by key too
+  json.clear();
+  for (const auto& j : step.request.expect.json) json[j.pointer] = j.value;
+  CHECK(json == std::map<std::string, boost::json::value>{{"/a", "step"}, {"/b", 2}});
+  CHECK(cfg::describe(step.request.expect.status) == "[201]");
+  CHECK(c.checks.at(1).labels == std::map<std::string, std::string>{{"a", "1"}, {"b", "2"}});
+}
+
+TEST_CASE("arrays and scalars replace, and body kinds replace each other") {
+  const cfg::Config c = valid(load(with_site(R"toml(
+[defaults]
+expect = { body_contains = ["a", "b"] }
+body = "raw"
+bearer_token = "t"
+[[check]]
+name = "home"
+site = "shop"
+url = "${base_url}/"
+json = '{"x": 1}'
+basic_auth = { username = "u" }
+expect = { body_contains = ["c"] }
+)toml")));
+  const auto& s = c.checks.at(0).settings;
+  CHECK(s.expect.body_contains == std::vector<std::string>{"c"});
+  CHECK(s.body_kind == cfg::BodyKind::json);
+  CHECK(s.basic_auth_user == "u");
+  CHECK(s.basic_auth_password == "");
+  CHECK_FALSE(s.bearer_token.has_value());
+}
+
+TEST_CASE("paths and ${file:} secrets are relative to the config's folder") {
+  TempDir dir;
+  dir.write("token.txt", "  file-secret-value \n");
+  const std::string path = dir.write("probe.toml", with_site(R"toml(
+[probe]
+state_dir = "var/state"
+[[check]]
+name = "home"
+site = "shop"
+url = "${base_url}/"
+bearer_token = "${file:token.txt}"
+tls = { ca_file = "token.txt" }
+)toml"));
+  const cfg::Config c = valid(cfg::load_config_file(path, FakeEnv{}.fn()));
+  CHECK(c.probe.state_dir == (dir.path() / "var" / "state").string());
+  CHECK(c.checks.at(0).settings.bearer_token == "file-secret-value");  // trimmed
+  CHECK(c.checks.at(0).settings.tls.ca_file == (dir.path() / "token.txt").string());
+  CHECK(c.secrets == std::vector<std::string>{"file-secret-value"});
+}
+
+TEST_CASE("vars may take their values from the environment, resolved once at load") {
+  const FakeEnv env{{{"SHOP_URL", "https://staging.shop.example.com"}}};
+  const cfg::Config c = valid(load(R"toml(
+[[site]]
+name = "shop"
+vars = { base_url = "${env:SHOP_URL}", literal = "$${not_a_var}" }
+[[check]]
+name = "home"
+site = "shop"
+url = "${base_url}/"
+headers = { X-Literal = "${literal}" }
+)toml", env));
+  CHECK(render(c.checks.at(0).settings.url) == "https://staging.shop.example.com/");
+  CHECK(render(header(c.checks.at(0).settings, "X-Literal")->value) == "${not_a_var}");
+  CHECK(c.find_site("shop")->vars.at("base_url") == "https://staging.shop.example.com");
+  CHECK(c.secrets == std::vector<std::string>{"https://staging.shop.example.com"});
+  fails_with(R"toml(
+[[site]]
+name = "shop"
+vars = { a = "${uuid}", b = "${a}", 1x = "y" }
+)toml",
+             {R"(t.toml:3:14: var "a" must be known when the config is loaded: it cannot use ${uuid}, ${unix_ms}, ${random_digits:N} or variables extracted by a step)",
+              R"(t.toml:3:30: undefined variable ${a} (not a site var and not extracted by an earlier step))",
+              R"(t.toml:3:37: variable name "1x" must be letters, digits, _, - and . (starting with a letter or _))"});
+}
+
+TEST_CASE("did you mean: the closest known key within reach") {
+  const std::vector<std::string_view> keys{"timeout", "interval", "interval_when_failing", "url", "headers"};
+  CHECK(cfg::did_you_mean("timout", keys) == "timeout");
+  CHECK(cfg::did_you_mean("Timeout", keys) == "timeout");
+  CHECK(cfg::did_you_mean("intervall", keys) == "interval");
+  CHECK(cfg::did_you_mean("interval_when_faling", keys) == "interval_when_failing");
+  CHECK(cfg::did_you_mean("ur", keys) == "url");
+  CHECK_FALSE(cfg::did_you_mean("colour", keys).has_value());
+  CHECK_FALSE(cfg::did_you_mean("completely_different", keys).has_value());
+  CHECK(cfg::edit_distance("kitten", "sitting") == 3);
+}
+
+TEST_CASE("a flow step may use what earlier steps extract") {
+  const cfg::Config c = valid(load(with_site(R"toml(
+[[flow]]
+name = "f"
+site = "shop"
+[[flow.step]]
+name = "one"
+url = "${base_url}/a?u=${uuid}"
+extract = { id = { json = "/id" } }
+[[flow.step]]
+name = "two"
+url = "${base_url}/b?id=${id}"
+headers = { X-Id = "${id}" }
+)toml")));
+  const auto& steps = c.checks.at(0).steps;
+  REQUIRE(steps.size() == 2);
+  CHECK(render(steps[1].request.url, {{"id", "a b&c"}}) == "https://shop.example.com/b?id=a%20b%26c");
+  CHECK(steps[1].request.url.variables() == std::vector<std::string>{"id"});
+}
+
+// Broken configs: every error names its place and what is wrong.
+
+TEST_CASE("unknown keys are errors with a hint") {
+  fails_with(with_site(R"toml(
+[[check]]
+name = "home"
+site = "shop"
+url = "${base_url}/"
+timout = "5s"
+[check.expect]
+staus = [200]
+body_contain = ["x"]
+)toml"),
+             {R"(t.toml:8:1: unknown key "timout" in [[check]] (did you mean "timeout"?))",
+              R"(t.toml:10:1: unknown key "staus" in [check.expect] (did you mean "status"?))",
+              R"(t.toml:11:1: unknown key "body_contain" in [check.expect] (did you mean "body_contains"?))"});
+  fails_with(R"toml(
+[[sites]]
+name = "x"
+[probe]
+regoin = "eu"
+colour = "blue"
+)toml",
+             {R"(t.toml:1:3: unknown key "sites" in the top-level table (did you mean "site"?))",
+              R"(t.toml:4:1: unknown key "regoin" in [probe] (did you mean "region"?))",
+              R"(t.toml:5:1: unknown key "colour" in [probe])"});
+}
+
+TEST_CASE("wrong types say what is expected") {
+  fails_with(with_site(R"toml(
+[[check]]
+name = "home"
+site = "shop"
+url = "${base_url}/"
+timeout = 10
+retries = "2"
+enabled = "yes"
+headers = ["Accept: text/html"]
+expect = { body_contains = [1] }
+)toml"),
+             {R"(t.toml:8:11: "timeout" must be a duration string like "10s")",
+              R"(t.toml:9:11: "retries" must be an integer)",
+              R"(t.toml:10:11: "enabled" must be true or false)",
+              R"(t.toml:11:11: "headers" must be a table, like headers = { ... })",
+              R"(t.toml:12:29: "body_contains" must be an array of strings)"});
+}
+
+TEST_CASE("bad durations and sizes") {
+  fails_with(R"toml(
+[defaults]
+interval = "15"
+max_body_bytes = "4MB"
+timeout = "1h 5m"
+)toml",
+             {R"(t.toml:2:12: invalid duration "15": missing unit (e.g. 15s))",
+              R"(t.toml:3:18: invalid size "4MB": use MiB (binary units: B, KiB, MiB, GiB))",
+              R"(t.toml:4:11: invalid duration "1h 5m": must not contain spaces (e.g. 1h30m))"});
+}
+
+TEST_CASE("timeout must be less than interval") {
+  fails_with(with_site(R"toml(
+[[check]]
+name = "home"
+site = "shop"
+url = "${base_url}/"
+interval = "30s"
+timeout = "30s"
+)toml"),
+             {R"(t.toml:9:11: "timeout" (30s) must be less than "interval" (30s))"});
+  // With the built-in timeout, the interval the user wrote is the one to point at.
+  fails_with(with_site(R"toml(
+[[check]]
+name = "home"
+site = "shop"
+url = "${base_url}/"
+interval = "5s"
+)toml"),
+             {R"(t.toml:8:12: "timeout" (10s) must be less than "interval" (5s); the default timeout is 10s)"});
+  // An inherited mistake is reported once, where it was written, however many checks inherit it.
+  fails_with(with_site(R"toml(
+[defaults]
+timeout = "1m"
+[[check]]
+name = "a"
+site = "shop"
+url = "${base_url}/a"
+[[check]]
+name = "b"
+site = "shop"
+url = "${base_url}/b"
+)toml"),
+             {R"(t.toml:5:11: "timeout" (1m) must be less than "interval" (30s))"});
+}
+
+TEST_CASE("names must be unique and sites must exist") {
+  fails_with(with_site(R"toml(
+[[check]]
+name = "home"
+site = "shop"
+url = "${base_url}/"
+[[flow]]
+name = "home"
+site = "shpo"
+[[flow.step]]
+name = "s"
+url = "https://x.example.com/"
+[[check]]
+url = "https://x.example.com/"
+)toml"),
+             {R"(t.toml:9:8: duplicate check/flow name "home" (first used on line 5))",
+              R"(t.toml:10:8: unknown site "shpo" (did you mean "shop"?))",
+              R"(t.toml:14:1: missing required key "name" in [[check]])",
+              R"(t.toml:14:1: missing required key "site" in [[check]])"});
+}
+
+TEST_CASE("at most one body and one kind of credentials") {
+  fails_with(with_site(R"toml(
+[[check]]
+name = "home"
+site = "shop"
+url = "${base_url}/"
+body = "a=1"
+form = { a = "1" }
+basic_auth = { username = "u", password = "p" }
+bearer_token = "t"
+)toml"),
+             {R"(t.toml:9:8: at most one of "body", "form" and "json" may be set, but "body" and "form" are)",
+              R"(t.toml:11:16: at most one of "basic_auth" and "bearer_token" may be set)"});
+}
+
+TEST_CASE("regexes and JSON pointers are checked at load") {
+  fails_with(with_site(R"toml(
+[[check]]
+name = "home"
+site = "shop"
+url = "${base_url}/"
+[check.expect]
+body_regex = ["ok", "(unclosed"]
+headers = { "content-type" = "[a-" }
+json = { "status" = "UP", "/a~2" = 1, "/ok~0~1" = true }
+json_absent = ["errors"]
+)toml"),
+             {R"(t.toml:9:21: invalid regex "(unclosed": missing ): (unclosed)",
+              R"(t.toml:10:30: invalid regex "[a-": missing ]: [a-)",
+              R"(t.toml:11:10: invalid JSON pointer "status": must be empty (the whole document) or start with "/")",
+              R"(t.toml:11:27: invalid JSON pointer "/a~2": "~" must be written ~0, and ~1 stands for "/")",
+              R"(t.toml:12:16: invalid JSON pointer "errors": must be empty (the whole document) or start with "/")"});
+}
+
+TEST_CASE("URLs must be http or https") {
+  fails_with(with_site(R"toml(
+[[check]]
+name = "a"
+site = "shop"
+url = "ftp://files.example.com/"
+[[check]]
+name = "b"
+site = "shop"
+url = "shop.example.com/"
+[[check]]
+name = "c"
+site = "shop"
+url = "gopher://x/${uuid}"
+)toml"),
+             {R"(t.toml:7:7: "url" scheme "ftp" is not supported: use http or https)",
+              R"(t.toml:11:7: "url" must be an absolute URL starting with http or https://)",
+              R"(t.toml:15:7: "url" scheme "gopher" is not supported: use http or https)"});
+}
+
+TEST_CASE("a variable must be a site var or extracted by an earlier step") {
+  fails_with(with_site(R"toml(
+[[flow]]
+name = "f"
+site = "shop"
+[[flow.step]]
+name = "one"
+url = "${base_url}/cart/${cart}"
+extract = { cart = { json = "/cart" } }
+[[flow.step]]
+name = "two"
+url = "${base_url}/cart/${cart}/${later}"
+[[flow.step]]
+name = "three"
+url = "${base_url}/"
+extract = { later = { header = "X-Later" } }
+)toml"),
+             {R"(t.toml:9:25: undefined variable ${cart} (not a site var and not extracted by an earlier step))",
+              R"(t.toml:13:33: undefined variable ${later} (not a site var and not extracted by an earlier step))"});
+}
+
+TEST_CASE("template errors point inside the string, past escapes and non-ASCII text") {
+  fails_with(with_site(R"toml(
+[[check]]
+name = "home"
+site = "shop"
+url = "${base_url}/"
+headers = { X-A = "tab\there ${nope}", X-B = "é ${nope2}" }
+body = """
+line one
+  ${nope3}"""
+)toml"),
+             {R"(t.toml:8:30: undefined variable ${nope} (not a site var and not extracted by an earlier step))",
+              R"(t.toml:8:49: undefined variable ${nope2} (not a site var and not extracted by an earlier step))",
+              R"(t.toml:11:3: undefined variable ${nope3} (not a site var and not extracted by an earlier step))"});
+}
+
+TEST_CASE("unset environment variables and unreadable files are errors that show no secret") {
+  TempDir dir;
+  const std::string config = with_site(R"toml(
+[[check]]
+name = "home"
+site = "shop"
+url = "${base_url}/?k=${env:API_KEY}"
+bearer_token = "${env:MISSING_TOKEN}"
+headers = { X-Secret = "${file:missing.txt}" }
+[[check]]
+name = "other"
+site = "shop"
+url = "${base_url}/"
+basic_auth = { username = "u", password = "${env:API_KEY}" }
+)toml");
+  const FakeEnv env{{{"API_KEY", "hunter2"}}};
+  const auto result = cfg::load_config_string(config, (dir.path() / "c.toml").string(), env.fn());
+  const std::string prefix = (dir.path() / "c.toml").string();
+  INFO(all_messages(result));
+  CHECK(messages(result) ==
+        std::vector<std::string>{
+            prefix + R"(:8:17: environment variable MISSING_TOKEN is not set)",
+            prefix + ":9:25: cannot read secret file " + (dir.path() / "missing.txt").string()});
+  CHECK(all_messages(result).find("hunter2") == std::string::npos);
+}
+
+TEST_CASE("credentials must be known at load") {
+  fails_with(with_site(R"toml(
+[[flow]]
+name = "f"
+site = "shop"
+[[flow.step]]
+name = "one"
+url = "${base_url}/"
+extract = { t = { cookie = "t" } }
+[[flow.step]]
+name = "two"
+url = "${base_url}/"
+bearer_token = "${t}"
+)toml"),
+             {R"(t.toml:14:16: "bearer_token" must be known when the config is loaded: it cannot use ${uuid}, ${unix_ms}, ${random_digits:N} or variables extracted by a step)"});
+}
+
+TEST_CASE("a TOML syntax error gives toml++'s position and description") {
+  const auto result = load(R"toml(
+[[site]]
+name = "shop
+)toml");
+  REQUIRE(result.errors.size() == 1);
+  CHECK_FALSE(result.config.has_value());
+  CHECK(result.errors[0].file == "t.toml");
+  CHECK(result.errors[0].line == 2);
+  CHECK(result.errors[0].to_string().starts_with("t.toml:2:"));
+  CHECK(result.errors[0].message.find("string") != std::string::npos);
+}
+
+TEST_CASE("every error is reported at once, in file order") {
+  const auto result = load(R"toml(
+[defaults]
+interval = "fast"
+[[site]]
+name = "shop"
+severity = "P0"
+[[check]]
+name = "home"
+site = "shop"
+url = "https://shop.example.com/"
+retries = -1
+expect = { status = [200, 700, "2xy"] }
+[[notifier]]
+name = "oncall"
+type = "pagerduty"
+)toml");
+  CHECK_FALSE(result.config.has_value());
+  CHECK(messages(result) ==
+        std::vector<std::string>{
+            R"(t.toml:2:12: invalid duration "fast": expected a number at "fast" (e.g. 1h30m))",
+            R"(t.toml:5:12: severity "P0" must be P1, P2 or P3)",
+            R"(t.toml:10:11: "retries" must be between 0 and 10, not -1)",
+            R"(t.toml:11:27: status 700 is not an HTTP status (100-599))",
+            R"(t.toml:11:32: status "2xy" must be a code (100-599) or a class like "2xx")",
+            R"(t.toml:12:1: missing required key "routing_key" in [[notifier]] (required for type "pagerduty"))"});
+}
+
+TEST_CASE("flow rules") {
+  fails_with(with_site(R"toml(
+[[flow]]
+name = "empty"
+site = "shop"
+[[flow]]
+name = "f"
+site = "shop"
+[[flow.step]]
+name = "a"
+url = "${base_url}/"
+interval = "5s"
+extract = { x = { regex = "no group" }, y = { json = "/a", header = "b" }, z = "/a", uuid = { cookie = "c" } }
+[[flow.step]]
+name = "a"
+url = "${base_url}/"
+)toml"),
+             {R"(t.toml:4:1: a flow needs at least one step: add a [[flow.step]] table after it)",
+              R"(t.toml:13:12: "interval" applies to the whole flow: set it in [[flow]], not in [[flow.step]])",
+              R"(t.toml:14:27: the regex extracting "x" must have exactly one capture group ( ... ), not 0)",
+              R"(t.toml:14:45: extraction "y" needs exactly one of regex, json, header or cookie, like { regex = 'id=([0-9]+)' })",
+              R"(t.toml:14:80: extraction "z" must be a table, like { regex = 'id=([0-9]+)' })",
+              R"(t.toml:14:86: variable name "uuid" is reserved)",
+              R"(t.toml:16:8: duplicate step name "a" (first used on line 11))"});
+}
+
+TEST_CASE("notifier rules") {
+  fails_with(R"toml(
+[[notifier]]
+name = "oncall"
+type = "pagerduty"
+min_severity = "P5"
+[[notifier]]
+type = "slak"
+[[notifier]]
+type = "alertmanager"
+urls = []
+routing_key = "x"
+[[notifier]]
+type = "webhook"
+[[notifier]]
+type = "opsgenie"
+api_key = "${env:OG_KEY}"
+url = "ftp://x"
+[[notifier]]
+name = "oncall"
+type = "slack"
+url = "https://hooks.slack.com/x"
+[[heartbeat]]
+interval = "0s"
+)toml",
+             {R"(t.toml:1:1: missing required key "routing_key" in [[notifier]] (required for type "pagerduty"))",
+              R"(t.toml:4:16: "min_severity" "P5" must be P1, P2 or P3)",
+              R"(t.toml:6:8: notifier type "slak" must be one of pagerduty, opsgenie, alertmanager, webhook, slack (did you mean "slack"?))",
+              R"(t.toml:9:8: "urls" must list at least one Alertmanager)",
+              R"(t.toml:10:1: "routing_key" does not apply to a notifier of type "alertmanager")",
+              R"(t.toml:11:1: missing required key "url" in [[notifier]] (required for type "webhook"))",
+              R"(t.toml:15:12: environment variable OG_KEY is not set)",
+              R"(t.toml:16:7: "url" scheme "ftp" is not supported: use http or https)",
+              R"(t.toml:18:8: duplicate notifier name "oncall" (first used on line 2))",
+              R"(t.toml:21:1: missing required key "url" in [[heartbeat]])",
+              R"(t.toml:22:12: "interval" must be more than 0s)"});
+}
+
+TEST_CASE("site, label, probe and request value rules") {
+  fails_with(R"toml(
+[probe]
+listen = "9464"
+log_format = "text"
+max_in_flight = 0
+[site]
+name = "shop"
+)toml",
+             {R"(t.toml:2:10: "listen" "9464" must be "host:port", like "127.0.0.1:9464")",
+              R"(t.toml:3:14: "log_format" "text" must be "logfmt" or "json")",
+              R"(t.toml:4:17: "max_in_flight" must be between 1 and 1000000, not 0)",
+              R"(t.toml:5:1: "site" must be an array of tables: write [[site]])"});
+  fails_with(with_site(R"toml(
+[[check]]
+name = "home"
+site = "shop"
+url = "${base_url}/"
+labels = { site = "x", "bad-name" = "y" }
+ip_version = 5
+resolve = { "shop.example.com" = "192.0.2.1", "shop.example.com:443" = "not-an-ip" }
+open_after = 0
+headers = { "Bad Header" = "x", Accept = "a", accept = "b" }
+tls = { ca_file = "/nonexistent/ca.pem" }
+expect = { max_latency = "1s", degraded_latency = "1s" }
+)toml"),
+             {R"(t.toml:8:12: label name "site" is reserved: the probe sets it)",
+              R"(t.toml:8:24: label name "bad-name" is not a valid Prometheus label name)",
+              R"(t.toml:9:14: "ip_version" must be 4, 6 or "any")",
+              R"(t.toml:10:13: resolve key "shop.example.com" must be "host:port", like "shop.example.com:443")",
+              R"(t.toml:10:72: resolve address "not-an-ip" must be an IPv4 or IPv6 address)",
+              R"(t.toml:11:14: "open_after" must be between 1 and 1000, not 0)",
+              R"(t.toml:12:13: header name "Bad Header" is not a valid HTTP header name)",
+              R"(t.toml:12:47: header "accept" is given twice (header names are case-insensitive))",
+              R"(t.toml:13:19: cannot read ca_file "/nonexistent/ca.pem": No such file or directory)",
+              R"(t.toml:14:51: "degraded_latency" (1s) must be less than "max_latency" (1s))"});
+}
+
+TEST_CASE("an unreadable config file is one error without a position") {
+  const auto result = cfg::load_config_file("/nonexistent/synthprobe.toml");
+  REQUIRE(result.errors.size() == 1);
+  CHECK(result.errors[0].to_string() == "/nonexistent/synthprobe.toml: cannot read config file: No such file or directory");
+}
+
+TEST_CASE("redaction replaces every secret, longest first") {
+  cfg::Config c;
+  c.secrets = {"abc", "abcdef", ""};
+  CHECK(c.redact("x abcdef y abc z") == "x <secret> y <secret> z");
+  CHECK(c.redact("nothing here") == "nothing here");
+}

@@ -1,0 +1,1 @@
+#include <doctest/doctest.h>  // placeholder: tests arrive with their unit

@@ -1,0 +1,1 @@
+#include <doctest/doctest.h>  // the demo shop tests arrive with the demo shop

@@ -1,0 +1,509 @@
+#include "probe/scheduler.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <string>
+#include <vector>
+
+using synthprobe::Scheduler;
+using namespace std::chrono_literals;
+
+namespace {
+
+using TimePoint = Scheduler::TimePoint;
+using Duration = Scheduler::Duration;
+
+// An arbitrary steady_clock reading: nothing may assume the origin is the clock's epoch.
+const TimePoint kOrigin = TimePoint{} + 123456789ms;
+
+std::string name_of(int i) { return "check-" + std::to_string(i); }
+
+// The daemon's loop with a fake clock: poll at every wakeup up to `until`, finish each run `run_for`
+// after it started. Returns every start, in start order.
+struct Harness {
+  Scheduler sched;
+  TimePoint now = kOrigin;
+  Duration run_for = 0ms;
+  struct Running {
+    TimePoint ends;
+    Scheduler::Start start;
+  };
+  std::vector<Running> running;
+  std::vector<Scheduler::Start> starts;
+  int refused_finishes = 0;
+
+  explicit Harness(std::size_t cap) : sched(cap, kOrigin) {}
+
+  void run_until(TimePoint until) {
+    std::vector<Scheduler::Start> out;
+    for (;;) {
+      TimePoint next = until;
+      if (auto w = sched.next_wakeup()) next = std::min(next, std::max(*w, now));
+      for (const auto& r : running) next = std::min(next, r.ends);
+      now = next;
+      // Finish everything ending now, then start what may start.
+      std::erase_if(running, [&](const Running& r) {
+        if (r.ends > now) return false;
+        if (!sched.finished(r.start.id, r.start.run, now)) ++refused_finishes;
+        return true;
+      });
+      out.clear();
+      sched.poll(now, out);
+      for (const auto& s : out) {
+        starts.push_back(s);
+        running.push_back({now + run_for, s});
+      }
+      if (now >= until && out.empty()) break;
+    }
+    CHECK(refused_finishes == 0);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("first runs spread over the interval by a stable hash of the name") {
+  constexpr int kChecks = 1000;
+  Scheduler a(kChecks, kOrigin);
+  Scheduler b(kChecks, kOrigin);
+  for (int i = 0; i < kChecks; ++i) a.add(static_cast<std::uint32_t>(i), name_of(i), 60s, 0s, kOrigin);
+  // Another instance, added in the opposite order: same phase per check.
+  for (int i = kChecks - 1; i >= 0; --i) b.add(static_cast<std::uint32_t>(i), name_of(i), 60s, 0s, kOrigin);
+
+  std::array<int, 60> per_second{};
+  for (int i = 0; i < kChecks; ++i) {
+    const auto id = static_cast<std::uint32_t>(i);
+    const TimePoint due = *a.next_due(id);
+    CHECK(due == *b.next_due(id));
+    CHECK(due == kOrigin + Scheduler::phase_offset(name_of(i), 60s));
+    REQUIRE(due >= kOrigin);
+    REQUIRE(due < kOrigin + 60s);
+    ++per_second[static_cast<std::size_t>((due - kOrigin) / 1s)];
+  }
+  // 1000 over 60 seconds is ~17 a second; a thundering herd would put them all in one.
+  CHECK(*std::max_element(per_second.begin(), per_second.end()) <= 32);
+  CHECK(std::count(per_second.begin(), per_second.end(), 0) == 0);
+
+  // Driven through a minute, each check starts once, exactly at its offset.
+  std::vector<Scheduler::Start> out;
+  std::map<std::uint32_t, TimePoint> started;
+  while (auto w = a.next_wakeup()) {
+    if (*w >= kOrigin + 60s) break;
+    out.clear();
+    a.poll(*w, out);
+    for (const auto& s : out) {
+      CHECK(s.due == *w);
+      CHECK(s.lag == 0s);
+      CHECK_FALSE(s.delayed);
+      CHECK(started.emplace(s.id, s.due).second);
+      CHECK(a.finished(s.id, s.run, *w));
+    }
+  }
+  CHECK(started.size() == kChecks);
+  CHECK(a.delayed_total() == 0);
+}
+
+TEST_CASE("phase offset is stable, within the interval, and differs between names") {
+  CHECK(Scheduler::phase_offset("home", 60s) == Scheduler::phase_offset("home", 60s));
+  CHECK(Scheduler::phase_offset("home", 60s) < Duration(60s));
+  CHECK(Scheduler::phase_offset("home", 60s) != Scheduler::phase_offset("checkout", 60s));
+  CHECK(Scheduler::phase_offset("home", 0s) == 0s);  // no division by zero
+}
+
+TEST_CASE("runs keep their phase: no drift even when polled late") {
+  Scheduler s(10, kOrigin);
+  const Duration offset = Scheduler::phase_offset("home", 10s);
+  s.add(7, "home", 10s, 0s, kOrigin);
+  std::vector<Scheduler::Start> out;
+  for (int k = 0; k < 100; ++k) {
+    const TimePoint due = kOrigin + offset + k * Duration(10s);
+    REQUIRE(s.next_wakeup() == due);
+    // The event loop wakes up late by a varying amount, and the run takes a while.
+    const Duration late = Duration(std::chrono::milliseconds(37 * k % 900));
+    out.clear();
+    s.poll(due + late, out);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].id == 7);
+    CHECK(out[0].due == due);
+    CHECK(out[0].lag == late);
+    CHECK_FALSE(out[0].delayed);
+    CHECK(s.finished(7, out[0].run, due + late + 3s));
+  }
+  CHECK(s.delayed_total() == 0);
+}
+
+TEST_CASE("a stalled event loop causes one late run, not a burst") {
+  Scheduler s(10, kOrigin);
+  const Duration offset = Scheduler::phase_offset("home", 10s);
+  s.add(1, "home", 10s, 0s, kOrigin);
+  std::vector<Scheduler::Start> out;
+  s.poll(kOrigin + offset + 25s, out);  // 2.5 intervals late
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].due == kOrigin + offset);
+  CHECK(out[0].lag == 25s);
+  CHECK(s.finished(1, out[0].run, kOrigin + offset + 26s));
+  CHECK(s.next_wakeup() == kOrigin + offset + 30s);
+  out.clear();
+  s.poll(kOrigin + offset + 26s, out);
+  CHECK(out.empty());
+}
+
+TEST_CASE("a run never overlaps the previous run of the same check") {
+  Scheduler s(10, kOrigin);
+  const TimePoint base = kOrigin + Scheduler::phase_offset("slow", 10s);
+  s.add(3, "slow", 10s, 0s, kOrigin);
+  std::vector<Scheduler::Start> out;
+  s.poll(base, out);
+  REQUIRE(out.size() == 1);
+  const auto first = out[0];
+  CHECK(s.in_flight() == 1);
+
+  // Due again at +10s and +20s while the first run (2.5 intervals long) is still going.
+  out.clear();
+  s.poll(base + 10s, out);
+  CHECK(out.empty());
+  CHECK_FALSE(s.next_wakeup().has_value());  // nothing until it finishes
+  out.clear();
+  s.poll(base + 20s, out);
+  CHECK(out.empty());
+  CHECK(s.in_flight() == 1);
+  CHECK(s.delayed_total() == 0);
+
+  // It ends at +25s: one late run right away, for the first missed due time; +20s is not made up.
+  CHECK(s.finished(3, first.run, base + 25s));
+  CHECK(s.queued() == 1);
+  CHECK(s.next_wakeup() == base + 10s);  // in the past: poll now
+  out.clear();
+  s.poll(base + 25s, out);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].due == base + 10s);
+  CHECK(out[0].lag == 15s);
+  CHECK(out[0].delayed);
+  CHECK(s.delayed_total() == 1);
+  CHECK(s.queued() == 0);
+  CHECK(s.finished(3, out[0].run, base + 26s));
+
+  // Back on the grid.
+  CHECK(s.next_wakeup() == base + 30s);
+  out.clear();
+  s.poll(base + 30s, out);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].due == base + 30s);
+  CHECK(out[0].lag == 0s);
+  CHECK_FALSE(out[0].delayed);
+  CHECK(s.delayed_total() == 1);
+
+  // A stale or repeated finish changes nothing.
+  CHECK_FALSE(s.finished(3, first.run, base + 31s));
+  CHECK(s.in_flight() == 1);
+}
+
+TEST_CASE("a run ending exactly when the next is due is not delayed") {
+  Scheduler s(10, kOrigin);
+  const TimePoint base = kOrigin + Scheduler::phase_offset("edge", 10s);
+  s.add(0, "edge", 10s, 0s, kOrigin);
+  std::vector<Scheduler::Start> out;
+  s.poll(base, out);
+  REQUIRE(out.size() == 1);
+  CHECK(s.finished(0, out[0].run, base + 10s));
+  out.clear();
+  s.poll(base + 10s, out);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].due == base + 10s);
+  CHECK_FALSE(out[0].delayed);
+  CHECK(s.delayed_total() == 0);
+}
+
+TEST_CASE("interval_when_failing applies while failing, the grid returns when up") {
+  Harness h(10);
+  const TimePoint base = kOrigin + Scheduler::phase_offset("api", 60s);
+  h.sched.add(0, "api", 60s, 5s, kOrigin);
+  h.run_for = 1s;
+  h.run_until(base + 1s);  // first run at base, ends at base+1s: it failed
+  REQUIRE(h.starts.size() == 1);
+  CHECK(h.sched.set_failing(0, true, base + 1s));
+  CHECK(h.sched.set_failing(0, true, base + 1s));  // repeated verdicts change nothing
+  CHECK(h.sched.next_due(0) == base + 5s);          // last start + 5s, not base + 60s
+
+  h.run_until(base + 16s);  // runs at +5, +10, +15; the one at +15 ends at +16 and passes
+  REQUIRE(h.starts.size() == 4);
+  for (int k = 1; k <= 3; ++k) {
+    CHECK(h.starts[static_cast<std::size_t>(k)].due == base + k * Duration(5s));
+    CHECK(h.starts[static_cast<std::size_t>(k)].lag == 0s);
+  }
+  CHECK(h.sched.set_failing(0, false, base + 16s));
+  CHECK(h.sched.next_due(0) == base + 60s);  // back on its grid, not +20s
+
+  h.run_until(base + 130s);
+  REQUIRE(h.starts.size() == 6);
+  CHECK(h.starts[4].due == base + 60s);
+  CHECK(h.starts[5].due == base + 120s);
+  CHECK(h.sched.delayed_total() == 0);
+}
+
+TEST_CASE("a failure noticed after more than interval_when_failing reruns at once, not late") {
+  Scheduler s(10, kOrigin);
+  const TimePoint base = kOrigin + Scheduler::phase_offset("timeouts", 60s);
+  s.add(0, "timeouts", 60s, 5s, kOrigin);
+  std::vector<Scheduler::Start> out;
+  s.poll(base, out);
+  REQUIRE(out.size() == 1);
+  // The run timed out after 10s; the daemon reports the verdict, then the end of the run.
+  CHECK(s.set_failing(0, true, base + 10s));
+  CHECK(s.finished(0, out[0].run, base + 10s));
+  out.clear();
+  s.poll(base + 10s, out);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].due == base + 10s);
+  CHECK(out[0].lag == 0s);
+  CHECK_FALSE(out[0].delayed);
+  CHECK(s.next_due(0) == base + 15s);
+}
+
+TEST_CASE("a check restored as failing starts on a spread failing grid") {
+  Scheduler s(10, kOrigin);
+  s.add(0, "down-at-start", 60s, 5s, kOrigin);
+  CHECK(s.set_failing(0, true, kOrigin));
+  const TimePoint due = kOrigin + Scheduler::phase_offset("down-at-start", 5s);
+  CHECK(s.next_due(0) == std::min(due, kOrigin + Scheduler::phase_offset("down-at-start", 60s)));
+}
+
+TEST_CASE("max_in_flight caps runs; the rest wait in due order and are never dropped") {
+  Scheduler s(2, kOrigin);
+  // Five checks; order them by their first due time.
+  std::vector<std::pair<TimePoint, std::uint32_t>> by_due;
+  for (std::uint32_t id = 0; id < 5; ++id) {
+    s.add(id, name_of(static_cast<int>(id)), 1h, 0s, kOrigin);
+    by_due.emplace_back(*s.next_due(id), id);
+  }
+  std::sort(by_due.begin(), by_due.end());
+  const TimePoint all_due = by_due.back().first;
+
+  std::vector<Scheduler::Start> out;
+  s.poll(all_due, out);  // one late wake-up: all five are due, two may start
+  REQUIRE(out.size() == 2);
+  for (std::size_t i = 0; i < 2; ++i) {
+    CHECK(out[i].id == by_due[i].second);
+    CHECK(out[i].due == by_due[i].first);
+    CHECK(out[i].lag == all_due - by_due[i].first);
+    CHECK_FALSE(out[i].delayed);  // late because the loop woke late, not because it waited
+  }
+  CHECK(s.in_flight() == 2);
+  CHECK(s.queued() == 3);
+  CHECK(s.next_wakeup() == by_due[0].first + 1h);  // the queue waits for a slot, not a timer
+
+  std::vector<Scheduler::Start> started = out;
+  TimePoint t = all_due;
+  while (started.size() < 5) {
+    t += 1ms;
+    const auto oldest = started[started.size() - 2];  // a run still in flight
+    REQUIRE(s.finished(oldest.id, oldest.run, t));
+    CHECK(s.next_wakeup() <= t);  // a queued run may start now
+    out.clear();
+    s.poll(t, out);
+    REQUIRE(out.size() == 1);
+    const auto& expected = by_due[started.size()];
+    CHECK(out[0].id == expected.second);
+    CHECK(out[0].due == expected.first);
+    CHECK(out[0].lag == t - expected.first);
+    CHECK(out[0].delayed);
+    started.push_back(out[0]);
+  }
+  CHECK(s.queued() == 0);
+  CHECK(s.in_flight() == 2);
+  CHECK(s.delayed_total() == 3);
+}
+
+TEST_CASE("equal due times start first come, first served") {
+  Scheduler s(1, kOrigin);
+  // Same name hash is impossible for different names, so use an interval of one tick: offset 0.
+  for (std::uint32_t id = 0; id < 4; ++id) s.add(id, name_of(static_cast<int>(id)), Duration(1), 0s, kOrigin);
+  for (std::uint32_t id = 0; id < 4; ++id) CHECK(s.next_due(id) == kOrigin);
+  std::vector<Scheduler::Start> out;
+  s.poll(kOrigin, out);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].id == 0);
+  for (std::uint32_t id = 1; id < 4; ++id) {
+    REQUIRE(s.finished(out[0].id, out[0].run, kOrigin));
+    out.clear();
+    s.poll(kOrigin, out);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].id == id);
+  }
+}
+
+TEST_CASE("raising max_in_flight lets queued runs start") {
+  Scheduler s(1, kOrigin);
+  s.add(0, "a", 1s, 0s, kOrigin);
+  s.add(1, "b", 1s, 0s, kOrigin);
+  std::vector<Scheduler::Start> out;
+  s.poll(kOrigin + 1s, out);
+  CHECK(out.size() == 1);
+  CHECK(s.queued() == 1);
+  s.set_max_in_flight(2);
+  CHECK(s.next_wakeup() <= kOrigin + 1s);
+  out.clear();
+  s.poll(kOrigin + 1s, out);
+  CHECK(out.size() == 1);
+  CHECK(s.in_flight() == 2);
+  CHECK(s.queued() == 0);
+}
+
+TEST_CASE("a check removed while running is not started again and its finish is ignored") {
+  Scheduler s(1, kOrigin);
+  const TimePoint base = kOrigin + Scheduler::phase_offset("gone", 10s);
+  s.add(4, "gone", 10s, 0s, kOrigin);
+  std::vector<Scheduler::Start> out;
+  s.poll(base, out);
+  REQUIRE(out.size() == 1);
+  const auto old_run = out[0];
+
+  CHECK(s.remove(4));
+  CHECK_FALSE(s.remove(4));
+  CHECK(s.size() == 0);
+  CHECK(s.in_flight() == 0);  // its slot is free at once
+  CHECK_FALSE(s.next_wakeup().has_value());
+  CHECK_FALSE(s.next_due(4).has_value());
+  CHECK_FALSE(s.finished(4, old_run.run, base + 1s));
+  CHECK_FALSE(s.update(4, 5s, 0s, base));
+  CHECK_FALSE(s.set_failing(4, true, base));
+  out.clear();
+  s.poll(base + 100s, out);
+  CHECK(out.empty());
+
+  // The id is reused by a reload; the old run's late finish must not end the new check's run.
+  s.add(4, "new", 10s, 0s, base + 100s);
+  const TimePoint new_due = *s.next_due(4);
+  out.clear();
+  s.poll(new_due, out);
+  REQUIRE(out.size() == 1);
+  CHECK_FALSE(s.finished(4, old_run.run, new_due + 1s));
+  CHECK(s.in_flight() == 1);
+  CHECK(s.finished(4, out[0].run, new_due + 1s));
+  CHECK(s.in_flight() == 0);
+}
+
+TEST_CASE("a check removed while queued is never started") {
+  Scheduler s(1, kOrigin);
+  s.add(0, "a", 1s, 0s, kOrigin);
+  s.add(1, "b", 1s, 0s, kOrigin);
+  std::vector<Scheduler::Start> out;
+  s.poll(kOrigin + 1s, out);
+  REQUIRE(out.size() == 1);
+  const std::uint32_t waiting = out[0].id == 0 ? 1 : 0;
+  CHECK(s.queued() == 1);
+  CHECK(s.remove(waiting));
+  CHECK(s.queued() == 0);
+  CHECK(s.finished(out[0].id, out[0].run, kOrigin + 1s + 100ms));
+  const auto survivor = out[0].id;
+  out.clear();
+  s.poll(kOrigin + 5s, out);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].id == survivor);
+}
+
+TEST_CASE("update changes the interval and keeps the phase derived from the name") {
+  Scheduler s(10, kOrigin);
+  const Duration off10 = Scheduler::phase_offset("cart", 10s);
+  const Duration off30 = Scheduler::phase_offset("cart", 30s);
+  s.add(2, "cart", 10s, 0s, kOrigin);
+  std::vector<Scheduler::Start> out;
+  s.poll(kOrigin + off10, out);
+  REQUIRE(out.size() == 1);
+  CHECK(s.finished(2, out[0].run, kOrigin + off10 + 1s));
+
+  const TimePoint reload = kOrigin + off10 + 2s;
+  CHECK(s.update(2, 30s, 0s, reload));
+  // The first point of the new grid after the reload (and after the last start).
+  TimePoint expected = kOrigin + off30;
+  while (expected < reload) expected += 30s;
+  CHECK(s.next_due(2) == expected);
+  CHECK(s.next_wakeup() == expected);
+
+  for (int k = 0; k < 5; ++k) {
+    out.clear();
+    s.poll(expected + k * Duration(30s), out);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].due == expected + k * Duration(30s));
+    CHECK(s.finished(2, out[0].run, expected + k * Duration(30s) + 1s));
+  }
+
+  // An update that changes nothing the cadence uses keeps the next due time.
+  const TimePoint before = *s.next_due(2);
+  CHECK(s.update(2, 30s, 7s, expected + 121s));
+  CHECK(s.next_due(2) == before);
+}
+
+TEST_CASE("update of a running check: the successor follows the new grid") {
+  Scheduler s(10, kOrigin);
+  const TimePoint base = kOrigin + Scheduler::phase_offset("busy", 60s);
+  s.add(0, "busy", 60s, 0s, kOrigin);
+  std::vector<Scheduler::Start> out;
+  s.poll(base, out);
+  REQUIRE(out.size() == 1);
+  CHECK(s.update(0, 1s, 0s, base + 1s));
+  const TimePoint next = *s.next_due(0);
+  CHECK(next >= base + 1s);
+  CHECK(next < base + 2s);
+  // Still running when that comes: one delayed start when it ends, then the 1s grid.
+  CHECK(s.finished(0, out[0].run, base + 3500ms));
+  out.clear();
+  s.poll(base + 3500ms, out);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].delayed);
+  CHECK(out[0].due == next);
+  TimePoint successor = next;
+  while (successor <= base + 3500ms) successor += 1s;
+  CHECK(s.next_due(0) == successor);
+}
+
+TEST_CASE("next_wakeup is the earliest live due time") {
+  Scheduler s(1, kOrigin);
+  CHECK_FALSE(s.next_wakeup().has_value());
+  s.add(0, "a", 60s, 0s, kOrigin);
+  s.add(1, "b", 60s, 0s, kOrigin);
+  const TimePoint a = *s.next_due(0);
+  const TimePoint b = *s.next_due(1);
+  CHECK(s.next_wakeup() == std::min(a, b));
+
+  // Removing the earlier one: the wake-up moves to the other, not to a dead entry.
+  const std::uint32_t first = a < b ? 0 : 1;
+  const std::uint32_t second = 1 - first;
+  s.remove(first);
+  CHECK(s.next_wakeup() == std::max(a, b));
+  s.add(first, first == 0 ? "a" : "b", 60s, 0s, kOrigin);
+  CHECK(s.next_wakeup() == std::min(a, b));
+
+  // With the cap full and a run queued, the wake-up is the next timer, not the queue.
+  std::vector<Scheduler::Start> out;
+  s.poll(std::max(a, b), out);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].id == first);
+  CHECK(s.queued() == 1);
+  CHECK(s.next_wakeup() == std::min(a, b) + 60s);
+  // A free slot makes the queued run due now.
+  CHECK(s.finished(first, out[0].run, std::max(a, b) + 1s));
+  CHECK(s.next_wakeup() == *s.next_due(second));
+  CHECK(s.next_wakeup() <= std::max(a, b));
+}
+
+TEST_CASE("100,000 checks: every one runs on its grid, once per interval") {
+  constexpr int kChecks = 100000;
+  Harness h(1000);
+  for (int i = 0; i < kChecks; ++i) h.sched.add(static_cast<std::uint32_t>(i), name_of(i), 60s, 0s, kOrigin);
+  h.run_for = 50ms;
+  h.run_until(kOrigin + 120s - 1ns);
+  CHECK(h.starts.size() == 2 * kChecks);
+  std::vector<int> runs(kChecks);
+  int off_grid = 0;
+  for (const auto& st : h.starts) {
+    ++runs[st.id];
+    if ((st.due - kOrigin) % Duration(60s) != Scheduler::phase_offset(name_of(static_cast<int>(st.id)), 60s)) ++off_grid;
+  }
+  CHECK(off_grid == 0);
+  CHECK(std::all_of(runs.begin(), runs.end(), [](int n) { return n == 2; }));
+  CHECK(h.sched.delayed_total() == 0);
+  CHECK(h.sched.size() == kChecks);
+}
