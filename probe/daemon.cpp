@@ -13,6 +13,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "config/config_error.h"
 #include "config/config_loader.h"
 #include "exporters/check_metrics.h"
 #include "exporters/http_server.h"
@@ -131,13 +132,8 @@ struct Daemon::Impl {
       logger.log(LogLevel::warn, "probe.listen changed; it takes effect at the next restart");
     config = std::move(next);
     logger.set_format(config.probe.log_format == "json" ? LogFormat::json : LogFormat::logfmt);
-    logger.set_redactor([secrets = config.secrets](std::string text) {
-      for (const auto& s : secrets) {
-        if (s.empty()) continue;
-        for (auto pos = text.find(s); pos != std::string::npos; pos = text.find(s, pos + 8)) text.replace(pos, s.size(), "<secret>");
-      }
-      return text;
-    });
+    logger.set_redactor(
+        [secrets = config.secrets](std::string text) { return config::redact_secrets(std::move(text), secrets); });
   }
 
   std::string reload() {
