@@ -1,10 +1,8 @@
 #include "exporters/check_metrics.h"
 
 #include <algorithm>
-#include <charconv>
 #include <limits>
 #include <string_view>
-#include <system_error>
 #include <unordered_map>
 #include <utility>
 
@@ -37,11 +35,25 @@ std::array<double, 5> phase_values(const Phases& p) {
   return {p.resolve, p.connect, p.tls, p.processing, p.transfer};
 }
 
-// "1.1" -> 1.1, "2" -> 2, anything unreadable or absent -> 0, like blackbox_exporter's probe_http_version.
-double http_version_number(const std::string& version) {
-  double value = 0;
-  const auto [end, ec] = std::from_chars(version.data(), version.data() + version.size(), value);
-  return ec == std::errc() && end == version.data() + version.size() ? value : 0;
+// "1.1" -> 1.1, "2" -> 2, anything else or absent -> 0, like blackbox_exporter's probe_http_version.
+// Hand-rolled: libstdc++'s from_chars(double) goes through strtod and a locale switch, too slow per run.
+double http_version_number(std::string_view version) {
+  std::uint64_t digits = 0;
+  std::uint64_t scale = 1;
+  bool dot = false;
+  if (version.empty() || version.size() > 8) return 0;
+  for (const char c : version) {
+    if (c == '.' && !dot) {
+      dot = true;
+    } else if (c >= '0' && c <= '9') {
+      digits = digits * 10 + static_cast<std::uint64_t>(c - '0');
+      if (dot) scale *= 10;
+    } else {
+      return 0;
+    }
+  }
+  // Exact integers divided once: correctly rounded, so "1.1" is the same double as the literal 1.1.
+  return static_cast<double>(digits) / static_cast<double>(scale);
 }
 
 // The latest run of one check or flow (the flow's own values: summed phases, last status, ...).
@@ -139,8 +151,8 @@ void add_counter(MetricFamily& f, Labels labels, double value) {
 }  // namespace
 
 struct CheckMetrics::Entry {
-  Entry(config::Check::Kind kind, Labels labels, std::vector<std::string> step_names)
-      : kind(kind), labels(std::move(labels)), step_names(std::move(step_names)), steps(this->step_names.size()) {}
+  Entry(config::Check::Kind k, Labels l, std::vector<std::string> s)
+      : kind(k), labels(std::move(l)), step_names(std::move(s)), steps(step_names.size()) {}
 
   const std::string& name() const {
     return std::find_if(labels.begin(), labels.end(), [](const Label& l) { return l.name == "check"; })->value;

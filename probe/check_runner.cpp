@@ -95,14 +95,16 @@ class CheckRunner::Run final : public TransferSink {
       ++step_index_;
       return run_next_step();
     }
-    if (steps_started_++ > 0) curl_easy_reset(easy_);  // keeps the run's cookies
+    const bool first_step = steps_started_++ == 0;
+    if (!first_step) curl_easy_reset(easy_);  // keeps the run's cookie jar
     const config::RenderInputs inputs{
         &vars_,
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count(),
         &runner_.rng_};
     exchange_.prepare(easy_, step.request, inputs,
-                      HttpExchange::Options{remaining, needs_body(step), needs_cookies(*check_)});
+                      // The jar is enabled once per run: enabling it again would stack curl's file list.
+                      HttpExchange::Options{remaining, needs_body(step), first_step && needs_cookies(*check_)});
     if (!runner_.multi_.start(easy_, this)) {
       StepResult& out = steps_[step_index_];
       out.success = false;

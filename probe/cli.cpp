@@ -15,6 +15,7 @@
 #include "exporters/result_json.h"
 #include "exporters/result_table.h"
 #include "probe/daemon.h"
+#include "probe/demo_command.h"
 #include "probe/run_once.h"
 #include "probe/version.h"
 
@@ -144,8 +145,10 @@ int run_cli(int argc, char** argv) {
     return usage_error("run needs --config FILE");
   }
   if (command == "demo") {
-    std::cerr << "synthprobe: '" << command << "' is not available in this build yet (see README)\n";
-    return kExitUsage;
+    if (rest.empty()) return run_demo("");
+    if (rest.size() == 2 && rest[0] == "--listen") return run_demo(std::string(rest[1]));
+    if (rest.size() == 1 && rest[0].starts_with("--listen=")) return run_demo(std::string(rest[0].substr(9)));
+    return usage_error("demo takes only --listen ADDR");
   }
   return usage_error("unknown command " + std::string(command));
 }

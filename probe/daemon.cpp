@@ -316,6 +316,11 @@ std::string Daemon::reload() { return impl_->reload(); }
 
 unsigned short Daemon::http_port() const { return impl_->http.port(); }
 
+std::string Daemon::status_json() const {
+  std::lock_guard lock(impl_->status_mutex);
+  return render_status_json(StatusView{impl_->config, impl_->slots, static_cast<std::int64_t>(unix_now())});
+}
+
 int run_daemon(const std::string& config_path) {
   config::LoadResult loaded = config::load_config_file(config_path);
   if (!loaded.config || !loaded.errors.empty()) {

@@ -31,6 +31,8 @@ class Daemon {
   std::string reload();
 
   unsigned short http_port() const;
+  // /api/status as JSON, rendered now.
+  std::string status_json() const;
 
  private:
   struct Impl;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -152,6 +153,14 @@ std::vector<std::string> samples(const std::string& text, const std::string& nam
     if (line.starts_with(name + "{") || line.starts_with(name + " ")) out.push_back(line);
   }
   return out;
+}
+
+// The value of the sample whose name and labels are `series`; -1 when absent.
+double value_of(const std::string& text, const std::string& series) {
+  for (const auto& line : lines_of(text)) {
+    if (line.starts_with(series + " ")) return std::stod(line.substr(series.size() + 1));
+  }
+  return -1;
 }
 
 std::size_t count_containing(const std::string& text, const std::string& needle) {
@@ -467,6 +476,33 @@ TEST_CASE("reconfigure: unchanged checks keep counters, removed ones vanish, new
   // Nothing configured: no families at all.
   f.metrics.configure({});
   CHECK(f.render().empty());
+}
+
+TEST_CASE("scrapes on another thread see whole runs and lose none") {
+  Fixture f;
+  f.metrics.configure({make_check("home"), make_flow("buy")});
+  constexpr int kRuns = 2000;
+  std::thread loop([&] {
+    for (int i = 0; i < kRuns; ++i) {
+      f.metrics.record(0, plain_run(i % 2 == 0, 0.01), i);
+      f.metrics.record(1, failing_flow_run(), i);
+    }
+  });
+  const std::string buy_status = "synthprobe_check_failures_total{area=\"checkout\",check=\"buy\",probe=\"p1\","
+                                 "reason=\"status\",region=\"eu\",site=\"shop\",team=\"web\",tier=\"gold\"}";
+  for (int i = 0; i < 20; ++i) {
+    // A check's numbers are copied together under the lock: a run is never half counted.
+    const std::string text = f.render();
+    const double runs = value_of(text, "probe_all_success_count{" + kBuy + "}");
+    CHECK(value_of(text, buy_status) == runs);
+    CHECK(value_of(text, "probe_all_duration_seconds_count{" + kBuy + "}") == runs);
+    CHECK(value_of(text, "probe_all_duration_seconds_bucket{" + kBuy + ",le=\"0.5\"}") == runs);
+  }
+  loop.join();
+  const std::string text = f.render();
+  CHECK(has_line(text, "probe_all_success_count{" + kHome + "} " + std::to_string(kRuns)));
+  CHECK(has_line(text, "probe_all_success_sum{" + kHome + "} " + std::to_string(kRuns / 2)));
+  CHECK(has_line(text, "probe_all_duration_seconds_count{" + kBuy + "} " + std::to_string(kRuns)));
 }
 
 TEST_CASE("self metrics and check metrics render together as one valid exposition") {
