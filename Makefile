@@ -34,11 +34,9 @@ test: test-deps
 	@cmake --build $(TEST_DIR) -j $(JOBS)
 	@cd $(TEST_DIR) && ctest --output-on-failure -j $(CTEST_JOBS)
 
+# The embedded demo shop with a scripted outage, watched by the daemon; Ctrl-C stops it.
 demo: build
-	@echo "The embedded demo shop arrives with the daemon (issue 3). Meanwhile, try:"
-	@echo "  $(BUILD_DIR)/synthprobe check-config config/examples/full.toml"
-	@echo "  $(BUILD_DIR)/synthprobe once --config config/examples/minimal.toml"
-	@$(BUILD_DIR)/synthprobe --help
+	@$(BUILD_DIR)/synthprobe demo $(if $(LISTEN),--listen $(LISTEN),)
 
 clean:
 	rm -rf $(BUILD_DIR) $(SAN_BUILD_DIR)

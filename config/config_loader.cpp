@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -195,7 +196,7 @@ LoadResult load_config_string(std::string_view text, const std::string& path_for
   ErrorList errors(path_for_messages);
   Config config;
   config.path = path_for_messages;
-  LoadContext ctx{errors, text, folder_of(path_for_messages), &config.secrets, std::move(getenv)};
+  LoadContext ctx{errors, text, folder_of(path_for_messages), &config.secrets, std::move(getenv), {}};
 
   toml::table doc;
   // toml++ reports syntax errors by exception; it stops here, at the first one.
@@ -213,15 +214,18 @@ LoadResult load_config_string(std::string_view text, const std::string& path_for
 }
 
 LoadResult load_config_file(const std::string& path, std::function<const char*(const char*)> getenv) {
+  const auto unreadable = [&](const std::string& why) {
+    return LoadResult{std::nullopt, {ConfigError{path, 0, 0, "cannot read config file: " + why}}};
+  };
+  std::error_code ec;
+  // A folder opens like an empty file, which would pass as an empty config.
+  if (std::filesystem::is_directory(path, ec)) return unreadable("it is a directory");
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int err = errno;
-    return LoadResult{std::nullopt, {ConfigError{path, 0, 0, std::string("cannot read config file: ") + std::strerror(err)}}};
-  }
+  if (!in) return unreadable(std::strerror(errno));
   std::ostringstream text;
   text << in.rdbuf();
-  const std::string content = text.str();
-  return load_config_string(content, path, std::move(getenv));
+  if (in.bad()) return unreadable(std::strerror(errno));
+  return load_config_string(text.str(), path, std::move(getenv));
 }
 
 }  // namespace synthprobe::config

@@ -99,7 +99,7 @@ Setting<std::vector<CompiledRegex>> read_body_regex(const TableReader& r) {
   std::vector<CompiledRegex> compiled;
   for (const auto& pattern : patterns->value) {
     std::string error;
-    auto re = compile_regex(pattern.value, error);
+    auto re = r.ctx().regexes.compile(pattern.value, error);
     if (!re) r.ctx().error(pattern.pos, error);
     else compiled.push_back(CompiledRegex{pattern.value, std::move(re)});
   }
@@ -120,7 +120,7 @@ std::vector<HeaderExpectation> read_header_expectations(const TableReader& r) {
       continue;
     }
     std::string error;
-    auto re = compile_regex(*pattern, error);
+    auto re = r.ctx().regexes.compile(*pattern, error);
     if (!re) {
       r.ctx().error(pos_of(*node), error);
       continue;

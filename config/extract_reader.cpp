@@ -44,7 +44,7 @@ std::optional<Extraction> read_one(const toml::key& key, const toml::table& spec
   if (given[0] == "regex") {
     e.kind = Extraction::Kind::regex;
     std::string error;
-    e.regex = compile_regex(e.source, error);
+    e.regex = ctx.regexes.compile(e.source, error);
     if (!e.regex) {
       ctx.error(source->pos, error);
       return std::nullopt;

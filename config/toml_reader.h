@@ -17,6 +17,7 @@
 #include <toml++/toml.h>
 
 #include "config/config_error.h"
+#include "config/regex_compile.h"
 
 namespace synthprobe::config {
 
@@ -41,6 +42,7 @@ struct LoadContext {
   std::filesystem::path base_dir;  // the config file's folder, absolute
   std::vector<std::string>* secrets = nullptr;
   std::function<const char*(const char*)> getenv;
+  RegexCache regexes;
 
   void error(SourcePos pos, std::string message) const { errors.add(pos, std::move(message)); }
   // Where byte `offset` of string node `node`'s value was written.

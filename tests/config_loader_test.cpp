@@ -456,6 +456,27 @@ expect = { body_contains = ["c"] }
   CHECK_FALSE(s.bearer_token.has_value());
 }
 
+TEST_CASE("one compiled regex per distinct pattern, shared by every check that uses it") {
+  const cfg::Config c = valid(load(with_site(R"toml(
+[[check]]
+name = "a"
+site = "shop"
+url = "${base_url}/a"
+expect = { body_regex = ["ok [0-9]+"] }
+[[check]]
+name = "b"
+site = "shop"
+url = "${base_url}/b"
+expect = { body_regex = ["ok [0-9]+"], headers = { etag = "ok [0-9]+" } }
+)toml")));
+  const auto& a = c.checks.at(0).settings.expect;
+  const auto& b = c.checks.at(1).settings.expect;
+  REQUIRE(a.body_regex.size() == 1);
+  REQUIRE(b.headers.size() == 1);
+  CHECK(a.body_regex[0].re == b.body_regex[0].re);
+  CHECK(a.body_regex[0].re == b.headers[0].regex.re);
+}
+
 TEST_CASE("paths and ${file:} secrets are relative to the config's folder") {
   TempDir dir;
   dir.write("token.txt", "  file-secret-value \n");
@@ -930,6 +951,10 @@ TEST_CASE("an unreadable config file is one error without a position") {
   const auto result = cfg::load_config_file("/nonexistent/synthprobe.toml");
   REQUIRE(result.errors.size() == 1);
   CHECK(result.errors[0].to_string() == "/nonexistent/synthprobe.toml: cannot read config file: No such file or directory");
+  TempDir dir;
+  const auto folder = cfg::load_config_file(dir.path().string());
+  REQUIRE(folder.errors.size() == 1);
+  CHECK(folder.errors[0].message == "cannot read config file: it is a directory");
 }
 
 TEST_CASE("redaction replaces every secret, longest first") {
