@@ -76,7 +76,7 @@ bool Scheduler::live(const Entry& e) const {
 void Scheduler::push_timer(std::uint32_t id, Check& c, TimePoint due) {
   c.next_due = due;
   c.in_timers = true;
-  timers_.push_back(Entry{due, seq_++, 0, id, ++c.generation, false});
+  timers_.push_back(Entry{due, seq_++, id, ++c.generation});
   std::push_heap(timers_.begin(), timers_.end(), Later{});
 }
 
@@ -84,9 +84,10 @@ void Scheduler::push_ready(std::uint32_t id, Check& c, TimePoint due, bool delay
   c.next_due = due;
   c.in_timers = false;
   c.state = State::queued;
+  c.waited_for_itself = delayed;
+  c.joined_poll = poll_seq_ + 1;  // between polls, the next poll is the first that could start it
   ++queued_;
-  // Between polls the next poll is the first that could start it.
-  ready_.push_back(Entry{due, seq_++, poll_seq_ + 1, id, ++c.generation, delayed});
+  ready_.push_back(Entry{due, seq_++, id, ++c.generation});
   std::push_heap(ready_.begin(), ready_.end(), Later{});
 }
 
@@ -167,18 +168,18 @@ bool Scheduler::set_failing(std::uint32_t id, bool failing, TimePoint now) {
   return true;
 }
 
-void Scheduler::start(std::uint32_t id, Check& c, const Entry& e, TimePoint now, std::vector<Start>& out) {
+void Scheduler::start(std::uint32_t id, Check& c, TimePoint due, bool delayed, TimePoint now,
+                      std::vector<Start>& out) {
   c.state = State::running;
   c.started = true;
   c.last_start = now;
   c.run = ++runs_;
   ++in_flight_;
-  const bool delayed = e.delayed || e.joined_poll != poll_seq_;
   if (delayed) ++delayed_total_;
-  out.push_back(Start{id, c.run, e.due, now - e.due, delayed});
+  out.push_back(Start{id, c.run, due, now - due, delayed});
   // The successor's due time is the next point of the cadence after now: on the name's grid, or while
   // failing every failing_interval from this run's due time. Points already passed are skipped.
-  const TimePoint next = c.failing ? at_or_after(e.due, c.failing_interval, now + kTick)
+  const TimePoint next = c.failing ? at_or_after(due, c.failing_interval, now + kTick)
                                    : at_or_after(origin_ + c.offset, c.interval, now + kTick);
   push_timer(id, c, next);
 }
@@ -195,9 +196,16 @@ void Scheduler::poll(TimePoint now, std::vector<Start>& out) {
     c.in_timers = false;
     // A running check keeps next_due; finished() sees that it has passed and queues the late run.
     if (c.state == State::running) continue;
+    if (ready_.empty() && in_flight_ < max_in_flight_) {
+      // Nothing waits ahead of it (timers pop in due order): skip the queue.
+      start(e.id, c, e.due, false, now, out);
+      continue;
+    }
     c.state = State::queued;
+    c.waited_for_itself = false;
+    c.joined_poll = poll_seq_;
     ++queued_;
-    ready_.push_back(Entry{e.due, seq_++, poll_seq_, e.id, e.generation, false});
+    ready_.push_back(Entry{e.due, seq_++, e.id, e.generation});
     std::push_heap(ready_.begin(), ready_.end(), Later{});
   }
   while (!ready_.empty() && in_flight_ < max_in_flight_) {
@@ -207,7 +215,7 @@ void Scheduler::poll(TimePoint now, std::vector<Start>& out) {
     if (!live(e)) continue;
     Check& c = checks_[e.id];
     --queued_;
-    start(e.id, c, e, now, out);
+    start(e.id, c, e.due, c.waited_for_itself || c.joined_poll != poll_seq_, now, out);
   }
   drop_stale_tops();
   compact_if_bloated();

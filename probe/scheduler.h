@@ -40,9 +40,11 @@ class Scheduler {
   struct Start {
     std::uint32_t id;
     std::uint64_t run;  // unique per start; hand it back to finished()
-    TimePoint due;      // the grid point (or failing-interval point) this run stands for
+    TimePoint due;      // the due time it stands for: after an overlap, the first one that was missed
     Duration lag;       // start - due, >= 0: observe it in synthprobe_scheduler_lag_seconds
-    bool delayed;       // waited for its own previous run or for a free slot (synthprobe_checks_delayed_total)
+    // Waited for its own previous run or for a free slot (synthprobe_checks_delayed_total). A run the
+    // caller merely polled late for has a lag but is not delayed.
+    bool delayed;
   };
 
   // `origin` anchors every check's phase grid: the daemon passes its start time.
@@ -59,9 +61,11 @@ class Scheduler {
   void add(std::uint32_t id, std::string_view name, Duration interval, Duration interval_when_failing,
            TimePoint now);
 
-  // Reload of one check's intervals. The offset is re-derived from the name for the new interval and
-  // the next due time recomputed for the cadence in force (the first new grid point at or after `now`
-  // and after the last start); a run in flight or queued is left alone. False for an unknown id.
+  // Reload of one check's intervals. The offset is re-derived from the name for the new interval. If the
+  // cadence in force changed, the next due time is recomputed: up, the first point of the new grid at or
+  // after `now` and after the last start; failing, last start + interval_when_failing, not before `now`.
+  // A run in flight is left alone; a queued run still starts, its successor follows the new cadence.
+  // False for an unknown id.
   bool update(std::uint32_t id, Duration interval, Duration interval_when_failing, TimePoint now);
 
   // Forgets the check at once: it is never started again, a queued run of it is dropped, and a run in
@@ -118,16 +122,18 @@ class Scheduler {
     State state = State::absent;
     bool failing = false;
     bool started = false;           // last_start is meaningful
+    std::uint64_t joined_poll = 0;  // queued: the poll() that first could have started it
     bool in_timers = false;         // has a live entry in timers_
+    bool waited_for_itself = false; // queued: came due while its previous run was in flight
   };
 
+  // A check has at most one live entry (in one heap or the other), so what only a queued run needs
+  // lives in Check and entries stay small: fewer cache misses per heap level.
   struct Entry {
     TimePoint due;
-    std::uint64_t seq;         // insertion order: FIFO among equal due times
-    std::uint64_t joined_poll; // ready queue: the poll() that first could have started it
+    std::uint64_t seq;  // insertion order: FIFO among equal due times
     std::uint32_t id;
     std::uint32_t generation;
-    bool delayed;              // ready queue: waited for its own previous run
   };
   struct Later {
     bool operator()(const Entry& a, const Entry& b) const {
@@ -138,7 +144,7 @@ class Scheduler {
   bool live(const Entry& e) const;
   void push_timer(std::uint32_t id, Check& c, TimePoint due);
   void push_ready(std::uint32_t id, Check& c, TimePoint due, bool delayed);
-  void start(std::uint32_t id, Check& c, const Entry& e, TimePoint now, std::vector<Start>& out);
+  void start(std::uint32_t id, Check& c, TimePoint due, bool delayed, TimePoint now, std::vector<Start>& out);
   void drop_stale_tops();
   void compact_if_bloated();
   TimePoint clamp(TimePoint now);
