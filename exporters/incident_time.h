@@ -1,0 +1,32 @@
+#pragma once
+// How incidents write and read time: RFC 3339 UTC for JSON, the compact form inside incident ids, and
+// short human durations for timelines and reports. Pure functions; the caller supplies every instant.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace synthprobe {
+
+using Timestamp = std::chrono::system_clock::time_point;
+
+// "2026-11-27T10:15:00Z"; milliseconds are added ("...:00.250Z") only when not zero, so whole-second
+// instants read as in the contract and sub-second ones still round-trip. Finer than 1 ms is truncated.
+std::string format_rfc3339(Timestamp t);
+
+// Reads what format_rfc3339 writes, plus any fraction and a numeric offset ("+02:00"). nullopt when the
+// text is not an RFC 3339 date-time.
+std::optional<Timestamp> parse_rfc3339(std::string_view text);
+
+// "20261127T101500Z": the opened time inside an incident id.
+std::string format_compact_utc(Timestamp t);
+
+// "1.2s", "10s", "12m 30s", "1h 5m": how long something took, rounded to what a person cares about
+// (a tenth of a second below a minute, whole seconds above).
+std::string format_duration(std::chrono::milliseconds d);
+
+// to - from in seconds, at millisecond precision (so 10 s prints as 10.0, not 9.999999).
+double seconds_between(Timestamp from, Timestamp to);
+
+}  // namespace synthprobe
