@@ -110,7 +110,8 @@ std::string render_status_json(const StatusView& view) {
       checks.push_back(std::move(o));
     }
     s["checks"] = std::move(checks);
-    s["incident"] = nullptr;
+    std::optional<json::object> incident = view.open_incident ? view.open_incident(site->name) : std::nullopt;
+    s["incident"] = incident ? json::value(std::move(*incident)) : json::value(nullptr);
     sites.push_back(std::move(s));
   }
   root["sites"] = std::move(sites);
@@ -128,6 +129,11 @@ std::string render_status_html(const StatusView& view) {
     const std::string state = site_state(members);
     out += "<h2>" + html_escape(site->name) + " <span class=\"" + state + "\">" + state + "</span></h2>";
     if (state != "up" && state != "unknown") out += "<p>" + html_escape(site->status_message) + "</p>";
+    if (auto incident = view.open_incident ? view.open_incident(site->name) : std::nullopt) {
+      out += "<p><strong>Incident " + html_escape(std::string(incident->at("severity").as_string())) + "</strong> since " +
+             html_escape(std::string(incident->at("opened_at").as_string())) + ": " +
+             html_escape(std::string(incident->at("summary").as_string())) + "</p>";
+    }
     out += "<table><tr><th>check</th><th>area</th><th>state</th><th>uptime 1h</th><th>uptime 24h</th></tr>";
     for (const CheckStatus* c : members) {
       const std::string s(to_string(c->state));

@@ -3,6 +3,9 @@
 // uptime over the last hour and day.
 
 #include <cstdint>
+#include <functional>
+
+#include <boost/json/object.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +31,8 @@ struct StatusView {
   const config::Config& config;
   const std::vector<std::unique_ptr<CheckStatus>>& checks;  // null entries are skipped
   std::int64_t now_unix;
+  // The site's open incident as contract JSON, if any.
+  std::function<std::optional<boost::json::object>(const std::string& site)> open_incident = nullptr;
 };
 
 std::string render_status_json(const StatusView& view);

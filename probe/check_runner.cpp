@@ -66,6 +66,11 @@ class CheckRunner::Run final : public TransferSink {
  private:
   void start_attempt() {
     easy_ = runner_.multi_.acquire_easy();
+    if (needs_cookies(*check_)) {
+      // A fresh jar per attempt: a retried flow starts as a new customer.
+      cookie_jar_ = curl_share_init();
+      curl_share_setopt(cookie_jar_, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
+    }
     steps_.assign(check_->steps.size(), StepResult{});
     for (std::size_t i = 0; i < steps_.size(); ++i) steps_[i].name = check_->steps[i].name;
     vars_.clear();
@@ -95,16 +100,17 @@ class CheckRunner::Run final : public TransferSink {
       ++step_index_;
       return run_next_step();
     }
-    const bool first_step = steps_started_++ == 0;
-    if (!first_step) curl_easy_reset(easy_);  // keeps the run's cookie jar
+    if (steps_started_++ > 0) {
+      if (cookie_jar_) release_cookie_jar(easy_);
+      curl_easy_reset(easy_);
+    }
     const config::RenderInputs inputs{
         &vars_,
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count(),
         &runner_.rng_};
     exchange_.prepare(easy_, step.request, inputs,
-                      // The jar is enabled once per run: enabling it again would stack curl's file list.
-                      HttpExchange::Options{remaining, needs_body(step), first_step && needs_cookies(*check_)});
+                      HttpExchange::Options{remaining, needs_body(step), cookie_jar_});
     if (!runner_.multi_.start(easy_, this)) {
       StepResult& out = steps_[step_index_];
       out.success = false;
@@ -156,6 +162,11 @@ class CheckRunner::Run final : public TransferSink {
   }
 
   void finish_attempt() {
+    if (cookie_jar_) {
+      release_cookie_jar(easy_);
+      curl_share_cleanup(cookie_jar_);
+      cookie_jar_ = nullptr;
+    }
     runner_.multi_.release_easy(easy_);
     easy_ = nullptr;
     const bool time_left = SteadyClock::now() < deadline_;
@@ -216,6 +227,7 @@ class CheckRunner::Run final : public TransferSink {
   SteadyClock::time_point deadline_;
   int attempt_ = 0;
   CURL* easy_ = nullptr;
+  CURLSH* cookie_jar_ = nullptr;
   HttpExchange exchange_;
   std::vector<StepResult> steps_;
   std::vector<std::pair<std::string, std::string>> vars_;

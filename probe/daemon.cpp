@@ -23,6 +23,7 @@
 #include "probe/check_runner.h"
 #include "probe/curl_multi.h"
 #include "probe/health_state.h"
+#include "probe/incident_service.h"
 #include "probe/log.h"
 #include "probe/scheduler.h"
 #include "probe/version.h"
@@ -56,6 +57,7 @@ struct Daemon::Impl {
         timer(io),
         check_metrics(config.probe.name, config.probe.region),
         self_metrics(registry, kVersion),
+        incidents(io, multi, logger, registry),
         http([this](std::string_view method, std::string_view target) { return handle_http(method, target); }) {}
 
   net::io_context& io;
@@ -83,12 +85,16 @@ struct Daemon::Impl {
   prometheus::Registry registry;
   CheckMetrics check_metrics;
   SelfMetrics self_metrics;
+  IncidentService incidents;
+  std::unordered_map<std::string, std::vector<std::uint32_t>> site_members;  // check loop only
+  std::vector<CheckHealth> site_health;                                      // scratch, check loop only
   HttpServer http;
 
   // ---- configuration -------------------------------------------------------------------------
 
   void apply(config::Config next) {
     const auto now = SteadyClock::now();
+    incidents.configure(next);  // first: restores saved streaks and open incidents
     std::unordered_map<std::string, const config::Check*> wanted;
     for (const auto& c : next.checks)
       if (c.enabled) wanted.emplace(c.name, &c);
@@ -114,10 +120,15 @@ struct Daemon::Impl {
       const auto id = static_cast<std::uint32_t>(slots.size());
       slots.push_back(std::make_unique<CheckStatus>());
       slots.back()->check = std::move(shared);
-      health.emplace_back();
+      health.push_back(incidents.restored_health(c.name).value_or(HealthState{}));
+      slots.back()->state = health.back().state;
       id_by_name.emplace(c.name, id);
       scheduler.add(id, c.name, c.settings.interval, failing_interval(c), now);
+      if (uses_failing_interval(health[id])) scheduler.set_failing(id, true, now);
     }
+    site_members.clear();
+    for (std::size_t i = 0; i < slots.size(); ++i)
+      if (slots[i]) site_members[slots[i]->check->site].push_back(static_cast<std::uint32_t>(i));
     scheduler.set_max_in_flight(static_cast<std::size_t>(std::max(1, next.probe.max_in_flight)));
 
     std::vector<std::shared_ptr<const config::Check>> by_id(slots.size());
@@ -225,13 +236,41 @@ struct Daemon::Impl {
                   {"reason", r.reason ? to_string(*r.reason) : ""},
                   {"message", r.message}});
     }
-    std::lock_guard lock(status_mutex);
-    slot.state = h.state;
-    slot.history.record(static_cast<std::int64_t>(when), r.success);
-    slot.last_run_unix = when;
-    slot.last = std::move(r);
-    slot.last.steps.clear();  // the status page shows the run, not its steps; keep it small
-    slot.last.steps.shrink_to_fit();
+    {
+      std::lock_guard lock(status_mutex);
+      slot.state = h.state;
+      slot.history.record(static_cast<std::int64_t>(when), r.success);
+      slot.last_run_unix = when;
+      slot.last = std::move(r);
+      slot.last.steps.clear();  // the status page shows the run, not its steps; keep it small
+      slot.last.steps.shrink_to_fit();
+    }
+    incidents.note_run();
+    if (t.changed())
+      incidents.on_transition(c.site, c.name, c.area, t.from, t.to, slot.last.reason, slot.last.message);
+    // A healthy run of a healthy check cannot change the site's severity: skip the O(checks) assessment.
+    if (t.changed() || h.state != CheckState::up) assess_site(c.site);
+  }
+
+  void assess_site(const std::string& site) {
+    site_health.clear();
+    for (std::uint32_t id : site_members[site]) {
+      const CheckStatus& s = *slots[id];
+      CheckHealth ch;
+      ch.name = s.check->name;
+      ch.area = s.check->area;
+      ch.severity = s.check->severity;
+      ch.state = health[id].state;
+      if (s.last_run_unix) {
+        ch.reason = s.last.reason;
+        ch.message = s.last.message;
+        ch.status_code = s.last.status_code;
+        ch.phases = s.last.phases;
+        ch.degraded = s.last.degraded;
+      }
+      site_health.push_back(std::move(ch));
+    }
+    incidents.on_site_checks(site, site_health);
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------
@@ -247,6 +286,7 @@ struct Daemon::Impl {
   }
 
   void finish() {
+    incidents.stop();
     http.stop();
     logger.log(LogLevel::info, "stopped");
     io.stop();
@@ -276,9 +316,22 @@ struct Daemon::Impl {
       if (errors.empty()) return {200, "text/plain; charset=utf-8", "OK\n"};
       return {400, "text/plain; charset=utf-8", errors};
     }
+    if (path == "/api/incidents") return {200, "application/json", incidents.incidents_json()};
+    if (path.starts_with("/api/incidents/")) {
+      std::string id(path.substr(15));
+      const bool report = id.ends_with("/report");
+      if (report) id.resize(id.size() - 7);
+      if (report) {
+        if (auto md = incidents.report_markdown(id)) return {200, "text/markdown; charset=utf-8", *md};
+      } else if (auto one = incidents.incident_json(id)) {
+        return {200, "application/json", *one};
+      }
+      return {404, "text/plain; charset=utf-8", "no incident " + id + "\n"};
+    }
     if (path == "/api/status" || path == "/status") {
       std::lock_guard lock(status_mutex);
-      const StatusView view{config, slots, static_cast<std::int64_t>(unix_now())};
+      const StatusView view{config, slots, static_cast<std::int64_t>(unix_now()),
+                            [this](const std::string& site) { return incidents.open_incident(site); }};
       if (path == "/status") return {200, "text/html; charset=utf-8", render_status_html(view)};
       return {200, "application/json", render_status_json(view)};
     }
@@ -293,6 +346,12 @@ Daemon::~Daemon() { impl_->http.stop(); }
 
 bool Daemon::start(std::string& error) {
   Impl& d = *impl_;
+  d.incidents.set_health_source([&d] {
+    std::map<std::string, HealthState> out;
+    for (std::size_t i = 0; i < d.slots.size(); ++i)
+      if (d.slots[i]) out.emplace(d.slots[i]->check->name, d.health[i]);
+    return out;
+  });
   config::Config initial = std::move(d.config);
   d.config = config::Config{};
   d.config.probe.listen = initial.probe.listen;
@@ -318,7 +377,8 @@ unsigned short Daemon::http_port() const { return impl_->http.port(); }
 
 std::string Daemon::status_json() const {
   std::lock_guard lock(impl_->status_mutex);
-  return render_status_json(StatusView{impl_->config, impl_->slots, static_cast<std::int64_t>(unix_now())});
+  return render_status_json(StatusView{impl_->config, impl_->slots, static_cast<std::int64_t>(unix_now()),
+                                       [this](const std::string& site) { return impl_->incidents.open_incident(site); }});
 }
 
 int run_daemon(const std::string& config_path) {

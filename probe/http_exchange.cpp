@@ -98,6 +98,13 @@ Reason reason_for(CURLcode code) {
 
 HttpExchange::~HttpExchange() { free_lists(); }
 
+void release_cookie_jar(CURL* easy) {
+  // curl_easy_reset in libcurl 7.88 forgets the COOKIEFILE list without freeing it; NULL frees it. With a
+  // share attached this leaves the share's cookies alone.
+  curl_easy_setopt(easy, CURLOPT_COOKIEFILE, nullptr);
+  curl_easy_setopt(easy, CURLOPT_SHARE, nullptr);
+}
+
 void HttpExchange::free_lists() {
   curl_slist_free_all(request_headers_);
   curl_slist_free_all(resolve_);
@@ -160,7 +167,12 @@ void HttpExchange::prepare(CURL* easy, const config::RequestSettings& s, const c
   if (!s.tls.client_cert.empty()) curl_easy_setopt(easy, CURLOPT_SSLCERT, s.tls.client_cert.c_str());
   if (!s.tls.client_key.empty()) curl_easy_setopt(easy, CURLOPT_SSLKEY, s.tls.client_key.c_str());
 
-  if (options.cookies) curl_easy_setopt(easy, CURLOPT_COOKIEFILE, "");
+  // The jar lives in a share, so it outlives the resets between steps; COOKIEFILE "" switches the
+  // handle's cookie engine on over it. release_cookie_jar() undoes both.
+  if (options.cookie_jar) {
+    curl_easy_setopt(easy, CURLOPT_SHARE, options.cookie_jar);
+    curl_easy_setopt(easy, CURLOPT_COOKIEFILE, "");
+  }
 
   for (const auto& h : s.headers) {
     scratch_.assign(h.name);

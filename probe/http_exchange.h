@@ -25,7 +25,7 @@ class HttpExchange {
   struct Options {
     long timeout_ms = 10000;  // what is left of the run's budget
     bool keep_body = false;   // assertions or extractions read it
-    bool cookies = false;     // enable curl's in-memory cookie engine (kept across steps of one run)
+    CURLSH* cookie_jar = nullptr;  // a share holding the run's cookies (flows), or none
   };
   // Sets every option for `settings`; templates are rendered with `inputs`.
   void prepare(CURL* easy, const config::RequestSettings& settings, const config::RenderInputs& inputs,
@@ -62,6 +62,9 @@ class HttpExchange {
   std::vector<std::pair<std::string, std::string>> headers_;
   std::optional<std::int64_t> cert_expiry_unix_;
 };
+
+// Detaches a handle from the run's cookie jar (see Options::cookie_jar) before it is reset or pooled.
+void release_cookie_jar(CURL* easy);
 
 // The contract's reason for a transport-level curl failure.
 Reason reason_for(CURLcode code);

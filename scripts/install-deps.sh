@@ -14,8 +14,8 @@ build_pkgs=(
   libssl-dev
 )
 # Real peers the tests talk to.
-test_pkgs=(nginx-light openssl prometheus)
-bench_pkgs=(nginx-light wrk libbenchmark-dev)
+test_pkgs=(nginx-light openssl prometheus prometheus-alertmanager)
+bench_pkgs=(nginx-light wrk libbenchmark-dev prometheus-blackbox-exporter)
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in

@@ -1,0 +1,31 @@
+#pragma once
+// Incident and notification series of contract section 6.
+
+#include <string>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+namespace synthprobe {
+
+class IncidentMetrics {
+ public:
+  explicit IncidentMetrics(prometheus::Registry& registry);
+
+  // synthprobe_incident_open{site,severity}: 1 for the open incident's severity, 0 for the others.
+  void set_open(const std::string& site, const std::string& severity_or_empty);
+  void opened(const std::string& site, const std::string& severity);
+  // result: delivered | retry | permanent_failure
+  void notification(const std::string& notifier, const std::string& event, const std::string& result);
+  void set_queue(const std::string& notifier, double pending);
+
+ private:
+  prometheus::Family<prometheus::Gauge>& open_;
+  prometheus::Family<prometheus::Counter>& total_;
+  prometheus::Family<prometheus::Counter>& notifications_;
+  prometheus::Family<prometheus::Gauge>& queue_;
+};
+
+}  // namespace synthprobe
