@@ -375,6 +375,8 @@ std::string Daemon::reload() { return impl_->reload(); }
 
 unsigned short Daemon::http_port() const { return impl_->http.port(); }
 
+std::string Daemon::incidents_json() const { return impl_->incidents.incidents_json(); }
+
 std::string Daemon::status_json() const {
   std::lock_guard lock(impl_->status_mutex);
   return render_status_json(StatusView{impl_->config, impl_->slots, static_cast<std::int64_t>(unix_now()),

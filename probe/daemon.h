@@ -31,8 +31,9 @@ class Daemon {
   std::string reload();
 
   unsigned short http_port() const;
-  // /api/status as JSON, rendered now.
+  // /api/status and /api/incidents as JSON, rendered now.
   std::string status_json() const;
+  std::string incidents_json() const;
 
  private:
   struct Impl;

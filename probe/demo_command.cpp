@@ -30,7 +30,8 @@ std::string replace_all(std::string text, const std::string& from, const std::st
 }
 
 // One screen: the shop's phase, then every check with its state and latest duration.
-void print_view(const demo::DemoShop& shop, const std::string& status_json, const std::string& listen) {
+void print_view(const demo::DemoShop& shop, const std::string& status_json, const std::string& incidents_json,
+                const std::string& listen, const std::string& state_dir) {
   std::string out = "\x1b[H\x1b[2J";
   out += "synthprobe demo — shop " + shop.url("/") + " — phase: " + shop.current_phase_name() + "\n";
   out += "metrics http://" + listen + "/metrics   status http://" + listen + "/status   api http://" + listen +
@@ -58,6 +59,20 @@ void print_view(const demo::DemoShop& shop, const std::string& status_json, cons
         out += line;
       }
       out += "\nsite " + std::string(site.at("name").as_string()) + ": " + std::string(site.at("state").as_string()) + "\n";
+      if (const auto& inc = site.at("incident"); inc.is_object()) {
+        out += "INCIDENT " + std::string(inc.at("severity").as_string()) + " " + std::string(inc.at("extent").as_string()) +
+               " since " + std::string(inc.at("opened_at").as_string()) + ": " + std::string(inc.at("summary").as_string()) +
+               "\n  " + std::string(inc.at("id").as_string()) + "\n";
+      }
+    }
+  }
+  const json::value incidents = json::parse(incidents_json, ec);
+  if (!ec) {
+    for (const auto& inc : incidents.at("incidents").as_array()) {
+      if (inc.at("resolved_at").is_null()) continue;
+      out += "\nlast resolved: " + std::string(inc.at("id").as_string()) + " (" + std::string(inc.at("severity").as_string()) +
+             "), review draft: " + state_dir + "/incidents/" + std::string(inc.at("id").as_string()) + ".md\n";
+      break;
     }
   }
   out += "\nCtrl-C to stop.\n";
@@ -85,6 +100,7 @@ int run_demo(const std::string& listen) {
     return 2;
   }
   const std::string probe_listen = loaded.config->probe.listen;
+  const std::string state_dir = loaded.config->probe.state_dir;
   Daemon daemon(io, "", std::move(*loaded.config));
   std::string error;
   if (!daemon.start(error)) {
@@ -93,7 +109,7 @@ int run_demo(const std::string& listen) {
   }
   net::steady_timer view(io);
   std::function<void()> refresh = [&] {
-    print_view(*shop, daemon.status_json(), probe_listen);
+    print_view(*shop, daemon.status_json(), daemon.incidents_json(), probe_listen, state_dir);
     view.expires_after(kViewEvery);
     view.async_wait([&](boost::system::error_code ec) {
       if (!ec) refresh();
