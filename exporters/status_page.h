@@ -23,7 +23,8 @@ struct CheckStatus {
   std::shared_ptr<const config::Check> check;
   CheckState state = CheckState::unknown;
   std::optional<double> last_run_unix;  // nullopt: not run since start
-  RunResult last;                       // meaningful when last_run_unix is set
+  RunResult last;                       // meaningful when last_run_unix is set; steps dropped
+  long evidence_status_code = 0;        // the failed step's status for a flow, else the run's
   UptimeHistory history;
 };
 

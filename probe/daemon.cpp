@@ -241,6 +241,10 @@ struct Daemon::Impl {
       slot.state = h.state;
       slot.history.record(static_cast<std::int64_t>(when), r.success);
       slot.last_run_unix = when;
+      // A flow's status_code is its last step's (often an always-run clean-up): evidence wants the failure's.
+      slot.evidence_status_code = r.status_code;
+      for (const auto& step : r.steps)
+        if (r.failed_step && step.name == *r.failed_step) slot.evidence_status_code = step.status_code;
       slot.last = std::move(r);
       slot.last.steps.clear();  // the status page shows the run, not its steps; keep it small
       slot.last.steps.shrink_to_fit();
@@ -264,7 +268,7 @@ struct Daemon::Impl {
       if (s.last_run_unix) {
         ch.reason = s.last.reason;
         ch.message = s.last.message;
-        ch.status_code = s.last.status_code;
+        ch.status_code = s.evidence_status_code;
         ch.phases = s.last.phases;
         ch.degraded = s.last.degraded;
       }
