@@ -17,6 +17,7 @@
 #include <toml++/toml.h>
 
 #include "config/check_builder.h"
+#include "config/maintenance_reader.h"
 #include "config/notifier_reader.h"
 #include "config/settings_layer.h"
 #include "config/toml_reader.h"
@@ -24,7 +25,8 @@
 namespace synthprobe::config {
 namespace {
 
-constexpr std::array<std::string_view, 7> kTopKeys{"probe", "defaults", "site", "check", "flow", "notifier", "heartbeat"};
+constexpr std::array<std::string_view, 8> kTopKeys{"probe", "defaults", "site", "check", "flow", "notifier", "heartbeat",
+                                                   "maintenance"};
 constexpr std::array<std::string_view, 6> kProbeKeys{"name", "region", "listen", "state_dir", "max_in_flight",
                                                      "log_format"};
 constexpr std::array<std::string_view, 1> kSiteOwnKeys{"name"};
@@ -181,6 +183,8 @@ void read_document(const toml::table& doc, Config& config, LoadContext& ctx) {
   }
   for (const toml::table* table : tables_of(doc, "heartbeat", ctx))
     if (auto heartbeat = read_heartbeat(*table, ctx)) config.heartbeats.push_back(std::move(*heartbeat));
+  for (const toml::table* table : tables_of(doc, "maintenance", ctx))
+    if (auto window = read_maintenance(*table, config.sites, ctx)) config.maintenance.push_back(std::move(*window));
 }
 
 void dedupe(std::vector<std::string>& values) {

@@ -170,6 +170,16 @@ struct Heartbeat {
   Duration interval{std::chrono::minutes(1)};
 };
 
+// A time when a site's outages are expected: checks still run and export metrics, but no incident opens
+// (one already open stays open and resolves as usual). Either one-off (start and end) or weekly.
+struct MaintenanceWindow {
+  std::string site;
+  std::optional<std::chrono::system_clock::time_point> start, end;  // one-off: [start, end)
+  std::string weekly;  // as written, e.g. "Sun 02:00-04:00", "Mon-Fri 23:00-01:00"; empty for one-off
+  std::string time_zone = "UTC";  // IANA name; the weekly window follows its wall clock
+  std::string reason;
+};
+
 struct Config {
   std::string path;  // the file it came from
   Probe probe;
@@ -178,6 +188,7 @@ struct Config {
   std::vector<Notifier> notifiers;
   std::vector<Heartbeat> heartbeats;
   std::vector<std::string> secrets;  // resolved secret values, for redaction
+  std::vector<MaintenanceWindow> maintenance;
 
   std::size_t count(Check::Kind kind) const;
   const Site* find_site(const std::string& name) const;

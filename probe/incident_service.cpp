@@ -13,6 +13,7 @@
 #include "exporters/delivery_policy.h"
 #include "exporters/incident_report.h"
 #include "exporters/incident_time.h"
+#include "exporters/maintenance_window.h"
 #include "exporters/notification_payloads.h"
 #include "exporters/result_json.h"
 #include "probe/http_post.h"
@@ -99,6 +100,7 @@ void IncidentService::configure(const config::Config& config) {
   region_ = config.probe.region;
   notifiers_ = config.notifiers;
   heartbeats_ = config.heartbeats;
+  maintenance_ = config.maintenance;
   next_heartbeat_.assign(heartbeats_.size(), SystemClock::now());
   if (!loaded_) {
     state_dir_ = config.probe.state_dir;
@@ -124,6 +126,7 @@ void IncidentService::configure(const config::Config& config) {
       if (!trackers_.contains(site.name))
         trackers_.emplace(site.name, IncidentTracker({site.name, probe_, region_, site.labels}));
   }
+  apply_maintenance(SystemClock::now());
   for (const auto& n : notifiers_) metrics_.set_queue(n.name, outbox_ ? static_cast<double>(outbox_->pending_count(n.name)) : 0);
   for (const auto& site : config.sites) {
     const auto open = open_incident(site.name);
@@ -410,8 +413,14 @@ void IncidentService::delivered(const OutboxEntry& entry, DeliveryResult result,
   if (record) {
     std::lock_guard lock(mutex_);
     if (auto it = trackers_.find(site); it != trackers_.end()) {
-      it->second.record_notification(entry.incident_id, entry.notifier, event, result == DeliveryResult::delivered, now,
-                                     result == DeliveryResult::delivered ? "" : detail);
+      const Incident* changed =
+          it->second.record_notification(entry.incident_id, entry.notifier, event, result == DeliveryResult::delivered,
+                                         now, result == DeliveryResult::delivered ? "" : detail);
+      // A delivery after the resolve (the resolve itself, or a late retry) changes the tracker's copy of the
+      // resolved incident; the API and state.json read resolved_, so refresh it there too.
+      if (changed && changed->resolved_at)
+        for (auto& r : resolved_)
+          if (r.id == changed->id) r = *changed;
     } else {
       for (auto& r : resolved_)  // a late delivery for an incident whose site is gone
         if (r.id == entry.incident_id)
@@ -450,6 +459,7 @@ void IncidentService::arm_pump() {
 void IncidentService::housekeeping() {
   if (stopped_) return;
   const auto now = SystemClock::now();
+  apply_maintenance(now);
   bool enqueued = false;
   {
     std::vector<Incident> open;
@@ -490,6 +500,30 @@ void IncidentService::housekeeping() {
   housekeeping_timer_.async_wait([this](boost::system::error_code ec) {
     if (!ec) housekeeping();
   });
+}
+
+// Windows start and end on the clock, so trackers are told here rather than when a check runs.
+void IncidentService::apply_maintenance(SystemClock::time_point now) {
+  std::vector<std::pair<std::string, const config::MaintenanceWindow*>> changed;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [site, tracker] : trackers_) {
+      const config::MaintenanceWindow* window = active_maintenance(site, maintenance_, now);
+      if ((window != nullptr) == tracker.in_maintenance()) continue;
+      tracker.set_in_maintenance(window != nullptr);
+      changed.emplace_back(site, window);
+    }
+  }
+  for (const auto& [site, window] : changed) {
+    if (!window) {
+      logger_.log(LogLevel::info, "site left maintenance", {{"site", site}});
+      continue;
+    }
+    const std::string when = window->weekly.empty()
+                                 ? format_rfc3339(*window->start) + "/" + format_rfc3339(*window->end)
+                                 : window->weekly + " " + window->time_zone;
+    logger_.log(LogLevel::info, "site entered maintenance", {{"site", site}, {"window", when}, {"reason", window->reason}});
+  }
 }
 
 // ---- HTTP thread ---------------------------------------------------------------------------------

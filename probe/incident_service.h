@@ -73,6 +73,7 @@ class IncidentService {
   void pump();
   void delivered(const OutboxEntry& entry, DeliveryResult result, const std::string& detail);
   void housekeeping();
+  void apply_maintenance(std::chrono::system_clock::time_point now);
   void arm_pump();
   void save_state();
   void load_state();
@@ -97,6 +98,7 @@ class IncidentService {
   std::string region_;
   std::vector<config::Notifier> notifiers_;
   std::vector<config::Heartbeat> heartbeats_;
+  std::vector<config::MaintenanceWindow> maintenance_;
   std::vector<std::chrono::system_clock::time_point> next_heartbeat_;
   std::unique_ptr<Outbox> outbox_;
   std::map<std::string, NotifierProgress> progress_;  // key: notifier + '\n' + incident id

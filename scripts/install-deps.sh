@@ -12,6 +12,7 @@ build_pkgs=(
   doctest-dev
   libre2-dev
   libssl-dev
+  tzdata
 )
 # Real peers the tests talk to.
 test_pkgs=(nginx-light openssl prometheus prometheus-alertmanager)

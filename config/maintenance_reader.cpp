@@ -1,0 +1,214 @@
+#include "config/maintenance_reader.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+#include "config/did_you_mean.h"
+#include "config/weekly_window.h"
+#include "exporters/incident_time.h"
+
+namespace synthprobe::config {
+namespace {
+
+namespace fs = std::filesystem;
+using Timestamp = std::chrono::system_clock::time_point;
+
+constexpr std::array<std::string_view, 6> kMaintenanceKeys{"site", "start", "end", "weekly", "time_zone", "reason"};
+constexpr std::string_view kDefaultZoneDir = "/usr/share/zoneinfo";
+
+std::string zone_dir(const LoadContext& ctx) {
+  const char* dir = ctx.getenv ? ctx.getenv("TZDIR") : nullptr;  // glibc's override, honoured the same way
+  return dir && *dir ? std::string(dir) : std::string(kDefaultZoneDir);
+}
+
+// An IANA name such as "Europe/Berlin": relative, no "." or ".." parts, so it cannot leave the zone folder.
+bool plausible_zone_name(std::string_view name) {
+  if (name.empty() || name.front() == '/' || name.back() == '/') return false;
+  const bool chars_ok = std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' || c == '-' || c == '+' || c == '.';
+  });
+  if (!chars_ok) return false;
+  std::size_t start = 0;
+  while (start <= name.size()) {
+    const std::size_t slash = std::min(name.find('/', start), name.size());
+    const std::string_view part = name.substr(start, slash - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    start = slash + 1;
+  }
+  return true;
+}
+
+bool is_tzif(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return false;
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  return in.read(magic, 4) && std::string_view(magic, 4) == "TZif";
+}
+
+// The zone names installed, for a hint; only walked when a name is wrong. posix/ and right/ repeat the rest.
+std::vector<std::string> installed_zones(const fs::path& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const fs::path relative = it->path().lexically_relative(dir);
+    const std::string name = relative.generic_string();
+    if (it.depth() == 0 && (name == "posix" || name == "right")) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    const std::string file = relative.filename().string();
+    if (!file.empty() && std::isupper(static_cast<unsigned char>(file.front())) && it->is_regular_file(ec))
+      names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+bool check_time_zone(const At<std::string>& zone, LoadContext& ctx) {
+  if (zone.value == "UTC") return true;  // built in: needs no tzdata
+  const std::string message = "unknown time zone " + quote(zone.value);
+  if (!plausible_zone_name(zone.value)) {
+    ctx.error(zone.pos, message + ": use an IANA name like \"Europe/Berlin\" or \"UTC\"");
+    return false;
+  }
+  const fs::path dir = zone_dir(ctx);
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    ctx.error(zone.pos, "time zone " + quote(zone.value) + " needs the time zone database, but " + dir.string() +
+                            " is missing: install the tzdata package");
+    return false;
+  }
+  if (is_tzif(dir / zone.value)) return true;
+  if (auto hint = did_you_mean(zone.value, installed_zones(dir)))
+    ctx.error(zone.pos, message + " (did you mean " + quote(*hint) + "?)");
+  else
+    ctx.error(zone.pos, message + ": use an IANA name like \"Europe/Berlin\" (see " + dir.string() + ")");
+  return false;
+}
+
+// A TOML offset date-time (start = 2026-05-01T02:00:00Z) or the same as an RFC 3339 string.
+std::optional<Timestamp> read_instant(const TableReader& r, std::string_view key) {
+  const toml::node* node = r.find(key);
+  if (!node) return std::nullopt;
+  const std::string example = "like 2026-05-01T02:00:00Z or 2026-05-01T04:00:00+02:00";
+  if (const auto* value = node->as_date_time()) {
+    const toml::date_time& dt = value->get();
+    if (!dt.offset) {
+      r.ctx().error(pos_of(*node), quote(key) + " has no UTC offset: add Z or +HH:MM, " + example);
+      return std::nullopt;
+    }
+    using namespace std::chrono;
+    const sys_days day{year{dt.date.year} / month{dt.date.month} / std::chrono::day{dt.date.day}};
+    const auto local = day + hours{dt.time.hour} + minutes{dt.time.minute} + seconds{dt.time.second} +
+                       nanoseconds{dt.time.nanosecond};
+    return time_point_cast<Timestamp::duration>(local - minutes{dt.offset->minutes});
+  }
+  if (node->is_string()) {
+    const std::string& text = node->as_string()->get();
+    if (auto t = parse_rfc3339(text)) return t;
+    r.ctx().error(pos_of(*node), quote(key) + " " + quote(text) + " must be an RFC 3339 date-time with an offset, " + example);
+    return std::nullopt;
+  }
+  r.ctx().error(pos_of(*node), quote(key) + " must be a date-time with an offset, " + example);
+  return std::nullopt;
+}
+
+bool read_one_off(const TableReader& r, MaintenanceWindow& w) {
+  LoadContext& ctx = r.ctx();
+  bool ok = true;
+  if (!r.find("start")) {
+    r.missing("start", "a one-off window needs both \"start\" and \"end\"");
+    ok = false;
+  }
+  if (!r.find("end")) {
+    r.missing("end", "a one-off window needs both \"start\" and \"end\"");
+    ok = false;
+  }
+  w.start = read_instant(r, "start");
+  w.end = read_instant(r, "end");
+  if (w.start && w.end && *w.end <= *w.start) {
+    ctx.error(pos_of(*r.find("end")), "\"end\" " + format_rfc3339(*w.end) + " must be after \"start\" " +
+                                          format_rfc3339(*w.start));
+    ok = false;
+  }
+  if (const toml::node* zone = r.find("time_zone")) {
+    ctx.error(pos_of(*zone), "\"time_zone\" applies only to a weekly window: \"start\" and \"end\" carry their own offset");
+    ok = false;
+  }
+  return ok && w.start && w.end;
+}
+
+bool read_weekly(const TableReader& r, MaintenanceWindow& w) {
+  LoadContext& ctx = r.ctx();
+  bool ok = true;
+  if (auto weekly = r.string("weekly")) {
+    WeeklyWindowError error;
+    if (parse_weekly_window(weekly->value, error)) {
+      w.weekly = weekly->value;
+    } else {
+      ctx.error(ctx.inside(*r.find("weekly"), error.offset), "\"weekly\" " + quote(weekly->value) + ": " + error.message);
+      ok = false;
+    }
+  } else {
+    ok = false;  // the wrong type is reported
+  }
+  if (auto zone = r.string("time_zone")) {
+    if (check_time_zone(*zone, ctx)) w.time_zone = zone->value;
+    else ok = false;
+  } else if (r.find("time_zone")) {
+    ok = false;
+  }
+  return ok;
+}
+
+}  // namespace
+
+std::optional<MaintenanceWindow> read_maintenance(const toml::table& table, std::span<const Site> sites,
+                                                  LoadContext& ctx) {
+  TableReader r(table, "[[maintenance]]", ctx);
+  r.reject_unknown(kMaintenanceKeys);
+  MaintenanceWindow w;
+  bool ok = true;
+
+  if (auto site = r.string("site")) {
+    const bool known = std::any_of(sites.begin(), sites.end(), [&](const Site& s) { return s.name == site->value; });
+    if (known) {
+      w.site = site->value;
+    } else {
+      std::vector<std::string> names;
+      for (const Site& s : sites) names.push_back(s.name);
+      std::string message = "unknown site " + quote(site->value);
+      if (auto hint = did_you_mean(site->value, names)) message += " (did you mean " + quote(*hint) + "?)";
+      else message += " (define it in a [[site]] table)";
+      ctx.error(site->pos, message);
+      ok = false;
+    }
+  } else {
+    if (!r.find("site")) r.missing("site");
+    ok = false;
+  }
+  if (auto reason = r.string("reason")) w.reason = reason->value;
+
+  const toml::node* weekly = r.find("weekly");
+  if (weekly && (r.find("start") || r.find("end"))) {
+    ctx.error(pos_of(*weekly), "a window is either one-off (\"start\" and \"end\") or \"weekly\", not both");
+    ok = false;
+  } else if (weekly) {
+    ok = read_weekly(r, w) && ok;
+  } else if (r.find("start") || r.find("end")) {
+    ok = read_one_off(r, w) && ok;
+  } else {
+    ctx.error(r.pos(), "[[maintenance]] needs \"start\" and \"end\" (one-off) or \"weekly\" (repeating)");
+    ok = false;
+  }
+  if (!ok) return std::nullopt;
+  return w;
+}
+
+}  // namespace synthprobe::config
