@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -156,6 +157,11 @@ void IncidentService::load_state() {
     logger_.log(LogLevel::info, "notifications pending from before the restart",
                 {{"count", std::to_string(loaded.pending.size())}});
 
+  read_saved_state();
+  reconcile_with_outbox(loaded.pending);
+}
+
+void IncidentService::read_saved_state() {
   std::ifstream in(fs::path(state_dir_) / "state.json");
   if (!in) return;
   std::stringstream text;
@@ -202,6 +208,37 @@ void IncidentService::load_state() {
   if (const auto* resolved = root.if_contains("resolved"); resolved && resolved->is_array()) {
     for (const auto& r : resolved->as_array())
       if (auto inc = incident_from_json(r)) resolved_.push_back(std::move(*inc));
+  }
+}
+
+// The outbox is fsynced before state.json is rewritten, so a crash between the two leaves events the
+// state does not know of. The outbox wins: its sequences continue, and an incident it announced but the
+// state lost is adopted as the open one instead of being opened again under a second id.
+void IncidentService::reconcile_with_outbox(const std::vector<OutboxEntry>& pending) {
+  std::lock_guard lock(mutex_);
+  for (const OutboxEntry& e : pending) {
+    NotifierProgress& p = progress_[progress_key(e.notifier, e.incident_id)];
+    p.sequence = std::max(p.sequence, e.event.sequence);
+    p.opened = true;
+    if (const auto* sev = e.event.incident.if_contains("severity"); sev && sev->is_string())
+      p.last_severity = parse_severity_name(sev->as_string());
+    if (e.event.kind == NotificationKind::resolve) continue;
+    const auto* site_field = e.event.incident.if_contains("site");
+    if (!site_field || !site_field->is_string()) continue;
+    auto tracker = trackers_.find(std::string(site_field->as_string()));
+    const bool resolved_known = std::any_of(resolved_.begin(), resolved_.end(), [&](const Incident& r) { return r.id == e.incident_id; });
+    if (resolved_known) continue;
+    if (tracker != trackers_.end() && tracker->second.open_incident()) continue;  // the state already has one
+    json::object saved = tracker != trackers_.end() ? tracker->second.save() : json::object{};
+    if (tracker == trackers_.end()) {
+      saved = IncidentTracker({std::string(site_field->as_string()), probe_, region_, {}}).save();
+    }
+    saved["incident"] = e.event.incident;
+    if (auto adopted = IncidentTracker::restore(saved)) {
+      logger_.log(LogLevel::warn, "adopting an incident found only in the outbox", {{"incident", e.incident_id}});
+      trackers_.insert_or_assign(std::string(site_field->as_string()), std::move(*adopted));
+      dirty_ = true;
+    }
   }
 }
 
@@ -473,6 +510,7 @@ void IncidentService::housekeeping() {
       for (const auto& inc : open) {
         NotifierProgress& p = progress_[progress_key(n.name, inc.id)];
         if (!p.opened || now - p.last_sent < n.resend_interval) continue;
+        if (outbox_->pending_count(n.name) > 0) continue;  // a re-send would only queue behind the undelivered one
         enqueue(n, inc, NotificationKind::update, p);  // keeps endsAt in the future while the site is down
         enqueued = true;
       }

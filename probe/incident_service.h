@@ -77,6 +77,8 @@ class IncidentService {
   void arm_pump();
   void save_state();
   void load_state();
+  void read_saved_state();
+  void reconcile_with_outbox(const std::vector<OutboxEntry>& pending);
   void write_review(const Incident& incident);
   const config::Notifier* find_notifier(const std::string& name) const;
   void update_queue_metrics();

@@ -1,0 +1,756 @@
+// Incidents end to end: `synthprobe run` against a test shop whose answers the test switches, with
+// notification receivers on loopback (webhook receivers that accept, fail, refuse or hang, and a real
+// Alertmanager). Covers the life cycle and its API, metrics and review file, min_severity, retries with
+// backoff, permanent failures, timeouts, crash safety of the outbox (kill -9), and Alertmanager re-sends.
+#include <doctest/doctest.h>
+
+#include <boost/json.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <ctime>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_server.h"
+
+using namespace synthprobe::testing;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+namespace fs = std::filesystem;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+std::string bin() {
+  const char* b = std::getenv("SYNTHPROBE_BIN");
+  REQUIRE(b);
+  return b;
+}
+
+// ---- the shop ----------------------------------------------------------------------------------
+
+// Every path answers 200 unless switched: `down_paths` lists "/" style targets answering 503 (a target's
+// path up to '?' is matched), `all_down` makes every answer 503.
+struct Shop {
+  std::atomic<bool> all_down{false};
+  std::mutex mutex;
+  std::set<std::string> down;  // paths answering 503
+  TestServer server{[this](const TestRequest& req) {
+    TestResponse r;
+    const std::string path = req.target.substr(0, req.target.find('?'));
+    bool is_down = all_down.load();
+    {
+      std::lock_guard lock(mutex);
+      is_down = is_down || down.contains(path);
+    }
+    r.status = is_down ? 503 : 200;
+    r.body = is_down ? "unavailable" : "shop page";
+    return r;
+  }};
+
+  void set_down(const std::string& path, bool is_down) {
+    std::lock_guard lock(mutex);
+    if (is_down) down.insert(path);
+    else down.erase(path);
+  }
+  void heal() {
+    all_down = false;
+    std::lock_guard lock(mutex);
+    down.clear();
+  }
+  std::string base() const { return server.url(""); }
+};
+
+// ---- notification receivers --------------------------------------------------------------------
+
+struct Received {
+  SteadyClock::time_point at;
+  std::string method;
+  std::string target;
+  std::string body;
+  int answered = 0;  // the status answered; 0 when the request was left hanging
+};
+
+// Records every request; `decide` (index from 0, request) says how to answer. Runs on the server's thread.
+class Receiver {
+ public:
+  using Decide = std::function<TestResponse(std::size_t, const TestRequest&)>;
+
+  explicit Receiver(Decide decide = {}) : decide_(std::move(decide)) {}
+
+  std::string url(std::string_view path) const { return server_.url(path); }
+  unsigned short port() const { return server_.port(); }
+
+  std::vector<Received> all() const {
+    std::lock_guard lock(mutex_);
+    return received_;
+  }
+  std::size_t count() const {
+    std::lock_guard lock(mutex_);
+    return received_.size();
+  }
+  // Webhook bodies of requests to `path` that were answered 2xx, in arrival order.
+  std::vector<json::object> accepted_events(const std::string& path = "/hook") const {
+    std::vector<json::object> out;
+    for (const auto& r : all()) {
+      if (r.target != path || r.answered < 200 || r.answered >= 300) continue;
+      boost::system::error_code ec;
+      json::value v = json::parse(r.body, ec);
+      if (!ec && v.is_object()) out.push_back(v.as_object());
+    }
+    return out;
+  }
+  std::size_t count_path(const std::string& path) const {
+    std::size_t n = 0;
+    for (const auto& r : all()) n += r.target.substr(0, r.target.find('?')) == path;
+    return n;
+  }
+
+ private:
+  TestResponse on(const TestRequest& req) {
+    std::lock_guard lock(mutex_);
+    const std::size_t index = received_.size();
+    TestResponse resp = decide_ ? decide_(index, req) : TestResponse{};
+    received_.push_back({SteadyClock::now(), req.method, req.target, req.body,
+                         resp.action == TestResponse::Action::hang ? 0 : resp.status});
+    return resp;
+  }
+
+  Decide decide_;
+  mutable std::mutex mutex_;
+  std::vector<Received> received_;
+  TestServer server_{[this](const TestRequest& req) { return on(req); }};  // last: stops first
+};
+
+TestResponse answer(int status) {
+  TestResponse r;
+  r.status = status;
+  r.body = "{}";
+  return r;
+}
+
+// ---- config and daemon -------------------------------------------------------------------------
+
+std::string probe_header() {
+  return "[probe]\nname = \"e2e-probe\"\nregion = \"test-region\"\nlisten = \"127.0.0.1:LISTEN_PORT\"\n"
+         "state_dir = \"state\"\n\n[defaults]\ninterval = \"1s\"\ntimeout = \"800ms\"\n\n";
+}
+
+std::string site_table(const std::string& name, const std::string& base) {
+  return "[[site]]\nname = \"" + name + "\"\nlabels = { team = \"web\" }\nvars = { base = \"" + base +
+         "\" }\nopen_after = 1\nresolve_after = 1\n\n";
+}
+
+std::string check_table(const std::string& name, const std::string& site, const std::string& area,
+                        const std::string& severity, const std::string& path) {
+  return "[[check]]\nname = \"" + name + "\"\nsite = \"" + site + "\"\narea = \"" + area + "\"\nseverity = \"" +
+         severity + "\"\nurl = \"${base}" + path + "\"\n\n";
+}
+
+std::string webhook_table(const std::string& name, const std::string& url, const std::string& extra = "") {
+  return "[[notifier]]\nname = \"" + name + "\"\ntype = \"webhook\"\nurl = \"" + url + "\"\n" + extra + "\n";
+}
+
+// A daemon started on a fresh port with `config` (LISTEN_PORT replaced) in `dir`; state in dir/state.
+struct Daemon {
+  Daemon(const TempDir& dir, const std::string& config)
+      : port(closed_port()),
+        config_path(dir.write("probe.toml", std::regex_replace(config, std::regex("LISTEN_PORT"), std::to_string(port)))),
+        log_path((dir.path() / "daemon.log").string()),
+        state_dir(dir.path() / "state"),
+        process({bin(), "run", "--config", config_path}, log_path) {
+    REQUIRE_MESSAGE(eventually([&] { return http_request(url("/-/ready")).status == 200; }, 30s), log());
+  }
+  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port) + path; }
+  std::string metrics() const { return http_request(url("/metrics")).body; }
+  std::string log() const {
+    std::ifstream in(log_path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  std::optional<json::value> get_json(const std::string& path) const {
+    HttpGetResult r = http_request(url(path));
+    if (r.status != 200) return std::nullopt;
+    boost::system::error_code ec;
+    json::value v = json::parse(r.body, ec);
+    if (ec) return std::nullopt;
+    return v;
+  }
+  json::array incidents() const {
+    auto v = get_json("/api/incidents");
+    return v ? v->at("incidents").as_array() : json::array{};
+  }
+  // Every enabled check of every site has run and is up.
+  bool all_up(std::size_t expected_checks) const {
+    auto v = get_json("/api/status");
+    if (!v) return false;
+    std::size_t up = 0;
+    for (const auto& site : v->at("sites").as_array())
+      for (const auto& c : site.at("checks").as_array()) {
+        if (c.at("state") != "up") return false;
+        ++up;
+      }
+    return up == expected_checks;
+  }
+
+  unsigned short port;
+  std::string config_path;
+  std::string log_path;
+  fs::path state_dir;
+  ChildProcess process;
+};
+
+// The value of the sample `series` ("name{labels}", labels in Prometheus' sorted order), nullopt if absent.
+std::optional<double> sample(const std::string& text, const std::string& series) {
+  const std::string prefix = series + " ";
+  std::size_t pos = 0;
+  while ((pos = text.find(prefix, pos)) != std::string::npos) {
+    if (pos == 0 || text[pos - 1] == '\n') {
+      const std::size_t start = pos + prefix.size();
+      return std::stod(text.substr(start, text.find('\n', start) - start));
+    }
+    pos += prefix.size();
+  }
+  return std::nullopt;
+}
+
+std::string notifications(const std::string& notifier, const std::string& event, const std::string& result) {
+  return "synthprobe_notifications_total{event=\"" + event + "\",notifier=\"" + notifier + "\",result=\"" + result + "\"}";
+}
+
+bool sample_is(const Daemon& d, const std::string& series, double value) {
+  auto v = sample(d.metrics(), series);
+  return v && *v == value;
+}
+
+std::string str(const json::value& v) { return v.is_string() ? std::string(v.as_string()) : ""; }
+
+std::set<std::string> timeline_events(const json::object& incident) {
+  std::set<std::string> out;
+  for (const auto& e : incident.at("timeline").as_array()) out.insert(str(e.at("event")));
+  return out;
+}
+
+std::string describe(const std::vector<json::object>& events) {
+  std::string out;
+  for (const auto& e : events) {
+    out += str(e.at("event")) + " #" + json::serialize(e.at("sequence")) + " " + str(e.at("incident").at("site")) + " " +
+           str(e.at("incident").at("severity")) + " " + str(e.at("incident").at("extent")) + "\n";
+  }
+  return out;
+}
+
+std::uint64_t sequence_of(const json::object& e) { return e.at("sequence").to_number<std::uint64_t>(); }
+
+// Seconds since the epoch of an RFC 3339 time as Alertmanager writes it (any fraction, Z or an offset).
+double rfc3339_seconds(const std::string& text) {
+  std::smatch m;
+  const std::regex re(R"((\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?(Z|([+-])(\d\d):(\d\d)))");
+  REQUIRE_MESSAGE(std::regex_match(text, m, re), text);
+  std::tm tm{};
+  tm.tm_year = std::stoi(m[1]) - 1900;
+  tm.tm_mon = std::stoi(m[2]) - 1;
+  tm.tm_mday = std::stoi(m[3]);
+  tm.tm_hour = std::stoi(m[4]);
+  tm.tm_min = std::stoi(m[5]);
+  tm.tm_sec = std::stoi(m[6]);
+  double t = static_cast<double>(timegm(&tm));
+  if (m[7].matched) t += std::stod("0" + m[7].str());
+  if (m[9].matched) {
+    const double offset = std::stoi(m[10]) * 3600.0 + std::stoi(m[11]) * 60.0;
+    t += m[9] == "+" ? -offset : offset;
+  }
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("life cycle: open P2 partial, escalate to P1 full, resolve; webhook, API, review file and metrics") {
+  Shop shop;
+  Receiver hook([](std::size_t, const TestRequest&) { return answer(200); });
+  TempDir dir;
+  const std::string config = probe_header() + site_table("shop", shop.base()) +
+                             check_table("home", "shop", "storefront", "P1", "/") +
+                             check_table("search", "shop", "storefront", "P3", "/search") +
+                             check_table("checkout", "shop", "checkout", "P2", "/checkout") +
+                             webhook_table("hook", hook.url("/hook")) +
+                             "[[heartbeat]]\nurl = \"" + hook.url("/heartbeat") + "\"\ninterval = \"1s\"\n";
+  Daemon d(dir, config);
+  REQUIRE_MESSAGE(eventually([&] { return d.all_up(3); }, 30s), d.log());
+  CHECK(d.incidents().empty());
+  CHECK(hook.accepted_events().empty());
+  // The dead man's switch is pinged while checks run.
+  CHECK_MESSAGE(eventually([&] { return hook.count_path("/heartbeat") >= 1; }, 30s), d.log());
+
+  // checkout fails: P2, partial, areas [checkout].
+  shop.set_down("/checkout", true);
+  REQUIRE_MESSAGE(eventually([&] { return !hook.accepted_events().empty(); }, 30s), d.log());
+  const json::object open = hook.accepted_events().front();
+  CHECK(open.at("version") == "1");
+  CHECK(open.at("event") == "open");
+  CHECK(sequence_of(open) == 1);
+  CHECK(!str(open.at("event_id")).empty());
+  const json::object& inc = open.at("incident").as_object();
+  const std::string id = str(inc.at("id"));
+  CHECK_MESSAGE(std::regex_match(id, std::regex(R"(shop-test-region-\d{8}T\d{6}Z)")), id);
+  CHECK(inc.at("site") == "shop");
+  CHECK(inc.at("dedup_key") == "synthprobe/shop/test-region");
+  CHECK(inc.at("probe") == "e2e-probe");
+  CHECK(inc.at("region") == "test-region");
+  CHECK(inc.at("labels").at("team") == "web");
+  CHECK(inc.at("severity") == "P2");
+  CHECK(inc.at("extent") == "partial");
+  CHECK(inc.at("areas") == json::array{"checkout"});
+  CHECK(inc.at("resolved_at").is_null());
+  REQUIRE(inc.at("failing_checks").as_array().size() == 1);
+  CHECK(inc.at("failing_checks").at(0).at("name") == "checkout");
+  CHECK(inc.at("failing_checks").at(0).at("status_code") == 503);
+
+  // While open, /api/status shows it on the site and /api/incidents/{id} answers.
+  {
+    auto status = d.get_json("/api/status");
+    REQUIRE(status);
+    CHECK(str(status->at("sites").at(0).at("incident").at("id")) == id);
+    auto one = d.get_json("/api/incidents/" + id);
+    REQUIRE(one);
+    CHECK(str(one->at("id")) == id);
+    CHECK(one->at("resolved_at").is_null());
+    CHECK(http_request(d.url("/api/incidents/shop-nope-20000101T000000Z")).status == 404);
+  }
+
+  // Everything fails: P1, full.
+  shop.all_down = true;
+  auto has_full_p1 = [&] {
+    for (const auto& e : hook.accepted_events())
+      if (e.at("event") == "update" && e.at("incident").at("severity") == "P1" && e.at("incident").at("extent") == "full")
+        return true;
+    return false;
+  };
+  REQUIRE_MESSAGE(eventually(has_full_p1, 30s), (describe(hook.accepted_events()) + d.log()));
+
+  // Recovery: resolve.
+  shop.heal();
+  auto resolved = [&] {
+    for (const auto& e : hook.accepted_events())
+      if (e.at("event") == "resolve") return true;
+    return false;
+  };
+  REQUIRE_MESSAGE(eventually(resolved, 30s), (describe(hook.accepted_events()) + d.log()));
+
+  // In order, sequences 1..n without gaps, one incident, no duplicate event_id, open first, resolve last.
+  const std::vector<json::object> events = hook.accepted_events();
+  INFO(describe(events));
+  REQUIRE(events.size() >= 3);
+  std::set<std::string> event_ids;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    CHECK(sequence_of(events[i]) == i + 1);
+    CHECK(events[i].at("version") == "1");
+    CHECK(str(events[i].at("incident").at("id")) == id);
+    CHECK(event_ids.insert(str(events[i].at("event_id"))).second);
+    const std::string kind = str(events[i].at("event"));
+    if (i == 0) CHECK(kind == "open");
+    else if (i + 1 == events.size()) CHECK(kind == "resolve");
+    else CHECK(kind == "update");
+  }
+  const json::object& last = events.back().at("incident").as_object();
+  CHECK(last.at("resolved_at").is_string());
+
+  // The API lists it, newest first, with the timeline.
+  const json::array list = d.incidents();
+  REQUIRE(!list.empty());
+  const json::object& listed = list.at(0).as_object();
+  CHECK(str(listed.at("id")) == id);
+  CHECK(listed.at("resolved_at").is_string());
+  const std::set<std::string> timeline = timeline_events(listed);
+  for (const char* e : {"first_failure", "opened", "notified", "resolved"})
+    CHECK_MESSAGE(timeline.contains(e), e << " missing in " << json::serialize(listed.at("timeline")));
+  CHECK((timeline.contains("severity_changed") || timeline.contains("extent_changed")));
+  CHECK(listed.at("time_to_detect_seconds").is_number());
+  // Deliveries after the resolve reach the resolved incident's timeline too.
+  auto resolve_noted = [&] {
+    auto one = d.get_json("/api/incidents/" + id);
+    if (!one) return false;
+    for (const auto& e : one->at("timeline").as_array())
+      if (e.at("event") == "notified" && str(e.at("detail")).starts_with("hook: resolve delivered")) return true;
+    return false;
+  };
+  CHECK_MESSAGE(eventually(resolve_noted, 10s), http_request(d.url("/api/incidents/" + id)).body);
+  auto status = d.get_json("/api/status");
+  REQUIRE(status);
+  CHECK(status->at("sites").at(0).at("incident").is_null());
+
+  const HttpGetResult report = http_request(d.url("/api/incidents/" + id + "/report"));
+  CHECK(report.status == 200);
+  CHECK(report.body.find(id) != std::string::npos);
+  CHECK(report.body.find("## Timeline") != std::string::npos);
+  CHECK(report.body.find("first_failure") != std::string::npos);
+  CHECK(report.body.find("resolved") != std::string::npos);
+
+  const fs::path review = d.state_dir / "incidents" / (id + ".md");
+  REQUIRE_MESSAGE(eventually([&] { return fs::exists(review); }, 10s), review.string());
+  std::ifstream in(review);
+  const std::string review_text((std::istreambuf_iterator<char>(in)), {});
+  CHECK(review_text.find("## Timeline") != std::string::npos);
+  CHECK(review_text.find("opened") != std::string::npos);
+
+  // Metrics.
+  CHECK_MESSAGE(eventually([&] { return sample_is(d, notifications("hook", "resolve", "delivered"), 1); }, 10s), d.metrics());
+  const std::string text = d.metrics();
+  CHECK(sample(text, "synthprobe_incidents_total{severity=\"P2\",site=\"shop\"}") == 1.0);
+  CHECK(sample(text, "synthprobe_incidents_total{severity=\"P1\",site=\"shop\"}") == 0.0);
+  CHECK(sample(text, notifications("hook", "open", "delivered")) == 1.0);
+  for (const char* sev : {"P1", "P2", "P3"})
+    CHECK(sample(text, "synthprobe_incident_open{severity=\"" + std::string(sev) + "\",site=\"shop\"}") == 0.0);
+  CHECK(sample(text, "synthprobe_notification_queue{notifier=\"hook\"}") == 0.0);
+
+  d.process.signal(SIGTERM);
+  CHECK(d.process.wait(20s) == std::optional<int>(0));
+}
+
+TEST_CASE("min_severity: a P1-only notifier hears of the incident when it reaches P1, and of its resolve") {
+  Shop shop;
+  Receiver p1only([](std::size_t, const TestRequest&) { return answer(200); });
+  Receiver all([](std::size_t, const TestRequest&) { return answer(200); });
+  TempDir dir;
+  const std::string config = probe_header() + site_table("shop", shop.base()) + site_table("blog", shop.base()) +
+                             check_table("home", "shop", "storefront", "P1", "/") +
+                             check_table("checkout", "shop", "checkout", "P2", "/checkout") +
+                             check_table("post", "blog", "posts", "P3", "/blog") +
+                             webhook_table("p1only", p1only.url("/hook"), "min_severity = \"P1\"\n") +
+                             webhook_table("all", all.url("/hook"));
+  Daemon d(dir, config);
+  REQUIRE_MESSAGE(eventually([&] { return d.all_up(3); }, 30s), d.log());
+
+  // A P2 incident on shop and a P3 one on blog: only the default notifier hears of them.
+  shop.set_down("/checkout", true);
+  shop.set_down("/blog", true);
+  auto opens_seen = [&] {
+    std::set<std::string> sites;
+    for (const auto& e : all.accepted_events())
+      if (e.at("event") == "open") sites.insert(str(e.at("incident").at("site")) + str(e.at("incident").at("severity")));
+    return sites.contains("shopP2") && sites.contains("blogP3");
+  };
+  REQUIRE_MESSAGE(eventually(opens_seen, 30s), (describe(all.accepted_events()) + d.log()));
+  // Both notifiers are sent to in the same pass: give a wrongly sent event time to arrive.
+  std::this_thread::sleep_for(1500ms);
+  CHECK_MESSAGE(p1only.count() == 0, describe(p1only.accepted_events()));
+
+  // Escalation to P1: the P1 notifier gets its first event, an open at P1.
+  shop.set_down("/", true);
+  REQUIRE_MESSAGE(eventually([&] { return !p1only.accepted_events().empty(); }, 30s), d.log());
+  const json::object first = p1only.accepted_events().front();
+  CHECK(first.at("event") == "open");
+  CHECK(sequence_of(first) == 1);
+  CHECK(first.at("incident").at("site") == "shop");
+  CHECK(first.at("incident").at("severity") == "P1");
+
+  // Recovery: the P1 notifier gets the shop's resolve; the default one gets both resolves.
+  shop.heal();
+  auto resolves = [&](const Receiver& r) {
+    std::set<std::string> sites;
+    for (const auto& e : r.accepted_events())
+      if (e.at("event") == "resolve") sites.insert(str(e.at("incident").at("site")));
+    return sites;
+  };
+  REQUIRE_MESSAGE(eventually([&] { return resolves(all).size() == 2 && resolves(p1only).size() == 1; }, 30s),
+                  (describe(all.accepted_events()) + "--\n" + describe(p1only.accepted_events()) + d.log()));
+  const std::vector<json::object> events = p1only.accepted_events();
+  INFO(describe(events));
+  CHECK(events.back().at("event") == "resolve");
+  CHECK(events.back().at("incident").at("site") == "shop");
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    CHECK(events[i].at("incident").at("site") == "shop");  // never a word of the P3 incident
+    CHECK(sequence_of(events[i]) == i + 1);
+  }
+  CHECK(d.metrics().find("notifier=\"p1only\"") != std::string::npos);
+
+  // Both incidents are listed, newest first.
+  const json::array list = d.incidents();
+  REQUIRE(list.size() == 2);
+  CHECK(rfc3339_seconds(str(list.at(0).at("opened_at"))) >= rfc3339_seconds(str(list.at(1).at("opened_at"))));
+  std::set<std::string> listed_sites{str(list.at(0).at("site")), str(list.at(1).at("site"))};
+  CHECK(listed_sites == std::set<std::string>{"shop", "blog"});
+}
+
+TEST_CASE("retry: a receiver failing twice with 500 gets the event once it accepts, with growing backoff") {
+  Shop shop;
+  Receiver hook([](std::size_t index, const TestRequest&) { return answer(index < 2 ? 500 : 200); });
+  TempDir dir;
+  Daemon d(dir, probe_header() + site_table("shop", shop.base()) + check_table("checkout", "shop", "checkout", "P2", "/checkout") +
+                    webhook_table("hook", hook.url("/hook")));
+  REQUIRE_MESSAGE(eventually([&] { return d.all_up(1); }, 30s), d.log());
+  shop.set_down("/checkout", true);
+
+  REQUIRE_MESSAGE(eventually([&] { return hook.accepted_events().size() == 1; }, 30s), d.log());
+  CHECK_MESSAGE(eventually([&] { return sample_is(d, notifications("hook", "open", "delivered"), 1); }, 10s), d.metrics());
+  const std::string text = d.metrics();
+  CHECK(sample(text, notifications("hook", "open", "retry")) == 2.0);
+  CHECK(sample(text, notifications("hook", "open", "delivered")) == 1.0);
+  CHECK(sample(text, "synthprobe_notification_queue{notifier=\"hook\"}") == 0.0);
+
+  const std::vector<Received> got = hook.all();
+  REQUIRE(got.size() == 3);
+  // The same event three times.
+  CHECK(got[0].body == got[1].body);
+  CHECK(got[1].body == got[2].body);
+  CHECK(hook.accepted_events().front().at("event") == "open");
+  // Backoff: about 1s, then about 2s (jittered to at least half of each).
+  const auto gap1 = got[1].at - got[0].at;
+  const auto gap2 = got[2].at - got[1].at;
+  INFO("gaps: " << std::chrono::duration<double>(gap1).count() << "s, " << std::chrono::duration<double>(gap2).count() << "s");
+  CHECK(gap1 >= 500ms);
+  CHECK(gap2 >= 500ms);
+  CHECK(gap2 >= 900ms);  // the second backoff's lower bound is 1s
+
+  // The timeline says it was delivered, once.
+  const json::array list = d.incidents();
+  REQUIRE(list.size() == 1);
+  CHECK(timeline_events(list.at(0).as_object()).contains("notified"));
+}
+
+TEST_CASE("permanent failure: a 400 is counted, not retried, and noted in the timeline") {
+  Shop shop;
+  Receiver hook([](std::size_t, const TestRequest&) { return answer(400); });
+  TempDir dir;
+  Daemon d(dir, probe_header() + site_table("shop", shop.base()) + check_table("checkout", "shop", "checkout", "P2", "/checkout") +
+                    webhook_table("hook", hook.url("/hook")));
+  REQUIRE_MESSAGE(eventually([&] { return d.all_up(1); }, 30s), d.log());
+  shop.set_down("/checkout", true);
+
+  REQUIRE_MESSAGE(eventually([&] { return sample_is(d, notifications("hook", "open", "permanent_failure"), 1); }, 30s),
+                  (d.metrics() + d.log()));
+  // Not retried: still one request a few seconds later (a retry would have come within 1s).
+  std::this_thread::sleep_for(3s);
+  CHECK(hook.count() == 1);
+  const std::string text = d.metrics();
+  CHECK(sample(text, notifications("hook", "open", "permanent_failure")) == 1.0);
+  CHECK(!sample(text, notifications("hook", "open", "retry")).has_value());
+  CHECK(!sample(text, notifications("hook", "open", "delivered")).has_value());
+  CHECK(sample(text, "synthprobe_notification_queue{notifier=\"hook\"}") == 0.0);
+
+  const json::array list = d.incidents();
+  REQUIRE(list.size() == 1);
+  const json::object& inc = list.at(0).as_object();
+  CHECK(inc.at("resolved_at").is_null());
+  CHECK_MESSAGE(timeline_events(inc).contains("notify_failed"), json::serialize(inc.at("timeline")));
+  CHECK(!timeline_events(inc).contains("notified"));
+  CHECK(d.log().find("notification failed permanently") != std::string::npos);
+}
+
+TEST_CASE("a hanging receiver times out after the notifier's timeout and is retried") {
+  Shop shop;
+  Receiver hook([](std::size_t index, const TestRequest&) {
+    if (index == 0) {
+      TestResponse r;
+      r.action = TestResponse::Action::hang;
+      return r;
+    }
+    return answer(200);
+  });
+  TempDir dir;
+  Daemon d(dir, probe_header() + site_table("shop", shop.base()) + check_table("checkout", "shop", "checkout", "P2", "/checkout") +
+                    webhook_table("hook", hook.url("/hook"), "timeout = \"1s\"\n"));
+  REQUIRE_MESSAGE(eventually([&] { return d.all_up(1); }, 30s), d.log());
+  shop.set_down("/checkout", true);
+
+  REQUIRE_MESSAGE(eventually([&] { return hook.accepted_events().size() == 1; }, 30s), d.log());
+  CHECK_MESSAGE(eventually([&] { return sample_is(d, notifications("hook", "open", "delivered"), 1); }, 10s), d.metrics());
+  CHECK(sample(d.metrics(), notifications("hook", "open", "retry")) == 1.0);
+  const std::vector<Received> got = hook.all();
+  REQUIRE(got.size() == 2);
+  CHECK(got[0].body == got[1].body);
+  CHECK(got[0].answered == 0);  // left hanging
+  // The timeout (1s) and then the backoff (at least 0.5s) passed between the two.
+  CHECK(got[1].at - got[0].at >= 1400ms);
+  CHECK(d.log().find("notification will be retried") != std::string::npos);
+}
+
+TEST_CASE("crash safety: an open pending at kill -9 is delivered after the restart, under the same incident") {
+  Shop shop;
+  std::atomic<bool> accept{false};
+  Receiver hook([&accept](std::size_t, const TestRequest&) { return answer(accept ? 200 : 503); });
+  TempDir dir;
+  const std::string config = probe_header() + site_table("shop", shop.base()) +
+                             check_table("checkout", "shop", "checkout", "P2", "/checkout") +
+                             webhook_table("hook", hook.url("/hook"));
+  std::string first_id;
+  {
+    Daemon d(dir, config);
+    REQUIRE_MESSAGE(eventually([&] { return d.all_up(1); }, 30s), d.log());
+    shop.set_down("/checkout", true);
+    // The open was tried and refused: it is pending in the outbox.
+    REQUIRE_MESSAGE(eventually([&] { return hook.count() >= 1; }, 30s), d.log());
+    CHECK(sample(d.metrics(), "synthprobe_notification_queue{notifier=\"hook\"}") == 1.0);
+    const json::array list = d.incidents();
+    REQUIRE(list.size() == 1);
+    first_id = str(list.at(0).at("id"));
+    d.process.signal(SIGKILL);
+    CHECK(d.process.wait(10s) == std::optional<int>(-SIGKILL));
+  }
+  const std::size_t refused = hook.count();
+  CHECK(hook.accepted_events().empty());
+  {
+    // The body of every refused attempt was the open.
+    for (const auto& r : hook.all()) CHECK(json::parse(r.body).at("event") == "open");
+  }
+  accept = true;
+
+  Daemon d(dir, config);
+  INFO("refused before the crash: " << refused);
+  REQUIRE_MESSAGE(eventually([&] { return !hook.accepted_events().empty(); }, 30s), d.log());
+  const json::object open = hook.accepted_events().front();
+  CHECK(open.at("event") == "open");
+  CHECK(sequence_of(open) == 1);
+  CHECK(str(open.at("incident").at("id")) == first_id);
+  CHECK(d.log().find("notifications pending from before the restart") != std::string::npos);
+
+  // Still the same incident after the restart: not opened again.
+  {
+    const json::array list = d.incidents();
+    REQUIRE(list.size() == 1);
+    CHECK(str(list.at(0).at("id")) == first_id);
+    const std::string text = d.metrics();
+    for (const char* sev : {"P1", "P2", "P3"}) {
+      const auto opened = sample(text, "synthprobe_incidents_total{severity=\"" + std::string(sev) + "\",site=\"shop\"}");
+      CHECK((!opened || *opened == 0.0));
+    }
+    CHECK(sample(text, "synthprobe_incident_open{severity=\"P2\",site=\"shop\"}") == 1.0);
+  }
+
+  // Recovery: the resolve follows the open, for the same incident.
+  shop.heal();
+  auto resolved = [&] {
+    for (const auto& e : hook.accepted_events())
+      if (e.at("event") == "resolve") return true;
+    return false;
+  };
+  REQUIRE_MESSAGE(eventually(resolved, 30s), (describe(hook.accepted_events()) + d.log()));
+  const std::vector<json::object> events = hook.accepted_events();
+  INFO(describe(events));
+  CHECK(events.front().at("event") == "open");
+  CHECK(events.back().at("event") == "resolve");
+  std::uint64_t previous = 0;
+  for (const auto& e : events) {
+    CHECK(str(e.at("incident").at("id")) == first_id);
+    CHECK(sequence_of(e) > previous);
+    previous = sequence_of(e);
+    if (&e != &events.front()) CHECK(e.at("event") != "open");
+  }
+  // Every request ever made, refused or accepted, was about the one incident.
+  for (const auto& r : hook.all()) CHECK(str(json::parse(r.body).at("incident").at("id")) == first_id);
+  const json::array list = d.incidents();
+  REQUIRE(list.size() == 1);
+  CHECK(str(list.at(0).at("id")) == first_id);
+  CHECK(list.at(0).at("resolved_at").is_string());
+}
+
+namespace {
+
+// A real Alertmanager on loopback, clustering off.
+struct Alertmanager {
+  explicit Alertmanager(const TempDir& dir)
+      : port(closed_port()),
+        config(dir.write("am.yml", "route:\n  receiver: \"null\"\n  group_by: [site]\nreceivers:\n  - name: \"null\"\n")),
+        process({"/usr/bin/prometheus-alertmanager", "--config.file=" + config,
+                 "--storage.path=" + (dir.path() / "am").string(),
+                 "--web.listen-address=127.0.0.1:" + std::to_string(port), "--cluster.listen-address="},
+                (dir.path() / "alertmanager.log").string()),
+        log_path((dir.path() / "alertmanager.log").string()) {
+    REQUIRE_MESSAGE(eventually([&] { return http_request(url("/-/ready")).status == 200; }, 30s), log());
+  }
+  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port) + path; }
+  std::string log() const {
+    std::ifstream in(log_path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  // The SiteDown alerts for `site` that GET /api/v2/alerts<query> returns.
+  std::vector<json::object> site_down(const std::string& site, const std::string& query = "") const {
+    std::vector<json::object> out;
+    HttpGetResult r = http_request(url("/api/v2/alerts" + query));
+    if (r.status != 200) return out;
+    boost::system::error_code ec;
+    json::value v = json::parse(r.body, ec);
+    if (ec || !v.is_array()) return out;
+    for (const auto& a : v.as_array()) {
+      const json::object& labels = a.at("labels").as_object();
+      if (labels.contains("alertname") && labels.at("alertname") == "SiteDown" && labels.contains("site") &&
+          str(labels.at("site")) == site)
+        out.push_back(a.as_object());
+    }
+    return out;
+  }
+
+  unsigned short port;
+  std::string config;
+  ChildProcess process;
+  std::string log_path;
+};
+
+}  // namespace
+
+TEST_CASE("a real Alertmanager: SiteDown appears with the contract's labels, is re-sent while open, resolves") {
+  REQUIRE_MESSAGE(fs::exists("/usr/bin/prometheus-alertmanager"),
+                  "prometheus-alertmanager is installed by scripts/install-deps.sh test");
+  TempDir dir;
+  Alertmanager am(dir);
+  Shop shop;
+  Daemon d(dir, probe_header() + site_table("shop", shop.base()) + check_table("checkout", "shop", "checkout", "P2", "/checkout") +
+                    "[[notifier]]\nname = \"am\"\ntype = \"alertmanager\"\nurls = [\"" + am.url("") +
+                    "\"]\nresend_interval = \"1s\"\n\n");
+  REQUIRE_MESSAGE(eventually([&] { return d.all_up(1); }, 30s), d.log());
+  CHECK(am.site_down("shop").empty());
+
+  shop.set_down("/checkout", true);
+  REQUIRE_MESSAGE(eventually([&] { return am.site_down("shop").size() == 1; }, 30s), (d.log() + am.log()));
+  const json::object alert = am.site_down("shop").front();
+  INFO(json::serialize(alert));
+  const json::object& labels = alert.at("labels").as_object();
+  CHECK(labels.at("alertname") == "SiteDown");
+  CHECK(labels.at("site") == "shop");
+  CHECK(labels.at("severity") == "P2");
+  CHECK(labels.at("region") == "test-region");
+  CHECK(labels.at("probe") == "e2e-probe");
+  CHECK(labels.at("team") == "web");  // the site's labels
+  CHECK(labels.size() == 6);
+  CHECK(alert.at("status").at("state") == "active");
+  CHECK(str(alert.at("annotations").at("summary")).find("checkout") != std::string::npos);
+  const std::string incident_id = str(alert.at("annotations").at("incident_id"));
+  CHECK(std::regex_match(incident_id, std::regex(R"(shop-test-region-\d{8}T\d{6}Z)")));
+
+  // Re-sent every resend_interval while open: endsAt (now + 4 x 1s at each send) and updatedAt move on.
+  const double ends_at = rfc3339_seconds(str(alert.at("endsAt")));
+  const double updated_at = rfc3339_seconds(str(alert.at("updatedAt")));
+  const double starts_at = rfc3339_seconds(str(alert.at("startsAt")));
+  // endsAt = send time + 4 x resend_interval: in the future while open.
+  CHECK(ends_at > static_cast<double>(std::time(nullptr)));
+  auto moved = [&] {
+    auto now = am.site_down("shop");
+    return now.size() == 1 && rfc3339_seconds(str(now.front().at("endsAt"))) >= ends_at + 0.9 &&
+           rfc3339_seconds(str(now.front().at("updatedAt"))) > updated_at;
+  };
+  CHECK_MESSAGE(eventually(moved, 20s), d.log());
+  {
+    auto now = am.site_down("shop");
+    REQUIRE(now.size() == 1);
+    CHECK(rfc3339_seconds(str(now.front().at("startsAt"))) == doctest::Approx(starts_at));  // the same alert, not a new one
+  }
+  CHECK(sample(d.metrics(), notifications("am", "update", "delivered")).value_or(0) >= 1.0);
+
+  // Recovery: resolved (endsAt = now), so Alertmanager 0.25 drops it from GET /api/v2/alerts, active or not.
+  shop.heal();
+  REQUIRE_MESSAGE(eventually([&] { return am.site_down("shop", "?active=true").empty(); }, 30s), d.log());
+  CHECK(am.site_down("shop").empty());
+  CHECK(sample(d.metrics(), notifications("am", "resolve", "delivered")) == 1.0);
+  // Resolved and no longer re-sent: it stays gone.
+  std::this_thread::sleep_for(2500ms);
+  CHECK(am.site_down("shop").empty());
+}
