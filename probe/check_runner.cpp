@@ -1,5 +1,6 @@
 #include "probe/check_runner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <string>
@@ -109,8 +110,9 @@ class CheckRunner::Run final : public TransferSink {
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count(),
         &runner_.rng_};
-    exchange_.prepare(easy_, step.request, inputs,
-                      HttpExchange::Options{remaining, needs_body(step), cookie_jar_});
+    // A step's own timeout applies too, but never beyond what is left of the run's.
+    const long step_timeout = std::min<long>(remaining, static_cast<long>(step.request.timeout.count()));
+    exchange_.prepare(easy_, step.request, inputs, HttpExchange::Options{step_timeout, needs_body(step), cookie_jar_});
     if (!runner_.multi_.start(easy_, this)) {
       StepResult& out = steps_[step_index_];
       out.success = false;
