@@ -58,7 +58,7 @@ DemoScript DemoScript::standard() {
   using std::chrono::seconds;
   return DemoScript({
                         {seconds(60), seconds(60), DemoPhaseKind::checkout_503, milliseconds{0}},
-                        {seconds(150), seconds(60), DemoPhaseKind::down, milliseconds{0}},
+                        {seconds(120), seconds(60), DemoPhaseKind::down, milliseconds{0}},
                         {seconds(210), seconds(60), DemoPhaseKind::slow, milliseconds(1500)},
                     },
                     seconds(300));

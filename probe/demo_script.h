@@ -48,7 +48,7 @@ class DemoScript {
   // `period` <= 0: the end of the last phase. Phases past the period are clipped to it.
   explicit DemoScript(std::vector<DemoPhase> phases, std::chrono::milliseconds period = std::chrono::milliseconds{0});
 
-  // The 300-second demo: 0-60s healthy, 60-120s checkout 503, 120-150s healthy, 150-210s down,
+  // The 300-second demo: 0-60s healthy, 60-120s checkout 503, 120-180s down (the incident escalates), 180-210s healthy,
   // 210-270s slow (1.5s), 270-300s healthy; then again.
   static DemoScript standard();
 

@@ -266,8 +266,8 @@ TEST_CASE("script: empty is always healthy; standard is the documented 5-minute 
   CHECK(standard.period() == 300s);
   CHECK(standard.phase_at(30s).kind == DemoPhaseKind::healthy);
   CHECK(standard.phase_at(90s).kind == DemoPhaseKind::checkout_503);
-  CHECK(standard.phase_at(130s).kind == DemoPhaseKind::healthy);
-  CHECK(standard.phase_at(180s).kind == DemoPhaseKind::down);
+  CHECK(standard.phase_at(130s).kind == DemoPhaseKind::down);  // right after checkout: P2 escalates to P1
+  CHECK(standard.phase_at(190s).kind == DemoPhaseKind::healthy);
   CHECK(standard.phase_at(240s).kind == DemoPhaseKind::slow);
   CHECK(standard.phase_at(240s).delay == 1500ms);
   CHECK(standard.phase_at(280s).kind == DemoPhaseKind::healthy);
