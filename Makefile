@@ -40,3 +40,11 @@ demo: build
 
 clean:
 	rm -rf $(BUILD_DIR) $(SAN_BUILD_DIR)
+
+# Performance benchmarks (benchmarks/run.sh): `make bench` (full) or `make bench-quick` (under 2 minutes).
+.PHONY: bench bench-quick
+bench:
+	@benchmarks/run.sh full
+
+bench-quick:
+	@benchmarks/run.sh quick

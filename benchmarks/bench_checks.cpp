@@ -1,0 +1,1250 @@
+// bench_checks: end-to-end measurements of synthprobe against real servers on 127.0.0.1 (issue 6).
+//
+// Every mode prints `key=value` lines on stdout, which benchmarks/run.sh turns into the table; notes and
+// errors go to stderr. Measurements use the operating system's own accounting: getrusage for CPU,
+// /proc/<pid>/status (VmRSS, VmHWM) for memory, /proc/<pid>/task/<tid>/stat for the daemon's threads.
+// Every load is bounded in count and in time, and every helper process dies with this one.
+//
+//   bench_checks throughput --url URL [--count N] [--concurrency C] [--max-seconds S]
+//   bench_checks bare       --url URL [--count N] [--concurrency C] [--buffersize B] [--max-seconds S]
+//   bench_checks inflight   --warm-url URL [--concurrency C] [--bare] [--buffersize B]
+//   bench_checks idle       --url URL [--checks N]
+//   bench_checks lag        --url URL [--checks N] [--interval 60s] [--seconds S] [--scrape-from S]
+//   bench_checks scrape     [--checks N]
+//   bench_checks latency    [--delay-ms D] [--rate R] [--seconds S]
+//   bench_checks config-load [--checks N]
+//   bench_checks daemon     --synthprobe PATH --url URL [--checks N] [--interval 6s] [--seconds S]
+//                           [--scrape-seconds S]
+//   bench_checks blackhole  [--seconds S]           (accepts and never answers; prints port=P)
+//   bench_checks gen-config --out FILE [--checks N] [--url URL] [--interval I] [--listen ADDR]
+//   bench_checks free-port                          (prints a free port on 127.0.0.1)
+//   bench_checks get --url URL [--timeout-ms T]     (prints the body; exit 0 for a 200)
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
+
+#include <prometheus/text_serializer.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "benchmarks/bench_config.h"
+#include "config/config_loader.h"
+#include "config/duration.h"
+#include "exporters/check_metrics.h"
+#include "exporters/metrics_text.h"
+#include "exporters/status_page.h"
+#include "probe/check_runner.h"
+#include "probe/curl_multi.h"
+#include "probe/daemon.h"
+#include "probe/scheduler.h"
+
+namespace net = boost::asio;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using synthprobe::bench::GeneratedConfig;
+
+namespace {
+
+// ---- arguments and output ------------------------------------------------------------------------
+
+class Args {
+ public:
+  Args(int argc, char** argv) {
+    for (int i = 2; i < argc; ++i) {
+      std::string key = argv[i];
+      if (!key.starts_with("--")) die("unexpected argument " + key);
+      key = key.substr(2);
+      if (i + 1 < argc && !std::string_view(argv[i + 1]).starts_with("--")) {
+        values_[key] = argv[++i];
+      } else {
+        values_[key] = "1";
+      }
+    }
+  }
+  std::string str(const std::string& key, std::string fallback = "") const {
+    auto it = values_.find(key);
+    return it == values_.end() ? fallback : it->second;
+  }
+  double num(const std::string& key, double fallback) const {
+    auto it = values_.find(key);
+    return it == values_.end() ? fallback : std::stod(it->second);
+  }
+  bool flag(const std::string& key) const { return values_.contains(key); }
+  std::string required(const std::string& key) const {
+    auto it = values_.find(key);
+    if (it == values_.end()) die("--" + key + " is required");
+    return it->second;
+  }
+
+  [[noreturn]] static void die(const std::string& message) {
+    std::cerr << "bench_checks: " << message << '\n';
+    std::exit(2);
+  }
+
+ private:
+  std::map<std::string, std::string> values_;
+};
+
+template <typename T>
+void emit(std::string_view key, const T& value) {
+  std::cout << key << '=' << value << '\n';
+}
+
+std::string fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+// ---- operating system accounting -----------------------------------------------------------------
+
+// A "VmRSS:"-style field of /proc/<pid>/status, in KiB.
+long status_kib(const char* field, pid_t pid = 0) {
+  const std::string path = pid ? "/proc/" + std::to_string(pid) + "/status" : "/proc/self/status";
+  std::ifstream in(path);
+  std::string line;
+  const std::size_t n = std::strlen(field);
+  while (std::getline(in, line)) {
+    if (line.compare(0, n, field) == 0) return std::atol(line.c_str() + n);
+  }
+  return -1;
+}
+
+double cpu_seconds(int who = RUSAGE_SELF) {
+  rusage ru{};
+  getrusage(who, &ru);
+  auto secs = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; };
+  return secs(ru.ru_utime) + secs(ru.ru_stime);
+}
+
+// utime + stime of /proc/<path>/stat, in seconds.
+double stat_cpu_seconds(const std::string& stat_path) {
+  std::ifstream in(stat_path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto close = text.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream fields(text.substr(close + 2));
+  std::string f;
+  long utime = 0, stime = 0;
+  // Fields after the command: state is field 3; utime and stime are fields 14 and 15.
+  for (int i = 3; i <= 15 && fields >> f; ++i) {
+    if (i == 14) utime = std::atol(f.c_str());
+    if (i == 15) stime = std::atol(f.c_str());
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+Clock::duration secs(double s) {
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+}
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+void raise_fd_limit() {
+  rlimit rl{};
+  getrlimit(RLIMIT_NOFILE, &rl);
+  rl.rlim_cur = rl.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+double percentile(std::vector<double> v, double q) {
+  if (v.empty()) return NAN;
+  const auto k = static_cast<std::size_t>(std::min<double>(v.size() - 1, std::ceil(q * v.size()) - 1));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  return v[k];
+}
+
+// ---- configs -------------------------------------------------------------------------------------
+
+fs::path make_temp_dir() {
+  std::string tmpl = (fs::temp_directory_path() / "synthprobe-bench-XXXXXX").string();
+  if (!mkdtemp(tmpl.data())) Args::die("mkdtemp failed");
+  return tmpl;
+}
+
+// Removes its folder when the mode ends, normally or through end_mode().
+struct TempDir {
+  fs::path path = make_temp_dir();
+  ~TempDir() { remove(); }
+  void remove() const {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+// Ends a mode without tearing down what it built (100,000 checks, transfers waiting on their timeouts).
+[[noreturn]] void end_mode(const TempDir* dir = nullptr) {
+  std::cout.flush();
+  if (dir) dir->remove();
+  _exit(0);
+}
+
+synthprobe::config::Config load_or_die(const std::string& toml, const std::string& name = "bench.toml") {
+  auto loaded = synthprobe::config::load_config_string(toml, name);
+  if (!loaded.config) {
+    for (const auto& e : loaded.errors) std::cerr << e.to_string() << '\n';
+    Args::die("generated config did not load");
+  }
+  return std::move(*loaded.config);
+}
+
+std::shared_ptr<const synthprobe::config::Check> one_check(const std::string& url, const std::string& timeout) {
+  GeneratedConfig g;
+  g.checks = 1;
+  g.url = url;
+  g.timeout = timeout;
+  g.interval = "120s";
+  auto cfg = load_or_die(synthprobe::bench::generate_toml(g));
+  return std::make_shared<const synthprobe::config::Check>(cfg.checks.at(0));
+}
+
+std::string write_file(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  if (!out) Args::die("cannot write " + path.string());
+  return path.string();
+}
+
+// ---- helper servers (child processes that die with us) -------------------------------------------
+
+int listen_loopback(int backlog, unsigned short& port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, backlog) != 0)
+    Args::die("cannot listen on 127.0.0.1");
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  port = ntohs(addr.sin_port);
+  return fd;
+}
+
+unsigned short free_port() {
+  unsigned short port = 0;
+  const int fd = listen_loopback(1, port);
+  ::close(fd);
+  return port;
+}
+
+// Accepts connections and never reads or answers; one byte per accepted connection goes to `report_fd`.
+[[noreturn]] void serve_blackhole(int listen_fd, int report_fd, int seconds) {
+  alarm(static_cast<unsigned>(seconds));  // bounded: SIGALRM ends us
+  raise_fd_limit();
+  std::vector<int> held;
+  for (;;) {
+    const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE) ::usleep(10000);
+      continue;
+    }
+    held.push_back(fd);
+    if (report_fd >= 0) (void)!::write(report_fd, "x", 1);
+  }
+}
+
+struct Child {
+  pid_t pid = -1;
+  unsigned short port = 0;
+  int report_fd = -1;  // blackhole only
+  std::size_t accepted = 0;
+
+  // Reads what the child reported so far.
+  std::size_t poll_accepted() {
+    char buf[4096];
+    for (;;) {
+      const ssize_t n = ::read(report_fd, buf, sizeof buf);
+      if (n <= 0) break;
+      accepted += static_cast<std::size_t>(n);
+    }
+    return accepted;
+  }
+  ~Child() {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
+void die_with_parent() {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() == 1) _exit(0);
+}
+
+// Must be called before this process starts any thread.
+std::unique_ptr<Child> spawn_blackhole(int seconds) {
+  auto child = std::make_unique<Child>();
+  const int fd = listen_loopback(4096, child->port);
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) Args::die("pipe failed");
+  child->pid = fork();
+  if (child->pid == 0) {
+    die_with_parent();
+    ::close(pipe_fds[0]);
+    serve_blackhole(fd, pipe_fds[1], seconds);
+  }
+  ::close(fd);
+  ::close(pipe_fds[1]);
+  child->report_fd = pipe_fds[0];
+  fcntl(child->report_fd, F_SETFL, O_NONBLOCK);
+  return child;
+}
+
+// An HTTP server that answers every request after `delay`, with a 4 KiB page and Connection: close.
+// It measures itself, so the table can tell the server's own lateness from the probe's error: how late
+// its timers fired, and how long each connection took from accept to the response written.
+class DelayServer {
+ public:
+  DelayServer(net::io_context& io, int listen_fd, std::chrono::milliseconds delay)
+      : io_(io), acceptor_(io, net::ip::tcp::v4(), listen_fd), delay_(delay) {
+    response_ = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 4096\r\nConnection: close\r\n\r\n" +
+                std::string(4096, 'x');
+    accept();
+  }
+
+  // key=value lines: the server's view of the delays it served.
+  std::string report() const {
+    return "server_connections=" + std::to_string(hold_ms_.size()) +
+           "\nserver_timer_late_p99_ms=" + fixed(percentile(late_ms_, 0.99), 3) +
+           "\nserver_hold_p50_ms=" + fixed(percentile(hold_ms_, 0.50), 3) +
+           "\nserver_hold_p99_ms=" + fixed(percentile(hold_ms_, 0.99), 3) +
+           "\nserver_cpu_us_per_connection=" +
+           fixed(cpu_seconds() * 1e6 / static_cast<double>(std::max<std::size_t>(1, hold_ms_.size())), 1) + "\n";
+  }
+
+ private:
+  struct Conn {
+    explicit Conn(net::io_context& io) : socket(io), timer(io) {}
+    net::ip::tcp::socket socket;
+    net::steady_timer timer;
+    net::streambuf request;
+    Clock::time_point accepted;
+  };
+
+  static double ms_between(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+  }
+
+  void accept() {
+    acceptor_.async_accept([this](boost::system::error_code ec, net::ip::tcp::socket s) {
+      if (!ec) serve(std::move(s));
+      accept();
+    });
+  }
+
+  void serve(net::ip::tcp::socket s) {
+    auto c = std::make_shared<Conn>(io_);
+    c->socket = std::move(s);
+    c->accepted = Clock::now();
+    net::async_read_until(c->socket, c->request, "\r\n\r\n", [this, c](boost::system::error_code ec, std::size_t) {
+      if (ec) return;
+      const auto due = Clock::now() + delay_;
+      c->timer.expires_at(due);
+      c->timer.async_wait([this, c, due](boost::system::error_code) {
+        late_ms_.push_back(ms_between(due, Clock::now()));
+        net::async_write(c->socket, net::buffer(response_), [this, c](boost::system::error_code, std::size_t) {
+          hold_ms_.push_back(ms_between(c->accepted, Clock::now()));
+          boost::system::error_code ignored;
+          c->socket.shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+          c->socket.close(ignored);
+        });
+      });
+    });
+  }
+
+  net::io_context& io_;
+  net::ip::tcp::acceptor acceptor_;
+  std::chrono::milliseconds delay_;
+  std::string response_;
+  std::vector<double> late_ms_;
+  std::vector<double> hold_ms_;
+};
+
+// The delay server in a child process; SIGTERM makes it write its report to its pipe and exit.
+std::unique_ptr<Child> spawn_delay_server(std::chrono::milliseconds delay, int seconds) {
+  auto child = std::make_unique<Child>();
+  const int fd = listen_loopback(4096, child->port);
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) Args::die("pipe failed");
+  child->pid = fork();
+  if (child->pid == 0) {
+    die_with_parent();
+    ::close(pipe_fds[0]);
+    alarm(static_cast<unsigned>(seconds));
+    raise_fd_limit();
+    net::io_context io(1);
+    DelayServer server(io, fd, delay);
+    net::signal_set signals(io, SIGTERM);
+    signals.async_wait([&](boost::system::error_code, int) {
+      const std::string report = server.report();
+      (void)!::write(pipe_fds[1], report.data(), report.size());
+      _exit(0);
+    });
+    io.run();
+    _exit(0);
+  }
+  ::close(fd);
+  ::close(pipe_fds[1]);
+  child->report_fd = pipe_fds[0];
+  return child;
+}
+
+// Stops the delay server and returns its report.
+std::string delay_server_report(Child& server) {
+  ::kill(server.pid, SIGTERM);
+  std::string report;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(server.report_fd, buf, sizeof buf);  // EOF when the child exits
+    if (n <= 0) break;
+    report.append(buf, static_cast<std::size_t>(n));
+  }
+  ::waitpid(server.pid, nullptr, 0);
+  server.pid = -1;
+  return report;
+}
+
+// ---- blocking HTTP client for the daemon mode ----------------------------------------------------
+
+struct HttpGet {
+  long status = 0;
+  std::string body;
+  double seconds = 0;
+  bool ok = false;
+};
+
+HttpGet http_get(const std::string& url, long timeout_ms) {
+  HttpGet out;
+  CURL* easy = curl_easy_init();
+  curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(easy, CURLOPT_PROXY, "");
+  curl_easy_setopt(
+      easy, CURLOPT_WRITEFUNCTION, +[](char* data, std::size_t size, std::size_t n, void* body) {
+        static_cast<std::string*>(body)->append(data, size * n);
+        return size * n;
+      });
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &out.body);
+  const auto t0 = Clock::now();
+  out.ok = curl_easy_perform(easy) == CURLE_OK;
+  out.seconds = seconds_since(t0);
+  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &out.status);
+  curl_easy_cleanup(easy);
+  return out;
+}
+
+// What the daemon mode reads from one /metrics scrape.
+struct Snapshot {
+  double runs = 0;                             // sum of probe_all_success_count
+  std::vector<std::pair<double, double>> lag;  // synthprobe_scheduler_lag_seconds buckets (le, cumulative)
+  double seconds = 0;                          // how long the scrape took
+  std::size_t bytes = 0;
+  bool ok = false;
+};
+
+Snapshot parse_metrics(const HttpGet& got) {
+  Snapshot s;
+  s.ok = got.ok && got.status == 200;
+  s.seconds = got.seconds;
+  s.bytes = got.body.size();
+  std::string_view text = got.body;
+  constexpr std::string_view kRuns = "probe_all_success_count{";
+  constexpr std::string_view kLag = "synthprobe_scheduler_lag_seconds_bucket{";
+  while (!text.empty()) {
+    const auto eol = text.find('\n');
+    const std::string_view line = text.substr(0, eol);
+    text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
+    const auto space = line.rfind(' ');
+    if (space == std::string_view::npos) continue;
+    if (line.starts_with(kRuns)) {
+      s.runs += std::strtod(std::string(line.substr(space + 1)).c_str(), nullptr);
+    } else if (line.starts_with(kLag)) {
+      const auto le = line.find("le=\"");
+      if (le == std::string_view::npos) continue;
+      const std::string bound(line.substr(le + 4, line.find('"', le + 4) - le - 4));
+      const double upper = bound == "+Inf" ? INFINITY : std::strtod(bound.c_str(), nullptr);
+      s.lag.emplace_back(upper, std::strtod(std::string(line.substr(space + 1)).c_str(), nullptr));
+    }
+  }
+  return s;
+}
+
+// The bucket bound under which a fraction q of the lags observed between two snapshots fall.
+std::string lag_quantile(const Snapshot& a, const Snapshot& b, double q) {
+  if (a.lag.size() != b.lag.size() || b.lag.empty()) return "n/a";
+  const double total = b.lag.back().second - a.lag.back().second;
+  if (total <= 0) return "n/a";
+  for (std::size_t i = 0; i < b.lag.size(); ++i) {
+    const double cumulative = b.lag[i].second - a.lag[i].second;
+    if (cumulative >= q * total) {
+      if (std::isinf(b.lag[i].first)) return ">" + fixed(b.lag[i - 1].first * 1000, 1) + "ms";
+      return "<=" + fixed(b.lag[i].first * 1000, 1) + "ms";
+    }
+  }
+  return "n/a";
+}
+
+// ---- running checks in-process -------------------------------------------------------------------
+
+// A CurlMulti + CheckRunner on one io_context, recording every result into CheckMetrics as the daemon does.
+struct Engine {
+  net::io_context io{1};
+  synthprobe::CurlMulti multi{io};
+  synthprobe::CheckRunner runner{multi};
+  synthprobe::CheckMetrics metrics{"bench", "local"};
+};
+
+struct BatchResult {
+  std::size_t done = 0;
+  std::size_t failed = 0;
+  std::string first_error;
+  double seconds = 0;
+  double cpu = 0;
+};
+
+// Runs `count` checks of `check` keeping `concurrency` in flight; stops starting new ones after max_seconds.
+BatchResult run_batch(Engine& e, const std::shared_ptr<const synthprobe::config::Check>& check, std::size_t count,
+                      std::size_t concurrency, double max_seconds) {
+  BatchResult out;
+  std::size_t started = 0;
+  const auto t0 = Clock::now();
+  const auto stop_starting = t0 + secs(max_seconds);
+  const double cpu0 = cpu_seconds();
+  std::function<void()> fill = [&] {
+    while (started < count && e.runner.in_flight() < concurrency && Clock::now() < stop_starting) {
+      ++started;
+      e.runner.run(check, [&](synthprobe::RunResult&& r) {
+        ++out.done;
+        if (!r.success) {
+          if (out.failed++ == 0) out.first_error = r.message;
+        }
+        e.metrics.record(0, r, unix_now());
+        fill();
+      });
+    }
+  };
+  fill();
+  e.io.restart();
+  e.io.run_for(secs(max_seconds + 30));
+  out.seconds = seconds_since(t0);
+  out.cpu = cpu_seconds() - cpu0;
+  return out;
+}
+
+// ---- modes ---------------------------------------------------------------------------------------
+
+int mode_throughput(const Args& a) {
+  const auto check = one_check(a.required("url"), "5s");
+  const auto count = static_cast<std::size_t>(a.num("count", 20000));
+  const auto concurrency = static_cast<std::size_t>(a.num("concurrency", 64));
+  Engine e;
+  e.metrics.configure({check});
+  run_batch(e, check, std::min<std::size_t>(count, 500), concurrency, 10);  // warm-up: pools, caches
+  const BatchResult r = run_batch(e, check, count, concurrency, a.num("max-seconds", 30));
+  emit("checks", r.done);
+  emit("failed", r.failed);
+  if (r.failed) std::cerr << "first failure: " << r.first_error << '\n';
+  emit("seconds", fixed(r.seconds, 3));
+  emit("checks_per_s", fixed(r.done / r.seconds, 0));
+  emit("cpu_us_per_check", fixed(r.cpu * 1e6 / std::max<std::size_t>(1, r.done), 1));
+  emit("cpu_cores", fixed(r.cpu / r.seconds, 2));
+  emit("peak_rss_kib", status_kib("VmHWM:"));
+  return 0;
+}
+
+std::size_t discard(char*, std::size_t size, std::size_t n, void*) { return size * n; }
+
+CURL* bare_easy(const std::string& url, long buffersize) {
+  CURL* easy = curl_easy_init();
+  curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
+  curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
+  curl_easy_setopt(easy, CURLOPT_PROXY, "");
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 60000L);
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &discard);
+  if (buffersize > 0) curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, buffersize);
+  return easy;
+}
+
+// libcurl's own floor: the plain multi loop (perform + poll) with nothing of ours around it.
+int mode_bare(const Args& a) {
+  const std::string url = a.required("url");
+  const auto count = static_cast<std::size_t>(a.num("count", 20000));
+  const auto concurrency = static_cast<std::size_t>(a.num("concurrency", 64));
+  const long buffersize = static_cast<long>(a.num("buffersize", 0));
+  const double max_seconds = a.num("max-seconds", 30);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  CURLM* multi = curl_multi_init();
+  auto run = [&](std::size_t n) {
+    BatchResult out;
+    std::vector<CURL*> easies;
+    std::size_t started = 0;
+    const auto t0 = Clock::now();
+    const double cpu0 = cpu_seconds();
+    for (std::size_t i = 0; i < std::min(n, concurrency); ++i) {
+      easies.push_back(bare_easy(url, buffersize));
+      curl_multi_add_handle(multi, easies.back());
+      ++started;
+    }
+    int running = 1;
+    while (out.done < started) {
+      curl_multi_perform(multi, &running);
+      int queued = 0;
+      while (CURLMsg* m = curl_multi_info_read(multi, &queued)) {
+        if (m->msg != CURLMSG_DONE) continue;
+        CURL* easy = m->easy_handle;
+        long status = 0;
+        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+        ++out.done;
+        if (m->data.result != CURLE_OK || status != 200) ++out.failed;
+        curl_multi_remove_handle(multi, easy);
+        if (started < n && seconds_since(t0) < max_seconds) {
+          curl_multi_add_handle(multi, easy);
+          ++started;
+        }
+      }
+      if (out.done < started) curl_multi_poll(multi, nullptr, 0, 100, nullptr);
+    }
+    out.seconds = seconds_since(t0);
+    out.cpu = cpu_seconds() - cpu0;
+    for (CURL* easy : easies) curl_easy_cleanup(easy);
+    return out;
+  };
+  run(std::min<std::size_t>(count, 500));
+  const BatchResult r = run(count);
+  emit("checks", r.done);
+  emit("failed", r.failed);
+  emit("seconds", fixed(r.seconds, 3));
+  emit("checks_per_s", fixed(r.done / r.seconds, 0));
+  emit("cpu_us_per_check", fixed(r.cpu * 1e6 / std::max<std::size_t>(1, r.done), 1));
+  emit("cpu_cores", fixed(r.cpu / r.seconds, 2));
+  curl_multi_cleanup(multi);
+  return 0;
+}
+
+// Memory per in-flight check: C checks held against a server that accepts and never answers.
+int mode_inflight(const Args& a) {
+  const auto concurrency = static_cast<std::size_t>(a.num("concurrency", 1000));
+  const bool bare = a.flag("bare");
+  const long buffersize = static_cast<long>(a.num("buffersize", 0));
+  const std::string warm_url = a.required("warm-url");
+  auto hole = spawn_blackhole(120);  // before any thread exists
+  raise_fd_limit();
+  const std::string hole_url = "http://127.0.0.1:" + std::to_string(hole->port) + "/page.html";
+  const auto deadline = Clock::now() + std::chrono::seconds(60);
+  long rss0 = 0, rss1 = 0;
+
+  std::size_t held = 0;  // transfers still in flight when memory was read
+  // Pumps the event loop until the server holds every connection, then a little longer so every request
+  // is written and every buffer touched.
+  auto settle = [&](const std::function<std::size_t()>& pump) {
+    while (Clock::now() < deadline && hole->poll_accepted() < concurrency) pump();
+    const auto until = Clock::now() + std::chrono::milliseconds(300);
+    while (Clock::now() < until) held = pump();
+  };
+
+  if (!bare) {
+    Engine e;
+    const auto warm = one_check(warm_url, "5s");
+    e.metrics.configure({warm});
+    run_batch(e, warm, 100, 4, 10);  // warm-up: curl, OpenSSL and allocator state; few pooled handles
+    const auto check = one_check(hole_url, "60s");
+    rss0 = status_kib("VmRSS:");
+    for (std::size_t i = 0; i < concurrency; ++i) e.runner.run(check, [](synthprobe::RunResult&&) {});
+    e.io.restart();
+    settle([&] {
+      e.io.run_for(std::chrono::milliseconds(10));
+      return e.multi.running();
+    });
+    rss1 = status_kib("VmRSS:");
+  } else {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    CURLM* multi = curl_multi_init();
+    {  // warm-up against the real server
+      std::vector<CURL*> warm;
+      for (int i = 0; i < 4; ++i) {
+        warm.push_back(bare_easy(warm_url, buffersize));
+        curl_multi_add_handle(multi, warm.back());
+      }
+      int running = 1;
+      const auto until = Clock::now() + std::chrono::seconds(10);
+      while (running && Clock::now() < until) {
+        curl_multi_perform(multi, &running);
+        if (running) curl_multi_poll(multi, nullptr, 0, 100, nullptr);
+      }
+      for (CURL* easy : warm) {
+        curl_multi_remove_handle(multi, easy);
+        curl_easy_cleanup(easy);
+      }
+    }
+    rss0 = status_kib("VmRSS:");
+    for (std::size_t i = 0; i < concurrency; ++i) curl_multi_add_handle(multi, bare_easy(hole_url, buffersize));
+    int running = 0;
+    settle([&] {
+      curl_multi_perform(multi, &running);
+      curl_multi_poll(multi, nullptr, 0, 10, nullptr);
+      return static_cast<std::size_t>(running);
+    });
+    rss1 = status_kib("VmRSS:");
+  }
+  emit("in_flight", held);
+  emit("accepted", hole->poll_accepted());
+  emit("rss_before_kib", rss0);
+  emit("rss_after_kib", rss1);
+  emit("kib_per_in_flight", fixed(static_cast<double>(rss1 - rss0) / static_cast<double>(std::max<std::size_t>(1, held)), 1));
+  hole.reset();
+  end_mode();
+}
+
+// Memory per configured idle check: a whole Daemon (config, scheduler, metrics, status) that never runs.
+int mode_idle(const Args& a) {
+  TempDir dir;
+  GeneratedConfig g;
+  g.checks = static_cast<std::size_t>(a.num("checks", 10000));
+  g.url = a.str("url", g.url);
+  g.listen = "127.0.0.1:0";
+  g.state_dir = (dir.path / "state").string();
+  const std::string path = write_file(dir.path / "idle.toml", synthprobe::bench::generate_toml(g));
+  {  // warm-up: the loader's and the daemon's one-off state
+    GeneratedConfig small = g;
+    small.checks = 10;
+    auto loaded = synthprobe::config::load_config_string(synthprobe::bench::generate_toml(small), "warm.toml");
+    net::io_context io(1);
+    synthprobe::Daemon d(io, "warm.toml", std::move(*loaded.config));
+    std::string error;
+    d.start(error);
+  }
+  const long rss0 = status_kib("VmRSS:");
+  auto loaded = synthprobe::config::load_config_file(path);
+  if (!loaded.config) Args::die("generated config did not load");
+  const long rss_config = status_kib("VmRSS:");
+  const double n = static_cast<double>(g.checks);
+  if (a.flag("breakdown")) {
+    // What the daemon keeps per check, piece by piece (each piece as the daemon builds it).
+    long before = rss_config;
+    auto step = [&](const char* key) {
+      const long now = status_kib("VmRSS:");
+      emit(key, fixed((now - before) / n, 2));
+      before = now;
+    };
+    std::vector<std::shared_ptr<const synthprobe::config::Check>> shared;
+    for (const auto& c : loaded.config->checks) shared.push_back(std::make_shared<const synthprobe::config::Check>(c));
+    step("kib_per_check_shared_copy");
+    synthprobe::CheckMetrics metrics("bench", "local");
+    metrics.configure(shared);
+    step("kib_per_check_metrics");
+    synthprobe::Scheduler scheduler(1000, Clock::now());
+    for (std::size_t i = 0; i < shared.size(); ++i)
+      scheduler.add(static_cast<std::uint32_t>(i), shared[i]->name, shared[i]->settings.interval,
+                    shared[i]->settings.interval, Clock::now());
+    step("kib_per_check_scheduler");
+    std::vector<std::unique_ptr<synthprobe::CheckStatus>> slots;
+    for (std::size_t i = 0; i < shared.size(); ++i) slots.push_back(std::make_unique<synthprobe::CheckStatus>());
+    step("kib_per_check_status_slot");
+    emit("kib_per_check_loaded_config", fixed((rss_config - rss0) / n, 2));
+    emit("sizeof_check_status", sizeof(synthprobe::CheckStatus));
+    emit("sizeof_uptime_history", sizeof(synthprobe::UptimeHistory));
+    end_mode(&dir);
+  }
+  net::io_context io(1);
+  synthprobe::Daemon daemon(io, path, std::move(*loaded.config));
+  std::string error;
+  if (!daemon.start(error)) Args::die("daemon did not start: " + error);
+  const long rss1 = status_kib("VmRSS:");
+  malloc_trim(0);
+  const long rss2 = status_kib("VmRSS:");
+  emit("checks", g.checks);
+  emit("kib_per_check", fixed((rss1 - rss0) / n, 2));
+  emit("kib_per_check_after_trim", fixed((rss2 - rss0) / n, 2));
+  emit("kib_per_check_loaded_config", fixed((rss_config - rss0) / n, 2));
+  end_mode(&dir);
+}
+
+// 100,000 checks on their intervals, scheduled as the daemon does: Scheduler + CheckRunner + CheckMetrics
+// on one io_context. Exact lag percentiles, and every check's runs compared with its grid.
+int mode_lag(const Args& a) {
+  TempDir dir;
+  GeneratedConfig g;
+  g.checks = static_cast<std::size_t>(a.num("checks", 100000));
+  g.url = a.required("url");
+  g.interval = a.str("interval", "60s");
+  g.timeout = a.str("timeout", "5s");
+  const double seconds = a.num("seconds", 60);
+  const double scrape_from = a.num("scrape-from", -1);
+  const std::string path = write_file(dir.path / "lag.toml", synthprobe::bench::generate_toml(g));
+  auto loaded = synthprobe::config::load_config_file(path);
+  if (!loaded.config) Args::die("generated config did not load");
+  raise_fd_limit();
+
+  std::vector<std::shared_ptr<const synthprobe::config::Check>> checks;
+  checks.reserve(loaded.config->checks.size());
+  for (auto& c : loaded.config->checks) checks.push_back(std::make_shared<const synthprobe::config::Check>(std::move(c)));
+  const auto max_in_flight = static_cast<std::size_t>(loaded.config->probe.max_in_flight);
+  loaded.config.reset();
+
+  Engine e;
+  e.metrics.configure(checks);
+  const auto origin = Clock::now();
+  synthprobe::Scheduler scheduler(max_in_flight, origin);
+  for (std::size_t i = 0; i < checks.size(); ++i) {
+    const auto& c = *checks[i];
+    scheduler.add(static_cast<std::uint32_t>(i), c.name, c.settings.interval,
+                  c.settings.interval_when_failing.value_or(c.settings.interval), origin);
+  }
+  const auto stop_at = origin + secs(seconds);
+  // Runs due before the cut must have started by the stop; later ones may still be waiting.
+  const auto cut = stop_at - std::chrono::seconds(1);
+
+  struct Lag {
+    double due_s;  // since origin
+    double lag_ms;
+  };
+  std::vector<Lag> lags;
+  lags.reserve(static_cast<std::size_t>(g.checks * seconds / 5) + 1024);
+  std::vector<std::uint16_t> starts_before_cut(checks.size(), 0);
+  std::size_t delayed = 0, failed = 0, finished = 0;
+  std::string first_error;
+  bool stopping = false;
+  net::steady_timer timer(e.io);
+  std::optional<Clock::time_point> armed_for;
+  std::vector<synthprobe::Scheduler::Start> starts;
+
+  std::function<void()> start_due;
+  auto arm = [&] {
+    if (stopping) return;
+    const auto next = scheduler.next_wakeup();
+    if (!next) return;
+    if (armed_for && *armed_for == *next) return;
+    armed_for = *next;
+    timer.expires_at(*next);
+    timer.async_wait([&](boost::system::error_code ec) {
+      if (ec) return;
+      armed_for.reset();
+      start_due();
+    });
+  };
+  start_due = [&] {
+    if (stopping) return;
+    starts.clear();
+    scheduler.poll(Clock::now(), starts);
+    for (const auto& s : starts) {
+      lags.push_back({std::chrono::duration<double>(s.due - origin).count(),
+                      std::chrono::duration<double, std::milli>(s.lag).count()});
+      if (s.delayed) ++delayed;
+      if (s.due < cut && starts_before_cut[s.id] < UINT16_MAX) ++starts_before_cut[s.id];
+      const std::uint32_t id = s.id;
+      const std::uint64_t run = s.run;
+      e.runner.run(checks[id], [&, id, run](synthprobe::RunResult&& r) {
+        scheduler.finished(id, run, Clock::now());
+        ++finished;
+        if (!r.success && failed++ == 0) first_error = r.message;
+        e.metrics.record(id, r, unix_now());
+        if (stopping) {
+          if (e.runner.in_flight() == 0) e.io.stop();
+          return;
+        }
+        start_due();
+      });
+    }
+    arm();
+  };
+  net::steady_timer stop_timer(e.io);
+  stop_timer.expires_at(stop_at);
+  stop_timer.async_wait([&](boost::system::error_code) {
+    stopping = true;
+    timer.cancel();
+    if (e.runner.in_flight() == 0) e.io.stop();
+  });
+
+  // Optional: scrape all checks' metrics in a loop from another thread, as Prometheus would.
+  std::atomic<bool> scraping_done{false};
+  std::vector<double> scrape_seconds;
+  std::thread scraper;
+  if (scrape_from >= 0) {
+    scraper = std::thread([&] {
+      std::this_thread::sleep_until(origin + secs(scrape_from));
+      while (!scraping_done && Clock::now() < stop_at) {
+        const auto t0 = Clock::now();
+        const std::string text = synthprobe::render_metrics({&e.metrics});
+        scrape_seconds.push_back(seconds_since(t0));
+      }
+    });
+  }
+
+  const double loop_cpu0 = cpu_seconds(RUSAGE_THREAD);
+  start_due();
+  e.io.run_for(secs(seconds + 30));
+  const double loop_cpu = cpu_seconds(RUSAGE_THREAD) - loop_cpu0;
+  scraping_done = true;
+  if (scraper.joinable()) scraper.join();
+
+  // Expected runs per check: its grid points origin + offset + k * interval (k >= 0) before the cut.
+  std::size_t missed = 0, doubled = 0, expected_total = 0;
+  const auto span = cut - origin;
+  for (std::size_t i = 0; i < checks.size(); ++i) {
+    const synthprobe::Scheduler::Duration interval = checks[i]->settings.interval;
+    const auto offset = synthprobe::Scheduler::phase_offset(checks[i]->name, interval);
+    std::size_t expected = 0;
+    if (offset < span) expected = static_cast<std::size_t>((span - offset - Clock::duration(1)) / interval) + 1;
+    expected_total += expected;
+    const std::size_t got = starts_before_cut[i];
+    if (got < expected) missed += expected - got;
+    if (got > expected) doubled += got - expected;
+  }
+  std::vector<double> all, quiet, busy;
+  all.reserve(lags.size());
+  for (const auto& l : lags) {
+    all.push_back(l.lag_ms);
+    if (scrape_from >= 0) (l.due_s < scrape_from ? quiet : busy).push_back(l.lag_ms);
+  }
+  emit("checks", checks.size());
+  emit("seconds", fixed(seconds, 0));
+  emit("runs", lags.size());
+  emit("runs_expected_before_cut", expected_total);
+  emit("runs_per_s", fixed(lags.size() / seconds, 0));
+  emit("finished", finished);
+  emit("failed", failed);
+  if (failed) std::cerr << "first failure: " << first_error << '\n';
+  emit("lag_p50_ms", fixed(percentile(all, 0.50), 3));
+  emit("lag_p99_ms", fixed(percentile(all, 0.99), 3));
+  emit("lag_max_ms", fixed(percentile(all, 1.0), 3));
+  emit("missed", missed);
+  emit("doubled", doubled);
+  emit("delayed", delayed);
+  emit("loop_cpu_us_per_run", fixed(loop_cpu * 1e6 / std::max<std::size_t>(1, finished), 1));
+  emit("peak_rss_kib", status_kib("VmHWM:"));
+  if (scrape_from >= 0) {
+    emit("lag_p99_quiet_ms", fixed(percentile(quiet, 0.99), 3));
+    emit("lag_p99_scraping_ms", fixed(percentile(busy, 0.99), 3));
+    emit("scrapes", scrape_seconds.size());
+    emit("scrape_median_s", fixed(percentile(scrape_seconds, 0.5), 3));
+  }
+  end_mode(&dir);
+}
+
+synthprobe::RunResult synthetic_result(const synthprobe::config::Check& c) {
+  synthprobe::RunResult r;
+  r.name = c.name;
+  r.site = c.site;
+  r.area = c.area;
+  r.success = true;
+  r.duration_seconds = 0.0123;
+  r.status_code = 200;
+  r.phases = {0.00001, 0.0001, 0, 0.011, 0.0012};
+  r.http_version = "1.1";
+  r.body_bytes = 4096;
+  r.steps.resize(1);
+  r.steps[0].success = true;
+  return r;
+}
+
+// Time to render /metrics for N checks that have all run once (every series present).
+int mode_scrape(const Args& a) {
+  GeneratedConfig g;
+  g.checks = static_cast<std::size_t>(a.num("checks", 10000));
+  auto cfg = load_or_die(synthprobe::bench::generate_toml(g));
+  std::vector<std::shared_ptr<const synthprobe::config::Check>> checks;
+  for (auto& c : cfg.checks) checks.push_back(std::make_shared<const synthprobe::config::Check>(std::move(c)));
+  synthprobe::CheckMetrics metrics("bench", "local");
+  metrics.configure(checks);
+  for (std::size_t i = 0; i < checks.size(); ++i) {
+    metrics.record(i, synthetic_result(*checks[i]), unix_now());
+    metrics.set_state(i, synthprobe::CheckMetrics::State::up);
+  }
+  const int rounds = static_cast<int>(a.num("rounds", 3));
+  std::vector<double> collect_s, serialize_s, render_s;
+  std::size_t bytes = 0, samples = 0;
+  for (int i = 0; i < rounds; ++i) {
+    auto t0 = Clock::now();
+    auto families = metrics.Collect();
+    collect_s.push_back(seconds_since(t0));
+    t0 = Clock::now();
+    std::ostringstream out;
+    prometheus::TextSerializer().Serialize(out, families);
+    serialize_s.push_back(seconds_since(t0));
+    samples = 0;
+    for (const auto& f : families) samples += f.metric.size();
+    t0 = Clock::now();
+    bytes = synthprobe::render_metrics({&metrics}).size();
+    render_s.push_back(seconds_since(t0));
+  }
+  emit("checks", checks.size());
+  emit("series", samples);
+  emit("bytes", bytes);
+  emit("collect_s", fixed(percentile(collect_s, 0.5), 3));
+  emit("serialize_s", fixed(percentile(serialize_s, 0.5), 3));
+  emit("render_s", fixed(percentile(render_s, 0.5), 3));
+  emit("rounds", rounds);
+  return 0;
+}
+
+// Latency accuracy: open-loop checks at a fixed rate against a server that answers after a known delay.
+int mode_latency(const Args& a) {
+  const auto delay = std::chrono::milliseconds(static_cast<long>(a.num("delay-ms", 50)));
+  const double rate = a.num("rate", 5000);
+  const double seconds = a.num("seconds", 10);
+  auto server = spawn_delay_server(delay, static_cast<int>(seconds) + 60);  // before any thread exists
+  raise_fd_limit();
+  const auto check = one_check("http://127.0.0.1:" + std::to_string(server->port) + "/", "2s");
+  Engine e;
+  e.metrics.configure({check});
+  run_batch(e, check, 200, 16, 10);  // warm-up, and proof that the server answers
+
+  std::vector<double> total_error_ms, processing_error_ms;
+  total_error_ms.reserve(static_cast<std::size_t>(rate * seconds) + 16);
+  processing_error_ms.reserve(total_error_ms.capacity());
+  std::size_t started = 0, failed = 0;
+  std::string first_error;
+  const double delay_ms = static_cast<double>(delay.count());
+  net::steady_timer ticker(e.io);
+  const auto t0 = Clock::now();
+  std::function<void()> tick = [&] {
+    const double elapsed = seconds_since(t0);
+    if (elapsed >= seconds) return;
+    const auto due = static_cast<std::size_t>(elapsed * rate);
+    while (started < due && e.runner.in_flight() < 20000) {
+      ++started;
+      e.runner.run(check, [&](synthprobe::RunResult&& r) {
+        e.metrics.record(0, r, unix_now());
+        if (!r.success) {
+          if (failed++ == 0) first_error = r.message;
+          return;
+        }
+        total_error_ms.push_back(r.duration_seconds * 1000 - delay_ms);
+        processing_error_ms.push_back(r.phases.processing * 1000 - delay_ms);
+      });
+    }
+    ticker.expires_after(std::chrono::milliseconds(1));
+    ticker.async_wait([&](boost::system::error_code ec) {
+      if (!ec) tick();
+    });
+  };
+  const double cpu0 = cpu_seconds();
+  e.io.restart();
+  tick();
+  e.io.run_for(secs(seconds + 10));
+  const double cpu = cpu_seconds() - cpu0;
+  emit("delay_ms", delay.count());
+  emit("target_rate", fixed(rate, 0));
+  emit("achieved_rate", fixed(started / seconds, 0));
+  emit("checks", started);
+  emit("failed", failed);
+  if (failed) std::cerr << "first failure: " << first_error << '\n';
+  emit("error_p50_ms", fixed(percentile(total_error_ms, 0.50), 3));
+  emit("error_p99_ms", fixed(percentile(total_error_ms, 0.99), 3));
+  emit("error_max_ms", fixed(percentile(total_error_ms, 1.0), 3));
+  emit("processing_error_p50_ms", fixed(percentile(processing_error_ms, 0.50), 3));
+  emit("processing_error_p99_ms", fixed(percentile(processing_error_ms, 0.99), 3));
+  emit("cpu_us_per_check", fixed(cpu * 1e6 / std::max<std::size_t>(1, started), 1));
+  std::cout << delay_server_report(*server);
+  return 0;
+}
+
+int mode_config_load(const Args& a) {
+  TempDir dir;
+  GeneratedConfig g;
+  g.checks = static_cast<std::size_t>(a.num("checks", 100000));
+  const std::string path = write_file(dir.path / "load.toml", synthprobe::bench::generate_toml(g));
+  const long hwm0 = status_kib("VmHWM:");
+  const auto t0 = Clock::now();
+  auto loaded = synthprobe::config::load_config_file(path);
+  const double secs = seconds_since(t0);
+  if (!loaded.config) Args::die("generated config did not load");
+  emit("checks", loaded.config->checks.size());
+  emit("file_bytes", fs::file_size(path));
+  emit("load_s", fixed(secs, 3));
+  emit("peak_rss_kib", status_kib("VmHWM:"));
+  emit("peak_rss_growth_kib", status_kib("VmHWM:") - hwm0);
+  end_mode(&dir);
+}
+
+// The real daemon: `synthprobe run` on a generated config, measured from outside through /proc and /metrics.
+int mode_daemon(const Args& a) {
+  TempDir dir;
+  GeneratedConfig g;
+  g.checks = static_cast<std::size_t>(a.num("checks", 10000));
+  g.url = a.required("url");
+  g.interval = a.str("interval", "6s");
+  g.timeout = a.str("timeout", "3s");
+  const unsigned short port = free_port();
+  g.listen = "127.0.0.1:" + std::to_string(port);
+  g.state_dir = (dir.path / "state").string();
+  const double seconds = a.num("seconds", 20);
+  const double scrape_seconds = a.num("scrape-seconds", 10);
+  const std::string exe = a.required("synthprobe");
+  const std::string path = write_file(dir.path / "daemon.toml", synthprobe::bench::generate_toml(g));
+  const std::string log = (dir.path / "daemon.log").string();
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+
+  const pid_t pid = fork();
+  if (pid == 0) {
+    die_with_parent();
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    execl(exe.c_str(), exe.c_str(), "run", "--config", path.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  auto stop = [&] {
+    ::kill(pid, SIGTERM);
+    for (int i = 0; i < 150; ++i) {
+      if (::waitpid(pid, nullptr, WNOHANG) == pid) return;
+      ::usleep(100000);
+    }
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  };
+  const auto ready_by = Clock::now() + std::chrono::seconds(60);
+  while (http_get(base + "/-/ready", 1000).status != 200) {
+    if (Clock::now() > ready_by || ::waitpid(pid, nullptr, WNOHANG) == pid) {
+      stop();
+      Args::die("the daemon did not become ready; see its log");
+    }
+    ::usleep(100000);
+  }
+  std::string duration_error;
+  const auto interval = synthprobe::config::parse_duration(g.interval, duration_error);
+  const double interval_s = interval ? std::chrono::duration<double>(*interval).count() : 6;
+  std::this_thread::sleep_for(std::chrono::duration<double>(interval_s + 2));  // every check has run
+
+  const std::string loop_stat = "/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/stat";
+  const std::string proc_stat = "/proc/" + std::to_string(pid) + "/stat";
+  auto snapshot = [&](double& loop_cpu, double& proc_cpu, Clock::time_point& when) {
+    // Read at the request's start: the daemon copies its counters first thing, then serializes.
+    when = Clock::now();
+    loop_cpu = stat_cpu_seconds(loop_stat);
+    proc_cpu = stat_cpu_seconds(proc_stat);
+    return parse_metrics(http_get(base + "/metrics", 30000));
+  };
+  double loop_a, proc_a, loop_b, proc_b, loop_c, proc_c;
+  Clock::time_point ta, tb, tc;
+  const Snapshot sa = snapshot(loop_a, proc_a, ta);
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  const Snapshot sb = snapshot(loop_b, proc_b, tb);
+  std::vector<double> scrape_times{sa.seconds, sb.seconds};
+  Snapshot sc = sb;
+  while (seconds_since(tb) < scrape_seconds) {
+    sc = snapshot(loop_c, proc_c, tc);
+    scrape_times.push_back(sc.seconds);
+  }
+  const long rss = status_kib("VmRSS:", pid);
+  stop();
+  if (!sa.ok || !sb.ok) Args::die("a /metrics scrape failed");
+
+  const double runs = sb.runs - sa.runs;
+  const double window = std::chrono::duration<double>(tb - ta).count();
+  emit("checks", g.checks);
+  emit("interval", g.interval);
+  emit("runs_per_s", fixed(runs / window, 0));
+  emit("loop_cpu_us_per_run", fixed((loop_b - loop_a) * 1e6 / std::max(1.0, runs), 1));
+  emit("process_cpu_us_per_run_incl_one_scrape", fixed((proc_b - proc_a) * 1e6 / std::max(1.0, runs), 1));
+  emit("lag_p50_quiet", lag_quantile(sa, sb, 0.50));
+  emit("lag_p99_quiet", lag_quantile(sa, sb, 0.99));
+  emit("lag_p99_scraping", lag_quantile(sb, sc, 0.99));
+  emit("scrapes", scrape_times.size());
+  emit("scrape_median_s", fixed(percentile(scrape_times, 0.5), 3));
+  emit("scrape_max_s", fixed(percentile(scrape_times, 1.0), 3));
+  emit("scrape_bytes", sb.bytes);
+  emit("rss_kib", rss);
+  return 0;
+}
+
+int mode_blackhole(const Args& a) {
+  unsigned short port = 0;
+  const int fd = listen_loopback(4096, port);
+  std::cout << "port=" << port << std::endl;
+  serve_blackhole(fd, -1, static_cast<int>(a.num("seconds", 60)));
+}
+
+int mode_free_port(const Args&) {
+  std::cout << free_port() << '\n';
+  return 0;
+}
+
+// A bounded GET for run.sh: the body on stdout; exit 0 only for a 200.
+int mode_get(const Args& a) {
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  const HttpGet got = http_get(a.required("url"), static_cast<long>(a.num("timeout-ms", 2000)));
+  std::cout << got.body;
+  return got.ok && got.status == 200 ? 0 : 1;
+}
+
+int mode_gen_config(const Args& a) {
+  GeneratedConfig g;
+  g.checks = static_cast<std::size_t>(a.num("checks", 1000));
+  g.url = a.str("url", g.url);
+  g.interval = a.str("interval", g.interval);
+  g.timeout = a.str("timeout", g.timeout);
+  g.listen = a.str("listen", g.listen);
+  write_file(a.required("out"), synthprobe::bench::generate_toml(g));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) Args::die("usage: bench_checks MODE [--option value]... (see the top of bench_checks.cpp)");
+  signal(SIGPIPE, SIG_IGN);
+  const std::string mode = argv[1];
+  const Args args(argc, argv);
+  if (mode == "throughput") return mode_throughput(args);
+  if (mode == "bare") return mode_bare(args);
+  if (mode == "inflight") return mode_inflight(args);
+  if (mode == "idle") return mode_idle(args);
+  if (mode == "lag") return mode_lag(args);
+  if (mode == "scrape") return mode_scrape(args);
+  if (mode == "latency") return mode_latency(args);
+  if (mode == "config-load") return mode_config_load(args);
+  if (mode == "daemon") return mode_daemon(args);
+  if (mode == "blackhole") return mode_blackhole(args);
+  if (mode == "gen-config") return mode_gen_config(args);
+  if (mode == "free-port") return mode_free_port(args);
+  if (mode == "get") return mode_get(args);
+  Args::die("unknown mode " + mode);
+}

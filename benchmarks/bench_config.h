@@ -1,0 +1,45 @@
+#pragma once
+// Generated TOML configs for the benchmarks: many plain checks against one URL, the shape a web shop's
+// config has (sites with a base URL var, checks that template on it, a status and latency expectation).
+
+#include <cstddef>
+#include <string>
+
+namespace synthprobe::bench {
+
+struct GeneratedConfig {
+  std::size_t checks = 1000;
+  std::size_t checks_per_site = 100;
+  std::string url = "http://127.0.0.1:8080/page.html";  // each check adds ?check=<i>, so every URL differs
+  std::string interval = "60s";
+  std::string timeout = "5s";
+  int max_in_flight = 1000;
+  std::string listen = "127.0.0.1:9464";
+  std::string state_dir = "state";
+};
+
+inline std::string check_name(std::size_t i) {
+  std::string digits = std::to_string(i);
+  return "check-" + std::string(digits.size() < 6 ? 6 - digits.size() : 0, '0') + digits;
+}
+
+inline std::string generate_toml(const GeneratedConfig& g) {
+  std::string out;
+  out.reserve(g.checks * 170 + 512);
+  out += "[probe]\nname = \"bench\"\nregion = \"local\"\nlisten = \"" + g.listen + "\"\nstate_dir = \"" +
+         g.state_dir + "\"\nmax_in_flight = " + std::to_string(g.max_in_flight) + "\n\n";
+  out += "[defaults]\ninterval = \"" + g.interval + "\"\ntimeout = \"" + g.timeout +
+         "\"\nexpect = { status = [200], max_latency = \"2s\" }\n\n";
+  const std::size_t per_site = g.checks_per_site ? g.checks_per_site : 1;
+  const std::size_t sites = (g.checks + per_site - 1) / per_site;
+  for (std::size_t s = 0; s < sites; ++s) {
+    out += "[[site]]\nname = \"site-" + std::to_string(s) + "\"\nvars = { base = \"" + g.url + "\" }\n\n";
+  }
+  for (std::size_t i = 0; i < g.checks; ++i) {
+    out += "[[check]]\nname = \"" + check_name(i) + "\"\nsite = \"site-" + std::to_string(i / per_site) +
+           "\"\nurl = \"${base}?check=" + std::to_string(i) + "\"\n\n";
+  }
+  return out;
+}
+
+}  // namespace synthprobe::bench
