@@ -170,17 +170,42 @@ void CurlMulti::arm(const std::shared_ptr<SocketWatch>& watch, curl_socket_t fd,
 
 int CurlMulti::on_timer(CURLM*, long timeout_ms, void* self_ptr) {
   auto* self = static_cast<CurlMulti*>(self_ptr);
+  // Each call replaces curl's previous deadline. Re-arming the asio timer on every call costs a
+  // timerfd_settime each time (twice per transfer), so the timer only ever moves earlier; when it
+  // fires before curl's latest deadline it is simply set again for that deadline.
   if (timeout_ms < 0) {
-    self->timer_.cancel();
+    self->deadline_.reset();
     return 0;
   }
-  // Never call curl from inside its own callback: even a 0 ms timeout goes through the io_context.
-  self->timer_.expires_after(std::chrono::milliseconds(timeout_ms));
-  self->timer_.async_wait([self](boost::system::error_code ec) {
-    if (ec == net::error::operation_aborted) return;
-    self->socket_action(CURL_SOCKET_TIMEOUT, 0);
-  });
+  if (timeout_ms == 0) {
+    // "Now": never call curl from inside its own callback; post it, once however often curl asks.
+    self->deadline_.reset();
+    if (!self->timeout_posted_) {
+      self->timeout_posted_ = true;
+      net::post(self->io_, [self, alive = std::weak_ptr<void>(self->alive_)] {
+        if (alive.expired()) return;
+        self->timeout_posted_ = false;
+        self->socket_action(CURL_SOCKET_TIMEOUT, 0);
+      });
+    }
+    return 0;
+  }
+  self->deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  if (!self->timer_expiry_ || *self->deadline_ < *self->timer_expiry_) self->arm_timer(*self->deadline_);
   return 0;
+}
+
+void CurlMulti::arm_timer(std::chrono::steady_clock::time_point at) {
+  timer_expiry_ = at;
+  timer_.expires_at(at);
+  timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec == net::error::operation_aborted) return;  // moved earlier, or shutting down
+    timer_expiry_.reset();
+    if (!deadline_) return;  // curl cancelled its timeout, or asked for "now" meanwhile
+    if (*deadline_ > std::chrono::steady_clock::now()) return arm_timer(*deadline_);
+    deadline_.reset();
+    socket_action(CURL_SOCKET_TIMEOUT, 0);
+  });
 }
 
 void CurlMulti::socket_action(curl_socket_t fd, int events) {

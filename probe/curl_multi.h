@@ -8,7 +8,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <chrono>
 #include <cstddef>
+#include <optional>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -53,9 +55,14 @@ class CurlMulti {
   void socket_action(curl_socket_t fd, int events);
   void drain_finished();
   void arm(const std::shared_ptr<SocketWatch>& watch, curl_socket_t fd, bool for_write);
+  void arm_timer(std::chrono::steady_clock::time_point at);
 
   boost::asio::io_context& io_;
   boost::asio::steady_timer timer_;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;      // curl's latest timeout
+  std::optional<std::chrono::steady_clock::time_point> timer_expiry_;  // when timer_ fires
+  bool timeout_posted_ = false;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // posted handlers check it outlived us
   CURLM* multi_ = nullptr;
   std::unordered_map<curl_socket_t, std::shared_ptr<SocketWatch>> watches_;
   std::vector<CURL*> idle_easies_;

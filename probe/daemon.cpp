@@ -141,6 +141,9 @@ struct Daemon::Impl {
 
     if (next.probe.listen != config.probe.listen && ready)
       logger.log(LogLevel::warn, "probe.listen changed; it takes effect at the next restart");
+    // The slots hold the checks now; a second copy in the config would double their memory.
+    next.checks.clear();
+    next.checks.shrink_to_fit();
     config = std::move(next);
     logger.set_format(config.probe.log_format == "json" ? LogFormat::json : LogFormat::logfmt);
     logger.set_redactor(
@@ -176,7 +179,9 @@ struct Daemon::Impl {
       timer_armed_for.reset();
       return;
     }
-    if (timer_armed_for && *timer_armed_for == *next) return;
+    // Only ever move the wake-up earlier: an early wake finds nothing due and re-arms, which is far
+    // cheaper than re-arming the timer after every finished run.
+    if (timer_armed_for && *timer_armed_for <= *next) return;
     timer_armed_for = *next;
     timer.expires_at(*next);
     timer.async_wait([this](boost::system::error_code ec) {

@@ -1,6 +1,6 @@
 #pragma once
 // A check's passed/total run counts over the last 24 hours in 5-minute buckets: enough for the status
-// page's 1h and 24h uptime at about 1 KiB per check.
+// page's 1h and 24h uptime in about 1 KiB per check (it counts against the per-check memory budget).
 
 #include <array>
 #include <cstdint>
@@ -19,10 +19,13 @@ class UptimeHistory {
 
  private:
   struct Bucket {
-    std::int64_t index = -1;  // unix_seconds / kBucketSeconds of the counts held, -1 empty
-    std::uint32_t passed = 0;
-    std::uint32_t total = 0;
+    std::uint16_t passed = 0;  // saturating: 65,535 runs in 5 minutes is one run every 5 ms
+    std::uint16_t total = 0;
   };
+  Bucket& at(std::int64_t index) { return buckets_[static_cast<std::size_t>(index % static_cast<std::int64_t>(kBuckets))]; }
+
+  // The ring holds the buckets (newest_ - kBuckets, newest_]; older slots were cleared on the way.
+  std::int64_t newest_ = -1;
   std::array<Bucket, kBuckets> buckets_{};
 };
 
