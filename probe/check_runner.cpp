@@ -27,6 +27,13 @@ bool needs_body(const config::Step& step) {
   return false;
 }
 
+bool needs_headers(const config::Step& step) {
+  if (!step.request.expect.headers.empty()) return true;
+  for (const auto& x : step.extract)
+    if (x.kind == config::Extraction::Kind::header) return true;
+  return false;
+}
+
 bool needs_cookies(const config::Check& check) { return check.kind == config::Check::Kind::flow; }
 
 std::vector<std::string> cookie_lines(CURL* easy) {
@@ -112,7 +119,7 @@ class CheckRunner::Run final : public TransferSink {
         &runner_.rng_};
     // A step's own timeout applies too, but never beyond what is left of the run's.
     const long step_timeout = std::min<long>(remaining, static_cast<long>(step.request.timeout.count()));
-    exchange_.prepare(easy_, step.request, inputs, HttpExchange::Options{step_timeout, needs_body(step), cookie_jar_});
+    exchange_.prepare(easy_, step.request, inputs, HttpExchange::Options{step_timeout, needs_body(step), needs_headers(step), cookie_jar_});
     if (!runner_.multi_.start(easy_, this)) {
       StepResult& out = steps_[step_index_];
       out.success = false;

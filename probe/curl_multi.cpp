@@ -159,7 +159,8 @@ void CurlMulti::arm(const std::shared_ptr<SocketWatch>& watch, curl_socket_t fd,
     if (watch->removed) return;  // curl let go of it inside socket_action
     if (watch->want & direction) arm(watch, fd, for_write);
   };
-  if (ready_now(fd, for_write)) {
+  // Only reads can have lost their edge (see ready_now); a write edge comes when the buffer drains.
+  if (!for_write && ready_now(fd, false)) {
     net::post(io_, [on_ready] { on_ready({}); });
     return;
   }

@@ -118,6 +118,7 @@ void HttpExchange::prepare(CURL* easy, const config::RequestSettings& s, const c
   easy_ = easy;
   error_[0] = '\0';
   keep_body_ = options.keep_body;
+  keep_headers_ = options.keep_headers;
   max_body_bytes_ = s.max_body_bytes;
   body_over_limit_ = false;
   body_.clear();
@@ -259,6 +260,7 @@ std::size_t HttpExchange::on_header(char* data, std::size_t size, std::size_t co
     self->capture_certificate_expiry(self->easy_);
     return n;
   }
+  if (!self->keep_headers_) return n;  // most checks never read a header: no copies per run
   const auto colon = line.find(':');
   if (colon == std::string_view::npos) return n;
   std::string name(trim(line.substr(0, colon)));

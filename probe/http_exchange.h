@@ -25,6 +25,7 @@ class HttpExchange {
   struct Options {
     long timeout_ms = 10000;  // what is left of the run's budget
     bool keep_body = false;   // assertions or extractions read it
+    bool keep_headers = false;  // header assertions or extractions read them
     CURLSH* cookie_jar = nullptr;  // a share holding the run's cookies (flows), or none
   };
   // Sets every option for `settings`; templates are rendered with `inputs`.
@@ -56,6 +57,7 @@ class HttpExchange {
 
   std::uint64_t max_body_bytes_ = 0;
   bool keep_body_ = false;
+  bool keep_headers_ = false;
   bool body_over_limit_ = false;
   std::string body_;
   std::uint64_t body_bytes_ = 0;

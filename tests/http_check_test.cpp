@@ -310,3 +310,16 @@ TEST_CASE("environment proxy variables are ignored") {
   unsetenv("ALL_PROXY");
   CHECK(r.success);
 }
+
+TEST_CASE("a large body is read to its end (curl stops reading in chunks; no stall on edge-triggered waits)") {
+  std::string big(3 * 1024 * 1024, 'x');
+  big += "END-MARKER";
+  TestServer server(always(ok(big)));
+  auto c = make_check(server.url("/big"));
+  c.settings.expect.body_contains = {"END-MARKER"};
+  c.settings.timeout = std::chrono::seconds(10);
+  RunResult r = run_check(c);
+  CHECK_MESSAGE(r.success, r.message);
+  CHECK(r.body_bytes == big.size());
+  CHECK(r.duration_seconds < 5.0);
+}
