@@ -159,8 +159,9 @@ void CurlMulti::arm(const std::shared_ptr<SocketWatch>& watch, curl_socket_t fd,
     if (watch->removed) return;  // curl let go of it inside socket_action
     if (watch->want & direction) arm(watch, fd, for_write);
   };
-  // Only reads can have lost their edge (see ready_now); a write edge comes when the buffer drains.
-  if (!for_write && ready_now(fd, false)) {
+  // Both directions: a read edge can be spent before curl drained the socket, and a pooled keep-alive
+  // socket that has been writable all along gives no new write edge for its next request.
+  if (ready_now(fd, for_write)) {
     net::post(io_, [on_ready] { on_ready({}); });
     return;
   }
@@ -175,7 +176,12 @@ int CurlMulti::on_timer(CURLM*, long timeout_ms, void* self_ptr) {
   // timerfd_settime each time (twice per transfer), so the timer only ever moves earlier; when it
   // fires before curl's latest deadline it is simply set again for that deadline.
   if (timeout_ms < 0) {
+    // Nothing left to time: drop the wait too, so an idle loop has no pending work and run() returns.
     self->deadline_.reset();
+    if (self->timer_expiry_) {
+      self->timer_expiry_.reset();
+      self->timer_.cancel();
+    }
     return 0;
   }
   if (timeout_ms == 0) {

@@ -5,6 +5,10 @@
 #include <cstdlib>
 #include <mutex>
 
+#include <boost/asio/io_context.hpp>
+
+#include "probe/check_runner.h"
+#include "probe/curl_multi.h"
 #include "tests/support/check_builder.h"
 #include "tests/support/test_server.h"
 
@@ -322,4 +326,32 @@ TEST_CASE("a large body is read to its end (curl stops reading in chunks; no sta
   CHECK_MESSAGE(r.success, r.message);
   CHECK(r.body_bytes == big.size());
   CHECK(r.duration_seconds < 5.0);
+}
+
+TEST_CASE("fresh_connection = false reuses the connection across runs without stalling") {
+  TestServer server(always(ok("kept alive")));
+  auto c = make_check(server.url("/"));
+  c.settings.fresh_connection = false;
+  auto check = finish(c);
+  boost::asio::io_context io(1);
+  std::vector<RunResult> results;
+  {
+    CurlMulti multi(io);
+    CheckRunner runner(multi);
+    std::function<void()> next = [&] {
+      runner.run(check, [&](RunResult&& r) {
+        results.push_back(std::move(r));
+        if (results.size() < 3) next();
+      });
+    };
+    next();
+    io.run();
+  }
+  REQUIRE(results.size() == 3);
+  for (const auto& r : results) {
+    CHECK_MESSAGE(r.success, r.message);
+    CHECK(r.duration_seconds < 2.0);
+  }
+  // The second and third runs reused the first run's connection: no new TCP connect.
+  CHECK(results[1].phases.connect == 0.0);
 }
