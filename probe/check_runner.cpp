@@ -52,13 +52,23 @@ std::vector<std::string> cookie_lines(CURL* easy) {
 class CheckRunner::Run final : public TransferSink {
  public:
   Run(CheckRunner& runner, std::shared_ptr<const config::Check> check, Done done)
-      : runner_(runner), check_(std::move(check)), done_(std::move(done)) {
+      : runner_(runner), multi_(runner.multi_), check_(std::move(check)), done_(std::move(done)) {
     started_ = SteadyClock::now();
     deadline_ = started_ + check_->settings.timeout;
     ++runner_.in_flight_;
   }
 
   void start() { start_attempt(); }
+
+  void on_transfer_abandoned() override {
+    if (cookie_jar_) {
+      release_cookie_jar(easy_);
+      curl_share_cleanup(cookie_jar_);
+    }
+    // The runner may already be gone (it is destroyed before the multi): touch only the multi.
+    multi_.release_easy(easy_);
+    delete this;
+  }
 
   void on_transfer_done(CURLcode code) override {
     const config::Step& step = check_->steps[step_index_];
@@ -73,7 +83,7 @@ class CheckRunner::Run final : public TransferSink {
 
  private:
   void start_attempt() {
-    easy_ = runner_.multi_.acquire_easy();
+    easy_ = multi_.acquire_easy();
     if (needs_cookies(*check_)) {
       // A fresh jar per attempt: a retried flow starts as a new customer.
       cookie_jar_ = curl_share_init();
@@ -120,7 +130,7 @@ class CheckRunner::Run final : public TransferSink {
     // A step's own timeout applies too, but never beyond what is left of the run's.
     const long step_timeout = std::min<long>(remaining, static_cast<long>(step.request.timeout.count()));
     exchange_.prepare(easy_, step.request, inputs, HttpExchange::Options{step_timeout, needs_body(step), needs_headers(step), cookie_jar_});
-    if (!runner_.multi_.start(easy_, this)) {
+    if (!multi_.start(easy_, this)) {
       StepResult& out = steps_[step_index_];
       out.success = false;
       out.reason = Reason::protocol;
@@ -176,7 +186,7 @@ class CheckRunner::Run final : public TransferSink {
       curl_share_cleanup(cookie_jar_);
       cookie_jar_ = nullptr;
     }
-    runner_.multi_.release_easy(easy_);
+    multi_.release_easy(easy_);
     easy_ = nullptr;
     const bool time_left = SteadyClock::now() < deadline_;
     if (failed_index_ >= 0 && attempt_ < check_->settings.retries && time_left) {
@@ -230,6 +240,7 @@ class CheckRunner::Run final : public TransferSink {
   }
 
   CheckRunner& runner_;
+  CurlMulti& multi_;
   std::shared_ptr<const config::Check> check_;
   Done done_;
   SteadyClock::time_point started_;

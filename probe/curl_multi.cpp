@@ -70,7 +70,15 @@ CurlMulti::CurlMulti(net::io_context& io) : io_(io), timer_(io) {
 }
 
 CurlMulti::~CurlMulti() {
-  // The multi handle goes first: its cleanup may still call on_socket with REMOVE.
+  // Transfers still running (a notification to a slow receiver at shutdown) are taken out first and
+  // their owners told, so nothing they allocated outlives the multi.
+  auto active = std::move(active_);
+  active_.clear();
+  for (auto& [easy, sink] : active) {
+    curl_multi_remove_handle(multi_, easy);
+    sink->on_transfer_abandoned();
+  }
+  // The multi handle goes before the sockets: its cleanup may still call on_socket with REMOVE.
   curl_multi_cleanup(multi_);
   multi_ = nullptr;
   for (auto& [fd, watch] : watches_) watch->forget();
@@ -103,11 +111,15 @@ bool CurlMulti::start(CURL* easy, TransferSink* sink) {
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   const CURLMcode code = curl_multi_add_handle(multi_, easy);
   check(code, "curl_multi_add_handle");
-  if (code == CURLM_OK) ++running_;
+  if (code == CURLM_OK) {
+    ++running_;
+    active_.emplace(easy, sink);
+  }
   return code == CURLM_OK;
 }
 
 void CurlMulti::cancel(CURL* easy) {
+  active_.erase(easy);
   if (curl_multi_remove_handle(multi_, easy) == CURLM_OK && running_ > 0) --running_;
 }
 
@@ -205,8 +217,8 @@ int CurlMulti::on_timer(CURLM*, long timeout_ms, void* self_ptr) {
 void CurlMulti::arm_timer(std::chrono::steady_clock::time_point at) {
   timer_expiry_ = at;
   timer_.expires_at(at);
-  timer_.async_wait([this](boost::system::error_code ec) {
-    if (ec == net::error::operation_aborted) return;  // moved earlier, or shutting down
+  timer_.async_wait([this, alive = std::weak_ptr<void>(alive_)](boost::system::error_code ec) {
+    if (ec == net::error::operation_aborted || alive.expired()) return;  // moved earlier, or gone
     timer_expiry_.reset();
     if (!deadline_) return;  // curl cancelled its timeout, or asked for "now" meanwhile
     if (*deadline_ > std::chrono::steady_clock::now()) return arm_timer(*deadline_);
@@ -230,6 +242,7 @@ void CurlMulti::drain_finished() {
     TransferSink* sink = nullptr;
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, &sink);
     check(curl_multi_remove_handle(multi_, easy), "curl_multi_remove_handle");
+    active_.erase(easy);
     if (running_ > 0) --running_;
     if (sink) sink->on_transfer_done(result);
   }

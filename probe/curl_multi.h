@@ -22,6 +22,9 @@ namespace synthprobe {
 class TransferSink {
  public:
   virtual void on_transfer_done(CURLcode result) = 0;
+  // The multi is going away with the transfer still running: free what it owns, report nothing.
+  // The easy handle was already removed from the multi and may be given back with release_easy().
+  virtual void on_transfer_abandoned() = 0;
 
  protected:
   ~TransferSink() = default;
@@ -65,6 +68,7 @@ class CurlMulti {
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // posted handlers check it outlived us
   CURLM* multi_ = nullptr;
   std::unordered_map<curl_socket_t, std::shared_ptr<SocketWatch>> watches_;
+  std::unordered_map<CURL*, TransferSink*> active_;  // transfers in the multi, for shutdown
   std::vector<CURL*> idle_easies_;
   std::size_t running_ = 0;
 };

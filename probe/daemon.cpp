@@ -12,6 +12,7 @@
 #include <iostream>
 #include <mutex>
 #include <unordered_map>
+#include <utility>
 
 #include "config/config_error.h"
 #include "config/config_loader.h"
@@ -150,6 +151,12 @@ struct Daemon::Impl {
         [secrets = config.secrets](std::string text) { return config::redact_secrets(std::move(text), secrets); });
   }
 
+  // After a (re)load: a check removed, disabled or moved can change a site's severity without any run
+  // saying so, so every site is assessed once (a site left with no checks resolves its incident).
+  void reassess_sites() {
+    for (const auto& site : config.sites) assess_site(site.name);
+  }
+
   std::string reload() {
     config::LoadResult loaded = config::load_config_file(config_path);
     if (!loaded.config || !loaded.errors.empty()) {
@@ -163,6 +170,7 @@ struct Daemon::Impl {
       return errors;
     }
     apply(std::move(*loaded.config));
+    reassess_sites();
     self_metrics.config_reloaded(true, unix_now());
     logger.log(LogLevel::info, "config reloaded", {{"checks", std::to_string(id_by_name.size())}});
     arm_timer();
@@ -193,28 +201,36 @@ struct Daemon::Impl {
 
   void start_due_runs() {
     if (draining) return;
-    starts.clear();
-    scheduler.poll(SteadyClock::now(), starts);
-    for (const Scheduler::Start& s : starts) {
+    // A run can end before runner.run() returns (a 1 ms timeout, curl refusing a handle) and come back
+    // here: work on a batch of our own, not on the member a nested call clears.
+    std::vector<Scheduler::Start> batch = std::exchange(starts, {});
+    batch.clear();
+    scheduler.poll(SteadyClock::now(), batch);
+    for (const Scheduler::Start& s : batch) {
+      if (id_unknown(s.id)) continue;
       self_metrics.observe_scheduler_lag(std::chrono::duration<double>(s.lag).count());
       if (s.delayed) self_metrics.add_checks_delayed();
       const std::uint32_t id = s.id;
       const std::uint64_t run = s.run;
       runner.run(slots[id]->check, [this, id, run](RunResult&& r) { on_run_done(id, run, std::move(r)); });
     }
+    if (starts.empty()) starts = std::move(batch);  // keep the capacity for the next poll
     self_metrics.set_checks_in_flight(runner.in_flight());
     arm_timer();
   }
+
+  bool id_unknown(std::uint32_t id) const { return id >= slots.size() || !slots[id]; }
 
   void on_run_done(std::uint32_t id, std::uint64_t run, RunResult&& r) {
     const auto now = SteadyClock::now();
     scheduler.finished(id, run, now);
     self_metrics.set_checks_in_flight(runner.in_flight());
+    // Even while draining the result counts: a recovering run must not be forgotten by the next start.
+    if (!id_unknown(id)) record(id, std::move(r), now);
     if (draining) {
       if (runner.in_flight() == 0) finish();
       return;
     }
-    if (id < slots.size() && slots[id]) record(id, std::move(r), now);
     start_due_runs();
   }
 
@@ -319,8 +335,13 @@ struct Daemon::Impl {
       auto done = std::make_shared<std::promise<std::string>>();
       auto result = done->get_future();
       net::post(io, [this, done] { done->set_value(reload()); });
-      if (result.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
-        return {503, "text/plain; charset=utf-8", "reload did not complete\n"};
+      // Wait in short steps: if the daemon starts draining, the loop may never run the reload, and
+      // finish() joins this thread.
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+      while (result.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+        if (stopping || std::chrono::steady_clock::now() > give_up)
+          return {503, "text/plain; charset=utf-8", "reload did not complete\n"};
+      }
       const std::string errors = result.get();
       if (errors.empty()) return {200, "text/plain; charset=utf-8", "OK\n"};
       return {400, "text/plain; charset=utf-8", errors};
@@ -365,6 +386,7 @@ bool Daemon::start(std::string& error) {
   d.config = config::Config{};
   d.config.probe.listen = initial.probe.listen;
   d.apply(std::move(initial));
+  d.incidents.forget_unclaimed_health();
   d.self_metrics.config_reloaded(true, unix_now());
   if (!d.http.start(d.config.probe.listen, error)) return false;
   d.logger.log(LogLevel::info, "started",

@@ -35,6 +35,12 @@ class PostTransfer final : public TransferSink {
     if (!multi_.start(easy_, this)) on_transfer_done(CURLE_FAILED_INIT);
   }
 
+  void on_transfer_abandoned() override {
+    curl_slist_free_all(headers_);
+    multi_.release_easy(easy_);
+    delete this;
+  }
+
   void on_transfer_done(CURLcode code) override {
     HttpPostResult result;
     if (code == CURLE_OK) {

@@ -258,8 +258,13 @@ void IncidentService::save_state() {
     if (p.last_severity) o["last_severity"] = std::string(severity_name(*p.last_severity));
     notifications[key] = std::move(o);
   }
-  if (health_source_) {
-    for (const auto& [name, h] : health_source_()) {
+  // Streaks restored but not yet handed to the daemon (the first save runs before its first apply)
+  // are written back as they were, so a crash right after start loses none.
+  std::map<std::string, HealthState> health = restored_health_;
+  if (health_source_)
+    for (auto& [name, h] : health_source_()) health.insert_or_assign(name, h);
+  {
+    for (const auto& [name, h] : health) {
       checks[name] = json::object{{"state", std::string(to_string(h.state))},
                                   {"failed_streak", h.failed_streak},
                                   {"passed_streak", h.passed_streak},

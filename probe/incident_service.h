@@ -40,6 +40,8 @@ class IncidentService {
   void configure(const config::Config& config);
   // A check's streaks as saved by the previous process, once.
   std::optional<HealthState> restored_health(const std::string& check);
+  // The daemon has taken every restored streak it has a check for; the rest belong to removed checks.
+  void forget_unclaimed_health() { restored_health_.clear(); }
   // The daemon's current streaks, saved with the incidents.
   void set_health_source(std::function<std::map<std::string, HealthState>()> source) { health_source_ = std::move(source); }
 

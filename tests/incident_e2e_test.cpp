@@ -754,3 +754,30 @@ TEST_CASE("a real Alertmanager: SiteDown appears with the contract's labels, is 
   std::this_thread::sleep_for(2500ms);
   CHECK(am.site_down("shop").empty());
 }
+
+TEST_CASE("reload: removing the only down check resolves the site's incident at once") {
+  Shop shop;
+  shop.set_down("/checkout", true);
+  TempDir dir;
+  const std::string both = probe_header() + site_table("shop", shop.base()) +
+                           check_table("home", "shop", "storefront", "P3", "/") +
+                           check_table("checkout", "shop", "checkout", "P2", "/checkout");
+  Daemon d(dir, both);
+  REQUIRE_MESSAGE(eventually([&] {
+                    auto list = d.incidents();
+                    return !list.empty() && list[0].at("resolved_at").is_null();
+                  }, 30s),
+                  d.log());
+  // The checkout check goes; home keeps passing, so no run of it would ever change the site's state.
+  std::ofstream(d.config_path) << std::regex_replace(
+      probe_header() + site_table("shop", shop.base()) + check_table("home", "shop", "storefront", "P3", "/"),
+      std::regex("LISTEN_PORT"), std::to_string(d.port));
+  CHECK(http_request(d.url("/-/reload"), true).status == 200);
+  CHECK_MESSAGE(eventually([&] {
+                  auto list = d.incidents();
+                  return !list.empty() && !list[0].at("resolved_at").is_null();
+                }, 10s),
+                d.log());
+  d.process.signal(SIGTERM);
+  CHECK(d.process.wait(30s) == std::optional<int>(0));
+}
