@@ -328,7 +328,15 @@ std::vector<OutgoingRequest> opsgenie(const config::Notifier& n, const Notificat
     if (!in.extent.empty()) note += ", " + in.extent;
     body["note"] = note;
   }
-  return {{n.url, std::move(headers), serialize_json(body)}};
+  std::vector<OutgoingRequest> out{{n.url, headers, serialize_json(body)}};
+  // A create for an alias that is still open is deduplicated by Opsgenie and keeps the old priority:
+  // an escalation (or de-escalation) also sets the priority explicitly.
+  if (event.kind == NotificationKind::update && event.previous_severity && *event.previous_severity != in.severity) {
+    json::object priority{{"priority", std::string(severity_name(in.severity))}};
+    out.push_back({join_url(n.url, percent_encode(in.dedup_key) + "/priority", "identifierType=alias"),
+                   std::move(headers), serialize_json(priority), "PUT"});
+  }
+  return out;
 }
 
 json::object alertmanager_alert(const IncidentFacts& in, config::Severity severity, TimePoint ends_at) {

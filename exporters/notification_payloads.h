@@ -59,7 +59,8 @@ struct NotificationEvent {
 struct OutgoingRequest {
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;  // Content-Type included
-  std::string body;                                          // sent with POST
+  std::string body;                                          // the request body
+  std::string method = "POST";
 };
 
 // The requests, in the order they must be sent, or why none can be built (an unknown notifier type, an

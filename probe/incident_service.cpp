@@ -426,7 +426,7 @@ void IncidentService::pump() {
     };
     auto pending = std::make_shared<Pending>(Pending{{}, {}, built.requests.size()});
     for (OutgoingRequest& r : built.requests) {
-      HttpPostRequest req{"POST", std::move(r.url), std::move(r.headers), std::move(r.body), n->timeout};
+      HttpPostRequest req{std::move(r.method), std::move(r.url), std::move(r.headers), std::move(r.body), n->timeout};
       http_post(multi_, std::move(req), [this, entry, pending](HttpPostResult result) {
         pending->results.push_back(classify(result.status));
         if (pending->detail.empty())

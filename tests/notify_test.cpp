@@ -186,6 +186,20 @@ TEST_CASE("opsgenie: resolve closes the alert by alias") {
   CHECK(body(rs[0]).is_object());
 }
 
+TEST_CASE("opsgenie: an escalation also sets the priority of the open alert by alias") {
+  json::object inc = incident();
+  inc["severity"] = "P1";
+  auto rs = requests(notifier("opsgenie"), event(NotificationKind::update, inc, 2, Severity::P2));
+  REQUIRE(rs.size() == 2);
+  CHECK(rs[0].method == "POST");
+  CHECK(rs[1].method == "PUT");
+  CHECK(rs[1].url == "https://api.opsgenie.com/v2/alerts/synthprobe%2Fshop%2Feu-west/priority?identifierType=alias");
+  CHECK(str(body(rs[1]).at("priority")) == "P1");
+  CHECK(header(rs[1], "Authorization") == "GenieKey 0PSG3N1EKEY");
+  // Without a change of severity an update is the create alone.
+  CHECK(requests(notifier("opsgenie"), event(NotificationKind::update, inc, 3, Severity::P1)).size() == 1);
+}
+
 TEST_CASE("alertmanager: every url gets the alert, endsAt = now + 4 x resend_interval while open") {
   const Notifier n = notifier("alertmanager");
   auto rs = requests(n, event(NotificationKind::open));
