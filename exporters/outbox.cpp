@@ -1,5 +1,7 @@
 #include "exporters/outbox.h"
 
+#include "exporters/durable_file.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -106,28 +108,6 @@ std::optional<OutboxEntry> read_event(const json::object& o) {
   e.attempts = static_cast<int>(std::clamp<std::int64_t>(*attempts, 0, 1 << 30));
   e.next_attempt_at = from_unix_ms(*next);
   return e;
-}
-
-// Writes all of `data`, resuming after signals and short writes.
-int write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return 0;
-}
-
-// A rename or a new file is durable only once its directory is.
-int fsync_dir(const fs::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  const int rc = ::fsync(fd) == 0 ? 0 : errno;
-  ::close(fd);
-  return rc;
 }
 
 // The whole file, or an errno (ENOENT for a missing one).
@@ -439,26 +419,15 @@ OutboxStatus Outbox::compact() {
   std::error_code ec;
   fs::create_directories(dir_, ec);
   if (ec) return OutboxStatus("cannot create the outbox directory " + dir_.string() + ": " + ec.message());
-  const fs::path tmp = file_.string() + ".tmp";
   std::string data;
   for (const auto& [id, slot] : entries_) data += event_line(slot.entry);
-
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return OutboxStatus(system_error("cannot create", tmp, errno));
-  int err = write_all(fd, data);
-  if (err == 0 && ::fsync(fd) != 0) err = errno;
-  if (::close(fd) != 0 && err == 0) err = errno;
-  if (err == 0 && ::rename(tmp.c_str(), file_.c_str()) != 0) err = errno;
-  if (err != 0) {
-    ::unlink(tmp.c_str());
-    return OutboxStatus(system_error("cannot compact the outbox", file_, err));
-  }
+  if (std::string error = replace_file_durably(file_, data, 0600); !error.empty())
+    return OutboxStatus("cannot compact the outbox: " + error);
   // The old descriptor still points at the replaced file.
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   broken_tail_ = false;
   lines_ = entries_.size();
-  if (int dir_err = fsync_dir(dir_); dir_err != 0) return OutboxStatus(system_error("cannot fsync", dir_, dir_err));
   return {};
 }
 

@@ -6,6 +6,7 @@
 #include <ctime>
 #include <map>
 
+#include "exporters/incident_time.h"
 #include "exporters/result_json.h"
 
 namespace synthprobe {
@@ -13,12 +14,7 @@ namespace json = boost::json;
 namespace {
 
 std::string iso8601(double unix_seconds) {
-  const std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return format_rfc3339(Timestamp(std::chrono::duration_cast<Timestamp::duration>(std::chrono::duration<double>(unix_seconds))));
 }
 
 json::value optional_number(std::optional<double> v) { return v ? json::value(*v) : json::value(nullptr); }

@@ -13,6 +13,12 @@ std::string_view to_string(CheckState state) {
   return "unknown";
 }
 
+std::optional<CheckState> parse_check_state(std::string_view text) {
+  for (CheckState c : {CheckState::up, CheckState::failing, CheckState::down, CheckState::degraded, CheckState::unknown})
+    if (to_string(c) == text) return c;
+  return std::nullopt;
+}
+
 Transition observe(HealthState& h, bool passed, bool degraded, const HealthThresholds& t) {
   const CheckState from = h.state;
   const auto open_after = static_cast<std::uint32_t>(t.open_after < 1 ? 1 : t.open_after);

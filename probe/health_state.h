@@ -6,12 +6,15 @@
 // consecutive runs. Degraded runs count as passed.
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace synthprobe {
 
 enum class CheckState : std::uint8_t { up = 0, failing = 1, down = 2, degraded = 3, unknown = 4 };
 std::string_view to_string(CheckState state);
+// The inverse of to_string; nullopt for anything else.
+std::optional<CheckState> parse_check_state(std::string_view text);
 
 struct HealthThresholds {
   int open_after = 3;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "exporters/delivery_policy.h"
+#include "exporters/durable_file.h"
 #include "exporters/incident_report.h"
 #include "exporters/incident_time.h"
 #include "exporters/maintenance_window.h"
@@ -32,41 +33,6 @@ constexpr std::size_t kResolvedKept = 100;
 
 std::string progress_key(const std::string& notifier, const std::string& incident) {
   return notifier + '\n' + incident;
-}
-
-std::optional<CheckState> parse_check_state(std::string_view s) {
-  for (CheckState c : {CheckState::up, CheckState::failing, CheckState::down, CheckState::degraded, CheckState::unknown})
-    if (to_string(c) == s) return c;
-  return std::nullopt;
-}
-
-// Writes `text` to `path` so that a crash leaves either the old or the new file, never a torn one.
-bool write_atomically(const fs::path& path, const std::string& text, std::string& error) {
-  const fs::path tmp = path.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    error = "cannot write " + tmp.string() + ": " + std::strerror(errno);
-    return false;
-  }
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n <= 0) {
-      error = "cannot write " + tmp.string() + ": " + std::strerror(errno);
-      ::close(fd);
-      return false;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  ::fsync(fd);
-  ::close(fd);
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    error = "cannot replace " + path.string() + ": " + ec.message();
-    return false;
-  }
-  return true;
 }
 
 NotificationKind notification_kind(IncidentAction::Kind k) {
@@ -275,8 +241,7 @@ void IncidentService::save_state() {
   root["notifications"] = std::move(notifications);
   root["checks"] = std::move(checks);
   root["resolved"] = std::move(resolved);
-  std::string error;
-  if (!write_atomically(fs::path(state_dir_) / "state.json", serialize_json(root), error))
+  if (std::string error = replace_file_durably(fs::path(state_dir_) / "state.json", serialize_json(root)); !error.empty())
     logger_.log(LogLevel::error, "cannot save state", {{"error", error}});
   dirty_ = false;
   last_save_ = SystemClock::now();
@@ -284,8 +249,7 @@ void IncidentService::save_state() {
 
 void IncidentService::write_review(const Incident& incident) {
   const fs::path path = fs::path(state_dir_) / "incidents" / (incident.id + ".md");
-  std::string error;
-  if (!write_atomically(path, render_review_markdown(incident), error))
+  if (std::string error = replace_file_durably(path, render_review_markdown(incident)); !error.empty())
     logger_.log(LogLevel::error, "cannot write the incident review", {{"error", error}});
   else
     logger_.log(LogLevel::info, "incident review written", {{"incident", incident.id}, {"path", path.string()}});

@@ -1,5 +1,8 @@
 #include "probe/log.h"
 
+#include "config/template_string.h"
+#include "exporters/incident_time.h"
+
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -37,32 +40,11 @@ void append_logfmt_value(std::string& out, std::string_view v) {
 
 void append_json_string(std::string& out, std::string_view v) {
   out += '"';
-  for (unsigned char c : v) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
+  config::append_escaped(out, v, config::Escape::json);
   out += '"';
 }
 
-std::string now_rfc3339() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  return buf;
-}
+std::string now_rfc3339() { return format_rfc3339(std::chrono::system_clock::now()); }
 
 }  // namespace
 
