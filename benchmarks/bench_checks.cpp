@@ -66,13 +66,13 @@
 #include "benchmarks/bench_config.h"
 #include "config/config_loader.h"
 #include "config/duration.h"
-#include "exporters/check_metrics.h"
-#include "exporters/metrics_text.h"
-#include "exporters/status_page.h"
-#include "probe/check_runner.h"
-#include "probe/curl_multi.h"
-#include "probe/daemon.h"
-#include "probe/scheduler.h"
+#include "exporters/metrics/check_metrics.h"
+#include "exporters/metrics/metrics_text.h"
+#include "exporters/web/status_page.h"
+#include "probe/daemon/daemon.h"
+#include "probe/engine/check_runner.h"
+#include "probe/engine/curl_multi.h"
+#include "probe/engine/scheduler.h"
 
 namespace net = boost::asio;
 namespace fs = std::filesystem;

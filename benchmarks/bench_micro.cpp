@@ -14,10 +14,10 @@
 #include "benchmarks/bench_config.h"
 #include "config/config_loader.h"
 #include "config/template_string.h"
-#include "exporters/check_metrics.h"
-#include "probe/assertions.h"
-#include "probe/phase_timings.h"
-#include "probe/scheduler.h"
+#include "exporters/metrics/check_metrics.h"
+#include "probe/engine/assertions.h"
+#include "probe/engine/phase_timings.h"
+#include "probe/engine/scheduler.h"
 
 namespace {
 

@@ -4,10 +4,10 @@
 #include <cctype>
 #include <vector>
 
+#include "common/text.h"
+
 namespace synthprobe::config {
 namespace {
-
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
 
 template <class Candidates>
 std::optional<std::string> closest(std::string_view unknown, const Candidates& candidates) {
@@ -35,7 +35,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
     row[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
       const std::size_t above = row[j];
-      const std::size_t substitution = diagonal + (lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1);
+      const std::size_t substitution = diagonal + (text::to_lower(a[i - 1]) == text::to_lower(b[j - 1]) ? 0 : 1);
       row[j] = std::min({above + 1, row[j - 1] + 1, substitution});
       diagonal = above;
     }

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <limits>
 
+#include "common/text.h"
+
 namespace synthprobe::config {
 namespace {
 
@@ -137,8 +139,7 @@ std::optional<std::uint64_t> parse_size(std::string_view text, std::string& erro
   }
   // Decimal spellings ("MB", "kB") and wrong case ("mib") are the usual slips: name the unit meant,
   // because silently reading MB as 10^6 or 2^20 would be a guess either way.
-  std::string lower;
-  for (char c : unit) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string lower = text::to_lower(unit);
   std::string_view meant;
   if (lower == "k" || lower == "kb" || lower == "kib") meant = "KiB";
   if (lower == "m" || lower == "mb" || lower == "mib") meant = "MiB";

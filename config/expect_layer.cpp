@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 
+#include "common/text.h"
 #include "config/duration.h"
 #include "config/json_pointer.h"
 #include "config/regex_compile.h"
@@ -17,12 +18,6 @@ namespace {
 constexpr std::array<std::string_view, 10> kExpectKeys{
     "status", "body_contains", "body_not_contains", "body_regex", "headers", "json", "json_absent",
     "max_latency", "degraded_latency", "cert_min_days"};
-
-std::string lower(std::string_view text) {
-  std::string out;
-  for (char c : text) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // JSON assertions are type-strict, so the TOML type decides the JSON type: 3 is a number, "3" a string.
 std::optional<boost::json::value> to_json(const toml::node& node, LoadContext& ctx) {
@@ -114,7 +109,7 @@ std::vector<HeaderExpectation> read_header_expectations(const TableReader& r) {
   for (const auto& [key, node] : entries_in_order(*table)) {
     auto pattern = read_string(*node, "expected header " + quote(key->str()), r.ctx());
     if (!pattern) continue;
-    const std::string name = lower(key->str());
+    const std::string name = text::to_lower(key->str());
     if (std::any_of(out.begin(), out.end(), [&](const auto& h) { return h.name == name; })) {
       r.ctx().error(pos_of(*key), "header " + quote(key->str()) + " is given twice (header names are case-insensitive)");
       continue;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "common/text.h"
 #include "config/json_pointer.h"
 #include "config/regex_compile.h"
 #include "config/settings_layer.h"
@@ -62,7 +63,7 @@ std::optional<Extraction> read_one(const toml::key& key, const toml::table& spec
     }
   } else if (given[0] == "header") {
     e.kind = Extraction::Kind::header;
-    e.source = lower_case(e.source);
+    e.source = text::to_lower(e.source);
   } else {
     e.kind = Extraction::Kind::cookie;
   }

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/text.h"
 #include "config/template_field.h"
 
 namespace synthprobe::config {
@@ -112,8 +113,8 @@ std::vector<NamedTemplate> read_headers(const TableReader& r) {
       r.ctx().error(pos_of(*k), "header name " + quote(k->str()) + " is not a valid HTTP header name");
       continue;
     }
-    const std::string name = lower_case(k->str());
-    if (std::any_of(out.begin(), out.end(), [&](const auto& h) { return lower_case(h.name) == name; })) {
+    const std::string name = text::to_lower(k->str());
+    if (std::any_of(out.begin(), out.end(), [&](const auto& h) { return text::to_lower(h.name) == name; })) {
       r.ctx().error(pos_of(*k), "header " + quote(k->str()) + " is given twice (header names are case-insensitive)");
       continue;
     }

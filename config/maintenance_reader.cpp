@@ -7,88 +7,30 @@
 #include <fstream>
 #include <vector>
 
+#include "common/time_format.h"
+#include "common/time_zone.h"
 #include "config/did_you_mean.h"
 #include "config/weekly_window.h"
-#include "exporters/incident_time.h"
 
 namespace synthprobe::config {
 namespace {
 
-namespace fs = std::filesystem;
 using Timestamp = std::chrono::system_clock::time_point;
 
 constexpr std::array<std::string_view, 6> kMaintenanceKeys{"site", "start", "end", "weekly", "time_zone", "reason"};
-constexpr std::string_view kDefaultZoneDir = "/usr/share/zoneinfo";
-
-std::string zone_dir(const LoadContext& ctx) {
-  const char* dir = ctx.getenv ? ctx.getenv("TZDIR") : nullptr;  // glibc's override, honoured the same way
-  return dir && *dir ? std::string(dir) : std::string(kDefaultZoneDir);
-}
-
-// An IANA name such as "Europe/Berlin": relative, no "." or ".." parts, so it cannot leave the zone folder.
-bool plausible_zone_name(std::string_view name) {
-  if (name.empty() || name.front() == '/' || name.back() == '/') return false;
-  const bool chars_ok = std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' || c == '-' || c == '+' || c == '.';
-  });
-  if (!chars_ok) return false;
-  std::size_t start = 0;
-  while (start <= name.size()) {
-    const std::size_t slash = std::min(name.find('/', start), name.size());
-    const std::string_view part = name.substr(start, slash - start);
-    if (part.empty() || part == "." || part == "..") return false;
-    start = slash + 1;
-  }
-  return true;
-}
-
-bool is_tzif(const fs::path& path) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return false;
-  std::ifstream in(path, std::ios::binary);
-  char magic[4] = {};
-  return in.read(magic, 4) && std::string_view(magic, 4) == "TZif";
-}
-
-// The zone names installed, for a hint; only walked when a name is wrong. posix/ and right/ repeat the rest.
-std::vector<std::string> installed_zones(const fs::path& dir) {
-  std::vector<std::string> names;
-  std::error_code ec;
-  fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
-  for (; !ec && it != end; it.increment(ec)) {
-    const fs::path relative = it->path().lexically_relative(dir);
-    const std::string name = relative.generic_string();
-    if (it.depth() == 0 && (name == "posix" || name == "right")) {
-      it.disable_recursion_pending();
-      continue;
-    }
-    const std::string file = relative.filename().string();
-    if (!file.empty() && std::isupper(static_cast<unsigned char>(file.front())) && it->is_regular_file(ec))
-      names.push_back(name);
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 bool check_time_zone(const At<std::string>& zone, LoadContext& ctx) {
   if (zone.value == "UTC") return true;  // built in: needs no tzdata
+  std::string why;
+  if (find_time_zone(zone.value, &why)) return true;
   const std::string message = "unknown time zone " + quote(zone.value);
-  if (!plausible_zone_name(zone.value)) {
-    ctx.error(zone.pos, message + ": use an IANA name like \"Europe/Berlin\" or \"UTC\"");
-    return false;
-  }
-  const fs::path dir = zone_dir(ctx);
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) {
-    ctx.error(zone.pos, "time zone " + quote(zone.value) + " needs the time zone database, but " + dir.string() +
-                            " is missing: install the tzdata package");
-    return false;
-  }
-  if (is_tzif(dir / zone.value)) return true;
-  if (auto hint = did_you_mean(zone.value, installed_zones(dir)))
+  const std::vector<std::string> names = time_zone_names();
+  if (names.empty())
+    ctx.error(zone.pos, "time zone " + quote(zone.value) + " needs the time zone database (" + why +
+                            "): install the tzdata package");
+  else if (auto hint = did_you_mean(zone.value, names))
     ctx.error(zone.pos, message + " (did you mean " + quote(*hint) + "?)");
   else
-    ctx.error(zone.pos, message + ": use an IANA name like \"Europe/Berlin\" (see " + dir.string() + ")");
+    ctx.error(zone.pos, message + ": use an IANA name like \"Europe/Berlin\" or \"UTC\"");
   return false;
 }
 

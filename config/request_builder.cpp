@@ -2,9 +2,10 @@
 
 #include <boost/json/parse.hpp>
 
+#include "common/text.h"
+#include "common/version.h"
 #include "config/duration.h"
 #include "config/template_field.h"
-#include "probe/version.h"
 
 namespace synthprobe::config {
 namespace {
@@ -28,7 +29,7 @@ void build_url(const Layer& layer, const RequestScope& scope, const TemplateEnv&
 void build_headers(const Layer& layer, const TemplateEnv& env, RequestSettings& out, LoadContext& ctx) {
   bool user_agent = false;
   for (const NamedTemplate& h : layer.headers) {
-    user_agent = user_agent || lower_case(h.name) == "user-agent";
+    user_agent = user_agent || text::to_lower(h.name) == "user-agent";
     if (auto value = parse_template(*h.value, TemplateContext::raw, env, ctx))
       out.headers.push_back(Header{h.name, std::move(*value)});
   }

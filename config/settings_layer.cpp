@@ -5,6 +5,7 @@
 #include <cctype>
 #include <vector>
 
+#include "common/text.h"
 #include "config/layer_tables.h"
 
 namespace synthprobe::config {
@@ -59,7 +60,7 @@ Setting<IpVersion> read_ip_version(const TableReader& r) {
   if (!node) return std::nullopt;
   std::string text;
   if (auto* i = node->as_integer()) text = std::to_string(i->get());
-  if (auto* s = node->as_string()) text = lower_case(s->get());
+  if (auto* s = node->as_string()) text = text::to_lower(s->get());
   if (text == "4") return At<IpVersion>{IpVersion::v4, pos_of(*node)};
   if (text == "6") return At<IpVersion>{IpVersion::v6, pos_of(*node)};
   if (text == "any") return At<IpVersion>{IpVersion::any, pos_of(*node)};
@@ -92,15 +93,8 @@ void inherit(Setting<T>& base, const Setting<T>& over) {
 
 }  // namespace
 
-std::string lower_case(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::optional<Severity> parse_severity(std::string_view text) {
-  const std::string s = lower_case(text);
+  const std::string s = text::to_lower(text);
   if (s == "p1") return Severity::P1;
   if (s == "p2") return Severity::P2;
   if (s == "p3") return Severity::P3;
@@ -171,9 +165,9 @@ void merge_into(Layer& base, const Layer& over) {
   if (over.url) base.url = over.url;
   inherit(base.method, over.method);
   for (const NamedTemplate& h : over.headers) {
-    const std::string name = lower_case(h.name);
+    const std::string name = text::to_lower(h.name);
     auto same = std::find_if(base.headers.begin(), base.headers.end(),
-                             [&](const NamedTemplate& b) { return lower_case(b.name) == name; });
+                             [&](const NamedTemplate& b) { return text::to_lower(b.name) == name; });
     if (same != base.headers.end()) same->value = h.value;  // the first spelling stays
     else base.headers.push_back(h);
   }

@@ -82,7 +82,6 @@ Layer read_layer(const TableReader& reader, Level level, std::span<const std::st
 // `over` wins; headers, tls, expect, vars and labels merge key by key.
 void merge_into(Layer& base, const Layer& over);
 
-std::string lower_case(std::string_view text);
 
 // "P1", "P2", "P3" (any case).
 std::optional<Severity> parse_severity(std::string_view text);

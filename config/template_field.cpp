@@ -5,14 +5,10 @@
 
 #include <boost/url/parse.hpp>
 
+#include "common/text.h"
+
 namespace synthprobe::config {
 namespace {
-
-std::string lower(std::string_view text) {
-  std::string out;
-  for (char c : text) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string list(std::initializer_list<std::string_view> schemes) {
   std::string out;
@@ -64,7 +60,7 @@ std::optional<std::string> parse_constant(const toml::node& node, std::string_vi
 bool check_url(const TemplateString& url, std::string_view what, const toml::node& node, LoadContext& ctx,
                std::initializer_list<std::string_view> schemes) {
   const auto allowed = [&](std::string_view scheme) {
-    return std::find(schemes.begin(), schemes.end(), lower(scheme)) != schemes.end();
+    return std::find(schemes.begin(), schemes.end(), text::to_lower(scheme)) != schemes.end();
   };
   const std::string must = std::string(what) + " must be an absolute URL starting with " + list(schemes) + "://";
   if (url.is_constant()) {
@@ -101,7 +97,7 @@ bool check_url(const TemplateString& url, std::string_view what, const toml::nod
   }
   for (std::string_view scheme : schemes) {
     const std::string full = std::string(scheme) + "://";
-    if (full.starts_with(lower(prefix))) return true;  // "http" + "${rest}": cannot tell yet
+    if (full.starts_with(text::to_lower(prefix))) return true;  // "http" + "${rest}": cannot tell yet
   }
   ctx.error(pos_of(node), must);
   return false;

@@ -6,67 +6,16 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/json_format.h"
+#include "common/text.h"
+
 namespace synthprobe::config {
 namespace {
-
-bool is_unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '~';
-}
-
-// Characters that may stand in a URL path as they are (RFC 3986 pchar plus '/').
-bool is_path_safe(unsigned char c) {
-  if (is_unreserved(c)) return true;
-  switch (c) {
-    case '!': case '$': case '&': case '\'': case '(': case ')': case '*': case '+': case ',':
-    case ';': case '=': case ':': case '@': case '/': case '%':
-      return true;
-    default:
-      return false;
-  }
-}
-
-void append_percent(std::string& out, unsigned char c) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  out += '%';
-  out += kHex[c >> 4];
-  out += kHex[c & 0xF];
-}
-
-void append_json_escaped(std::string& out, std::string_view value) {
-  for (unsigned char c : value) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 0xF];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-}
 
 bool is_name_char(char c, bool first) {
   const bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
   if (first) return alpha;
   return alpha || (c >= '0' && c <= '9') || c == '-' || c == '.';
-}
-
-std::string trim(std::string s) {
-  const auto not_space = [](unsigned char c) { return !std::isspace(c); };
-  s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
-  s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
-  return s;
 }
 
 // Builds the part list, merging adjacent literals, and tracks where in a URL the text has got to.
@@ -116,16 +65,10 @@ void append_escaped(std::string& out, std::string_view value, Escape escape) {
       append_json_escaped(out, value);
       return;
     case Escape::url_path:
-      for (unsigned char c : value) {
-        if (is_path_safe(c) && c != '%') out += static_cast<char>(c);
-        else append_percent(out, c);
-      }
+      text::append_percent_encoded(out, value, text::PercentSet::path);
       return;
     case Escape::url_query:
-      for (unsigned char c : value) {
-        if (is_unreserved(c)) out += static_cast<char>(c);
-        else append_percent(out, c);
-      }
+      text::append_percent_encoded(out, value, text::PercentSet::unreserved);
       return;
   }
 }
@@ -186,7 +129,7 @@ std::optional<TemplateString> TemplateString::parse(std::string_view text, Templ
         error = {dollar, "cannot read secret file " + path.string()};
         return std::nullopt;
       }
-      std::string value = trim(content.str());
+      std::string value(text::trim(content.str()));
       if (env.secrets && !value.empty()) env.secrets->push_back(value);
       builder.value(value);
       continue;

@@ -3,6 +3,7 @@
 #include <array>
 #include <cctype>
 
+#include "common/text.h"
 #include "config/did_you_mean.h"
 
 namespace synthprobe::config {
@@ -12,13 +13,6 @@ constexpr std::array<std::string_view, 7> kDays{"Mon", "Tue", "Wed", "Thu", "Fri
 constexpr std::array<std::string_view, 7> kDayNames{"Monday", "Tuesday", "Wednesday", "Thursday",
                                                     "Friday", "Saturday", "Sunday"};
 constexpr std::string_view kShape = "must look like \"Sun 02:00-04:00\" or \"Mon-Fri 23:00-01:00\"";
-
-bool same_letters(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  return true;
-}
 
 bool fail(WeeklyWindowError& error, std::size_t offset, std::string message) {
   error = {offset, std::move(message)};
@@ -32,14 +26,14 @@ bool weekday(std::string_view s, std::size_t& pos, int& day, WeeklyWindowError& 
   const std::string_view word = s.substr(start, pos - start);
   if (word.empty()) return fail(error, start, std::string(kShape));
   for (std::size_t d = 0; d < kDays.size(); ++d)
-    if (same_letters(word, kDays[d])) {
+    if (text::iequals(word, kDays[d])) {
       day = static_cast<int>(d);
       return true;
     }
   std::string message = "unknown weekday \"" + std::string(word) + "\"";
   std::optional<std::string> hint;
   for (std::size_t d = 0; d < kDays.size() && !hint; ++d)
-    if (same_letters(word, kDayNames[d])) hint = std::string(kDays[d]);
+    if (text::iequals(word, kDayNames[d])) hint = std::string(kDays[d]);
   if (!hint)
     if (auto name = did_you_mean(word, kDayNames))
       for (std::size_t d = 0; d < kDays.size(); ++d)

@@ -12,6 +12,9 @@ build_pkgs=(
   doctest-dev
   libre2-dev
   libssl-dev
+  libsqlite3-dev
+  libhowardhinnant-date-dev
+  libc-ares-dev
   tzdata
 )
 # Real peers the tests talk to.

@@ -1,4 +1,4 @@
-#include "probe/assertions.h"
+#include "probe/engine/assertions.h"
 
 #include <memory>
 #include <string>

@@ -1,4 +1,4 @@
-#include "exporters/check_metrics.h"
+#include "exporters/metrics/check_metrics.h"
 
 #include <algorithm>
 #include <map>
@@ -11,8 +11,8 @@
 #include <doctest/doctest.h>
 #include <prometheus/registry.h>
 
-#include "exporters/metrics_text.h"
-#include "exporters/self_metrics.h"
+#include "exporters/metrics/metrics_text.h"
+#include "exporters/metrics/self_metrics.h"
 #include "tests/support/temp_dir.h"
 
 using synthprobe::CheckMetrics;

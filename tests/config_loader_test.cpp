@@ -13,7 +13,7 @@
 #include <re2/re2.h>
 
 #include "config/did_you_mean.h"
-#include "probe/version.h"
+#include "common/version.h"
 #include "support/temp_dir.h"
 
 using namespace std::chrono_literals;

@@ -20,9 +20,9 @@
 #include <vector>
 
 #include "config/config_loader.h"
-#include "probe/demo_script.h"
-#include "probe/demo_shop.h"
-#include "probe/run_once.h"
+#include "probe/demo/demo_script.h"
+#include "probe/demo/demo_shop.h"
+#include "probe/engine/run_once.h"
 
 using namespace synthprobe;
 using namespace synthprobe::demo;

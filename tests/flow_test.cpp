@@ -10,7 +10,7 @@
 #include <memory>
 
 #include "config/config_loader.h"
-#include "probe/run_once.h"
+#include "probe/engine/run_once.h"
 #include "tests/support/test_server.h"
 
 using namespace synthprobe;

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "probe/health_state.h"
+#include "probe/health/health_state.h"
 
 using namespace synthprobe;
 

@@ -7,8 +7,8 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "probe/check_runner.h"
-#include "probe/curl_multi.h"
+#include "probe/engine/check_runner.h"
+#include "probe/engine/curl_multi.h"
 #include "tests/support/check_builder.h"
 #include "tests/support/test_server.h"
 

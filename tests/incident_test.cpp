@@ -5,12 +5,12 @@
 
 #include <boost/json/parse.hpp>
 
-#include "exporters/incident.h"
-#include "exporters/incident_report.h"
-#include "exporters/incident_time.h"
-#include "exporters/incident_tracker.h"
-#include "exporters/result_json.h"
-#include "exporters/site_severity.h"
+#include "probe/incidents/incident.h"
+#include "probe/incidents/incident_report.h"
+#include "common/time_format.h"
+#include "probe/incidents/incident_tracker.h"
+#include "probe/engine/result_json.h"
+#include "probe/health/site_severity.h"
 
 using namespace synthprobe;
 using config::Severity;

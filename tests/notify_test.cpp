@@ -12,9 +12,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
-#include "exporters/delivery_policy.h"
-#include "exporters/notification_payloads.h"
-#include "exporters/outbox.h"
+#include "exporters/notify/delivery_policy.h"
+#include "exporters/notify/notification_payloads.h"
+#include "exporters/notify/outbox.h"
 #include "tests/support/temp_dir.h"
 
 namespace json = boost::json;

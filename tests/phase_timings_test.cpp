@@ -1,4 +1,4 @@
-#include "probe/phase_timings.h"
+#include "probe/engine/phase_timings.h"
 
 #include <doctest/doctest.h>
 

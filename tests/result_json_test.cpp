@@ -1,4 +1,4 @@
-#include "exporters/result_json.h"
+#include "probe/engine/result_json.h"
 
 #include <limits>
 #include <string>

@@ -1,4 +1,4 @@
-#include "exporters/result_table.h"
+#include "probe/cli/result_table.h"
 
 #include <sstream>
 #include <string>

@@ -1,4 +1,4 @@
-#include "probe/scheduler.h"
+#include "probe/engine/scheduler.h"
 
 #include <doctest/doctest.h>
 

@@ -61,7 +61,7 @@ TEST_CASE("example configs load") {
 }
 
 TEST_CASE("Prometheus rules pass promtool check and their unit tests") {
-  const std::string dir = source_dir() + "/config/prometheus";
+  const std::string dir = source_dir() + "/deploy/prometheus";
   std::string out;
   CHECK_MESSAGE(testing::run_command("promtool check rules " + dir + "/synthprobe-rules.yml", &out) == 0, out);
   CHECK_MESSAGE(testing::run_command("cd " + dir + " && promtool test rules synthprobe-rules.test.yml", &out) == 0, out);
@@ -79,7 +79,7 @@ TEST_CASE("the Grafana dashboard queries only metrics synthprobe exports") {
       "synthprobe_build_info", "synthprobe_checks_configured", "synthprobe_checks_in_flight",
       "synthprobe_scheduler_lag_seconds_bucket", "synthprobe_checks_delayed_total",
       "synthprobe_config_last_reload_successful", "synthprobe_config_last_reload_success_timestamp_seconds"};
-  const boost::json::value dash = boost::json::parse(read(source_dir() + "/config/grafana/synthprobe-dashboard.json"));
+  const boost::json::value dash = boost::json::parse(read(source_dir() + "/deploy/grafana/synthprobe-dashboard.json"));
   std::vector<std::string> exprs;
   collect_exprs(dash, exprs);
   REQUIRE(exprs.size() >= 10);

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "probe/uptime_history.h"
+#include "probe/health/uptime_history.h"
 
 using synthprobe::UptimeHistory;
 

@@ -7,7 +7,7 @@
 #include <re2/re2.h>
 
 #include "config/config_model.h"
-#include "probe/run_once.h"
+#include "probe/engine/run_once.h"
 
 namespace synthprobe::testing {
 

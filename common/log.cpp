@@ -1,0 +1,91 @@
+#include "common/log.h"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include "common/json_format.h"
+#include "common/time_format.h"
+
+namespace synthprobe {
+namespace {
+
+std::string_view level_name(LogLevel l) {
+  switch (l) {
+    case LogLevel::debug: return "debug";
+    case LogLevel::info: return "info";
+    case LogLevel::warn: return "warn";
+    case LogLevel::error: return "error";
+  }
+  return "info";
+}
+
+void append_logfmt_value(std::string& out, std::string_view v) {
+  const bool quote = v.empty() || v.find_first_of(" =\"\t\n") != std::string_view::npos;
+  if (!quote) {
+    out += v;
+    return;
+  }
+  out += '"';
+  for (char c : v) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  out += '"';
+}
+
+void append_json_string(std::string& out, std::string_view v) {
+  out += '"';
+  append_json_escaped(out, v);
+  out += '"';
+}
+
+std::string now_rfc3339() { return format_rfc3339(std::chrono::system_clock::now()); }
+
+}  // namespace
+
+std::string Logger::format(LogLevel level, std::string_view msg, std::initializer_list<LogField> fields,
+                           std::string_view timestamp) const {
+  std::string out;
+  auto value = [&](std::string_view v) { return redact_ ? redact_(std::string(v)) : std::string(v); };
+  if (format_ == LogFormat::json) {
+    out += "{\"ts\":";
+    append_json_string(out, timestamp);
+    out += ",\"level\":";
+    append_json_string(out, level_name(level));
+    out += ",\"msg\":";
+    append_json_string(out, value(msg));
+    for (const auto& [k, v] : fields) {
+      out += ',';
+      append_json_string(out, k);
+      out += ':';
+      append_json_string(out, value(v));
+    }
+    out += '}';
+  } else {
+    out += "ts=";
+    out += timestamp;
+    out += " level=";
+    out += level_name(level);
+    out += " msg=";
+    append_logfmt_value(out, value(msg));
+    for (const auto& [k, v] : fields) {
+      out += ' ';
+      out += k;
+      out += '=';
+      append_logfmt_value(out, value(v));
+    }
+  }
+  return out;
+}
+
+void Logger::log(LogLevel level, std::string_view msg, std::initializer_list<LogField> fields) const {
+  const std::string line = format(level, msg, fields, now_rfc3339()) + "\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+}  // namespace synthprobe

@@ -1,0 +1,43 @@
+#include "exporters/metrics/incident_metrics.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+
+namespace synthprobe {
+
+IncidentMetrics::IncidentMetrics(prometheus::Registry& registry)
+    : open_(prometheus::BuildGauge()
+                .Name("synthprobe_incident_open")
+                .Help("1 while the site has an open incident of this severity.")
+                .Register(registry)),
+      total_(prometheus::BuildCounter()
+                 .Name("synthprobe_incidents_total")
+                 .Help("Incidents opened, by the severity they opened with.")
+                 .Register(registry)),
+      notifications_(prometheus::BuildCounter()
+                         .Name("synthprobe_notifications_total")
+                         .Help("Notification attempts by notifier, event and result.")
+                         .Register(registry)),
+      queue_(prometheus::BuildGauge()
+                 .Name("synthprobe_notification_queue")
+                 .Help("Notifications waiting in the outbox, per notifier.")
+                 .Register(registry)) {}
+
+void IncidentMetrics::set_open(const std::string& site, const std::string& severity) {
+  for (const char* s : {"P1", "P2", "P3"}) open_.Add({{"site", site}, {"severity", s}}).Set(severity == s ? 1 : 0);
+}
+
+void IncidentMetrics::opened(const std::string& site, const std::string& severity) {
+  for (const char* s : {"P1", "P2", "P3"}) total_.Add({{"site", site}, {"severity", s}});
+  total_.Add({{"site", site}, {"severity", severity}}).Increment();
+}
+
+void IncidentMetrics::notification(const std::string& notifier, const std::string& event, const std::string& result) {
+  notifications_.Add({{"notifier", notifier}, {"event", event}, {"result", result}}).Increment();
+}
+
+void IncidentMetrics::set_queue(const std::string& notifier, double pending) {
+  queue_.Add({{"notifier", notifier}}).Set(pending);
+}
+
+}  // namespace synthprobe

@@ -1,0 +1,156 @@
+#include "probe/cli/cli.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/version.h"
+#include "config/config_loader.h"
+#include "probe/cli/result_table.h"
+#include "probe/daemon/daemon.h"
+#include "probe/demo/demo_command.h"
+#include "probe/engine/result_json.h"
+#include "probe/engine/run_once.h"
+
+namespace synthprobe {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+
+constexpr std::string_view kHelp = R"(synthprobe - synthetic monitoring probe for websites and checkout flows
+
+Usage:
+  synthprobe run --config FILE           run the daemon (scheduler, metrics, incidents)
+  synthprobe once --config FILE [--format table|json] [--check NAME]...
+                                         run each selected check or flow once, print results
+                                         exit 0 all passed, 1 any failed, 2 config or usage error
+  synthprobe check-config FILE           validate a config file; exit 0 valid, 2 invalid
+  synthprobe demo [--listen ADDR]        an embedded demo shop with a scripted outage
+  synthprobe --version | --help
+)";
+
+int usage_error(std::string_view message) {
+  std::cerr << "synthprobe: " << message << "\n(see synthprobe --help)\n";
+  return kExitUsage;
+}
+
+// Loads and validates; prints every error as FILE:LINE:COLUMN: message.
+std::optional<config::Config> load_or_report(const std::string& path) {
+  config::LoadResult loaded = config::load_config_file(path);
+  if (!loaded.errors.empty() || !loaded.config) {
+    for (const auto& e : loaded.errors) std::cerr << e.to_string() << '\n';
+    if (loaded.errors.empty()) std::cerr << path << ":1:1: invalid config\n";
+    return std::nullopt;
+  }
+  return std::move(loaded.config);
+}
+
+int check_config_command(const std::vector<std::string_view>& args) {
+  if (args.size() != 1 || args[0].starts_with("-")) return usage_error("check-config takes one FILE");
+  auto cfg = load_or_report(std::string(args[0]));
+  if (!cfg) return kExitUsage;
+  std::cout << "ok: " << cfg->count(config::Check::Kind::check) << " checks, "
+            << cfg->count(config::Check::Kind::flow) << " flows\n";
+  return kExitOk;
+}
+
+int once_command(const std::vector<std::string_view>& args) {
+  std::string path;
+  std::string format = "table";
+  std::vector<std::string> selected;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view a = args[i];
+    auto value = [&](std::string_view flag) -> std::optional<std::string> {
+      if (a.starts_with(std::string(flag) + "=")) return std::string(a.substr(flag.size() + 1));
+      if (a == flag && i + 1 < args.size()) return std::string(args[++i]);
+      return std::nullopt;
+    };
+    if (a.starts_with("--config")) {
+      auto v = value("--config");
+      if (!v) return usage_error("--config needs a FILE");
+      path = *v;
+    } else if (a.starts_with("--format")) {
+      auto v = value("--format");
+      if (!v || (*v != "table" && *v != "json")) return usage_error("--format is table or json");
+      format = *v;
+    } else if (a.starts_with("--check")) {
+      auto v = value("--check");
+      if (!v) return usage_error("--check needs a NAME");
+      selected.push_back(*v);
+    } else {
+      return usage_error("unknown argument for once: " + std::string(a));
+    }
+  }
+  if (path.empty()) return usage_error("once needs --config FILE");
+  auto cfg = load_or_report(path);
+  if (!cfg) return kExitUsage;
+
+  std::vector<std::shared_ptr<const config::Check>> checks;
+  for (const std::string& name : selected) {
+    const bool known = std::any_of(cfg->checks.begin(), cfg->checks.end(), [&](const auto& c) { return c.name == name; });
+    if (!known) return usage_error("no check or flow named \"" + name + "\" in " + path);
+  }
+  for (const auto& c : cfg->checks) {
+    // Named checks run even when disabled; otherwise only enabled ones.
+    const bool named = std::find(selected.begin(), selected.end(), c.name) != selected.end();
+    if (selected.empty() ? c.enabled : named) checks.push_back(std::make_shared<const config::Check>(c));
+  }
+
+  std::vector<RunResult> results = run_once(checks, static_cast<std::size_t>(cfg->probe.max_in_flight));
+  for (RunResult& r : results) {
+    r.message = cfg->redact(std::move(r.message));
+    for (StepResult& s : r.steps) s.message = cfg->redact(std::move(s.message));
+  }
+  if (format == "json") {
+    std::cout << results_to_json(cfg->probe.name, cfg->probe.region, results) << '\n';
+  } else {
+    std::cout << results_to_table(results, isatty(STDOUT_FILENO) != 0);
+  }
+  const bool all_passed = std::all_of(results.begin(), results.end(), [](const RunResult& r) { return r.success; });
+  return all_passed ? kExitOk : kExitFailed;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::cerr << kHelp;
+    return kExitUsage;
+  }
+  const std::string_view command = args.front();
+  const std::vector<std::string_view> rest(args.begin() + 1, args.end());
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::cout << kHelp;
+    return kExitOk;
+  }
+  if (command == "--version" || command == "version") {
+    std::cout << "synthprobe " << kVersion << '\n';
+    return kExitOk;
+  }
+  if (command == "check-config") return check_config_command(rest);
+  if (command == "once") return once_command(rest);
+  if (command == "run") {
+    if (rest.size() == 2 && rest[0] == "--config") return run_daemon(std::string(rest[1]));
+    if (rest.size() == 1 && rest[0].starts_with("--config=")) return run_daemon(std::string(rest[0].substr(9)));
+    return usage_error("run needs --config FILE");
+  }
+  if (command == "demo") {
+    if (rest.empty()) return run_demo("");
+    if (rest.size() == 2 && rest[0] == "--listen") return run_demo(std::string(rest[1]));
+    if (rest.size() == 1 && rest[0].starts_with("--listen=")) return run_demo(std::string(rest[0].substr(9)));
+    return usage_error("demo takes only --listen ADDR");
+  }
+  return usage_error("unknown command " + std::string(command));
+}
+
+}  // namespace synthprobe

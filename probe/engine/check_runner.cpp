@@ -1,0 +1,266 @@
+#include "probe/engine/check_runner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/duration.h"
+#include "probe/engine/assertions.h"
+#include "probe/engine/extraction.h"
+#include "probe/engine/http_exchange.h"
+
+namespace synthprobe {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+bool needs_body(const config::Step& step) {
+  const auto& e = step.request.expect;
+  if (!e.body_contains.empty() || !e.body_not_contains.empty() || !e.body_regex.empty() || !e.json.empty() ||
+      !e.json_absent.empty())
+    return true;
+  for (const auto& x : step.extract)
+    if (x.kind == config::Extraction::Kind::regex || x.kind == config::Extraction::Kind::json) return true;
+  return false;
+}
+
+bool needs_headers(const config::Step& step) {
+  if (!step.request.expect.headers.empty()) return true;
+  for (const auto& x : step.extract)
+    if (x.kind == config::Extraction::Kind::header) return true;
+  return false;
+}
+
+bool needs_cookies(const config::Check& check) { return check.kind == config::Check::Kind::flow; }
+
+std::vector<std::string> cookie_lines(CURL* easy) {
+  std::vector<std::string> lines;
+  curl_slist* list = nullptr;
+  if (curl_easy_getinfo(easy, CURLINFO_COOKIELIST, &list) == CURLE_OK) {
+    for (curl_slist* it = list; it; it = it->next) lines.emplace_back(it->data);
+    curl_slist_free_all(list);
+  }
+  return lines;
+}
+
+}  // namespace
+
+// One run of one check or flow. Owns itself from start until it reports.
+class CheckRunner::Run final : public TransferSink {
+ public:
+  Run(CheckRunner& runner, std::shared_ptr<const config::Check> check, Done done)
+      : runner_(runner), multi_(runner.multi_), check_(std::move(check)), done_(std::move(done)) {
+    started_ = SteadyClock::now();
+    deadline_ = started_ + check_->settings.timeout;
+    ++runner_.in_flight_;
+  }
+
+  void start() { start_attempt(); }
+
+  void on_transfer_abandoned() override {
+    if (cookie_jar_) {
+      release_cookie_jar(easy_);
+      curl_share_cleanup(cookie_jar_);
+    }
+    // The runner may already be gone (it is destroyed before the multi): touch only the multi.
+    multi_.release_easy(easy_);
+    delete this;
+  }
+
+  void on_transfer_done(CURLcode code) override {
+    const config::Step& step = check_->steps[step_index_];
+    StepResult& out = steps_[step_index_];
+    exchange_.collect(easy_, code, out);
+    out.attempts = attempt_ + 1;
+    if (code == CURLE_OK) judge(step, out);
+    record(step, out);
+    ++step_index_;
+    run_next_step();
+  }
+
+ private:
+  void start_attempt() {
+    easy_ = multi_.acquire_easy();
+    if (needs_cookies(*check_)) {
+      // A fresh jar per attempt: a retried flow starts as a new customer.
+      cookie_jar_ = curl_share_init();
+      curl_share_setopt(cookie_jar_, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
+    }
+    steps_.assign(check_->steps.size(), StepResult{});
+    for (std::size_t i = 0; i < steps_.size(); ++i) steps_[i].name = check_->steps[i].name;
+    vars_.clear();
+    failed_index_ = -1;
+    last_run_index_ = -1;
+    step_index_ = 0;
+    steps_started_ = 0;
+    run_next_step();
+  }
+
+  void run_next_step() {
+    // After a failure only `always` steps still run.
+    while (step_index_ < check_->steps.size() && failed_index_ >= 0 && !check_->steps[step_index_].always)
+      ++step_index_;
+    if (step_index_ >= check_->steps.size()) return finish_attempt();
+
+    const config::Step& step = check_->steps[step_index_];
+    const auto remaining =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - SteadyClock::now()).count();
+    if (remaining <= 0) {
+      StepResult& out = steps_[step_index_];
+      out.success = false;
+      out.reason = Reason::timeout;
+      out.message = "run timeout of " + config::format_duration(check_->settings.timeout) +
+                    " reached before the step started";
+      record(step, out);
+      ++step_index_;
+      return run_next_step();
+    }
+    if (steps_started_++ > 0) {
+      if (cookie_jar_) release_cookie_jar(easy_);
+      curl_easy_reset(easy_);
+    }
+    const config::RenderInputs inputs{
+        &vars_,
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count(),
+        &runner_.rng_};
+    // A step's own timeout applies too, but never beyond what is left of the run's.
+    const long step_timeout = std::min<long>(remaining, static_cast<long>(step.request.timeout.count()));
+    exchange_.prepare(easy_, step.request, inputs, HttpExchange::Options{step_timeout, needs_body(step), needs_headers(step), cookie_jar_});
+    if (!multi_.start(easy_, this)) {
+      StepResult& out = steps_[step_index_];
+      out.success = false;
+      out.reason = Reason::protocol;
+      out.message = "the HTTP engine refused the transfer";
+      record(step, out);
+      ++step_index_;
+      run_next_step();
+    }
+  }
+
+  // Assertions, then extractions, on a complete response.
+  void judge(const config::Step& step, StepResult& out) {
+    const ResponseView view{out.status_code,  exchange_.body(), &exchange_.headers(), out.duration_seconds,
+                            out.cert_expiry_unix, static_cast<std::int64_t>(std::time(nullptr))};
+    Verdict verdict = evaluate(step.request.expect, view);
+    out.success = verdict.passed;
+    out.degraded = verdict.degraded;
+    out.failed_due_to_regex = verdict.failed_due_to_regex;
+    if (!verdict.passed) {
+      out.reason = verdict.reason;
+      out.message = std::move(verdict.message);
+      return;
+    }
+    if (step.extract.empty()) return;
+    std::vector<std::string> cookies;
+    bool cookies_read = false;
+    for (const auto& x : step.extract) {
+      if (x.kind == config::Extraction::Kind::cookie && !cookies_read) {
+        cookies = cookie_lines(easy_);
+        cookies_read = true;
+      }
+      std::string why;
+      auto value = extract(x, ExtractionSource{exchange_.body(), &exchange_.headers(), &cookies}, why);
+      if (!value) {
+        out.success = false;
+        out.reason = Reason::extraction;
+        out.message = "cannot extract " + x.variable + ": " + why;
+        return;
+      }
+      vars_.emplace_back(x.variable, std::move(*value));
+    }
+  }
+
+  void record(const config::Step& step, const StepResult& out) {
+    if (out.success == false && failed_index_ < 0 && !step.always)
+      failed_index_ = static_cast<int>(&out - steps_.data());
+    last_run_index_ = static_cast<int>(&out - steps_.data());
+  }
+
+  void finish_attempt() {
+    if (cookie_jar_) {
+      release_cookie_jar(easy_);
+      curl_share_cleanup(cookie_jar_);
+      cookie_jar_ = nullptr;
+    }
+    multi_.release_easy(easy_);
+    easy_ = nullptr;
+    const bool time_left = SteadyClock::now() < deadline_;
+    if (failed_index_ >= 0 && attempt_ < check_->settings.retries && time_left) {
+      ++attempt_;
+      return start_attempt();
+    }
+    report();
+  }
+
+  void report() {
+    RunResult r;
+    const config::Check& c = *check_;
+    r.name = c.name;
+    r.is_flow = c.kind == config::Check::Kind::flow;
+    r.site = c.site;
+    r.area = c.area;
+    r.success = failed_index_ < 0;
+    r.duration_seconds = std::chrono::duration<double>(SteadyClock::now() - started_).count();
+    for (const StepResult& s : steps_) {
+      if (!s.success.has_value()) continue;
+      r.phases += s.phases;
+      r.body_bytes += s.body_bytes;
+      r.redirects += s.redirects;
+      r.tls_used = r.tls_used || s.tls_used;
+      r.failed_due_to_regex = r.failed_due_to_regex || s.failed_due_to_regex;
+      if (s.cert_expiry_unix && (!r.cert_expiry_unix || *s.cert_expiry_unix < *r.cert_expiry_unix))
+        r.cert_expiry_unix = s.cert_expiry_unix;
+      if (s.degraded && s.success == true) r.degraded = true;
+    }
+    if (last_run_index_ >= 0) {
+      const StepResult& last = steps_[last_run_index_];
+      r.status_code = last.status_code;
+      r.http_version = last.http_version;
+    }
+    if (!r.success) {
+      r.degraded = false;
+      const StepResult& failed = steps_[failed_index_];
+      r.reason = failed.reason;
+      if (r.is_flow) {
+        r.failed_step = failed.name;
+        r.message = "step " + failed.name + ": " + failed.message;
+      } else {
+        r.message = failed.message;
+      }
+    }
+    r.steps = std::move(steps_);
+    --runner_.in_flight_;
+    Done done = std::move(done_);
+    delete this;
+    done(std::move(r));
+  }
+
+  CheckRunner& runner_;
+  CurlMulti& multi_;
+  std::shared_ptr<const config::Check> check_;
+  Done done_;
+  SteadyClock::time_point started_;
+  SteadyClock::time_point deadline_;
+  int attempt_ = 0;
+  CURL* easy_ = nullptr;
+  CURLSH* cookie_jar_ = nullptr;
+  HttpExchange exchange_;
+  std::vector<StepResult> steps_;
+  std::vector<std::pair<std::string, std::string>> vars_;
+  std::size_t step_index_ = 0;
+  std::size_t steps_started_ = 0;
+  int failed_index_ = -1;
+  int last_run_index_ = -1;
+};
+
+CheckRunner::CheckRunner(CurlMulti& multi) : multi_(multi), rng_(std::random_device{}()) {}
+
+void CheckRunner::run(std::shared_ptr<const config::Check> check, Done done) {
+  (new Run(*this, std::move(check), std::move(done)))->start();
+}
+
+}  // namespace synthprobe

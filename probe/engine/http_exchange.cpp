@@ -1,0 +1,309 @@
+#include "probe/engine/http_exchange.h"
+
+#include <openssl/asn1.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <ctime>
+
+#include "common/text.h"
+#include "config/duration.h"
+#include "probe/engine/phase_timings.h"
+
+namespace synthprobe {
+namespace {
+
+// Small enough to keep many transfers in flight, large enough not to cost extra reads on web pages.
+constexpr long kReceiveBufferBytes = 16 * 1024;
+
+bool has_header(const config::RequestSettings& s, std::string_view name) {
+  return std::any_of(s.headers.begin(), s.headers.end(), [&](const auto& h) { return text::iequals(h.name, name); });
+}
+
+std::optional<std::int64_t> asn1_to_unix(const ASN1_TIME* t) {
+  std::tm tm{};
+  if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
+  return static_cast<std::int64_t>(timegm(&tm));
+}
+
+const char* http_version_name(long v) {
+  switch (v) {
+    case CURL_HTTP_VERSION_1_0: return "1.0";
+    case CURL_HTTP_VERSION_1_1: return "1.1";
+    case CURL_HTTP_VERSION_2_0: return "2";
+    case CURL_HTTP_VERSION_3: return "3";
+    default: return "";
+  }
+}
+
+}  // namespace
+
+Reason reason_for(CURLcode code) {
+  switch (code) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+      return Reason::dns;
+    case CURLE_COULDNT_CONNECT:
+      return Reason::connect;
+    case CURLE_OPERATION_TIMEDOUT:
+      return Reason::timeout;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_USE_SSL_FAILED:
+      return Reason::tls;
+    default:
+      // Malformed or cut responses, resets, redirect loops or to other schemes, oversized bodies.
+      return Reason::protocol;
+  }
+}
+
+HttpExchange::~HttpExchange() { free_lists(); }
+
+void release_cookie_jar(CURL* easy) {
+  // curl_easy_reset in libcurl 7.88 forgets the COOKIEFILE list without freeing it; NULL frees it. With a
+  // share attached this leaves the share's cookies alone.
+  curl_easy_setopt(easy, CURLOPT_COOKIEFILE, nullptr);
+  curl_easy_setopt(easy, CURLOPT_SHARE, nullptr);
+}
+
+void HttpExchange::free_lists() {
+  curl_slist_free_all(request_headers_);
+  curl_slist_free_all(resolve_);
+  request_headers_ = nullptr;
+  resolve_ = nullptr;
+}
+
+void HttpExchange::prepare(CURL* easy, const config::RequestSettings& s, const config::RenderInputs& inputs,
+                           const Options& options) {
+  free_lists();
+  easy_ = easy;
+  error_[0] = '\0';
+  keep_body_ = options.keep_body;
+  keep_headers_ = options.keep_headers;
+  max_body_bytes_ = s.max_body_bytes;
+  body_over_limit_ = false;
+  body_.clear();
+  body_bytes_ = 0;
+  headers_.clear();
+  cert_expiry_unix_.reset();
+
+  url_.clear();
+  s.url.render(url_, inputs);
+  curl_easy_setopt(easy, CURLOPT_URL, url_.c_str());
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_);
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, std::max(1L, options.timeout_ms));
+  curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, kReceiveBufferBytes);
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &HttpExchange::on_write);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, this);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &HttpExchange::on_header);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, this);
+  curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(s.max_body_bytes));
+  // Accept whatever compression curl can decode; assertions see the decoded body.
+  curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+  // Environment proxy variables are ignored so probes are deterministic: "" means no proxy.
+  curl_easy_setopt(easy, CURLOPT_PROXY, s.proxy_url.c_str());
+
+  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, s.follow_redirects ? 1L : 0L);
+  curl_easy_setopt(easy, CURLOPT_MAXREDIRS, static_cast<long>(s.max_redirects));
+  if (s.fresh_connection) {
+    curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
+    curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
+    curl_easy_setopt(easy, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
+  }
+  switch (s.ip_version) {
+    case config::IpVersion::v4: curl_easy_setopt(easy, CURLOPT_IPRESOLVE, CURL_IPRESOLVE_V4); break;
+    case config::IpVersion::v6: curl_easy_setopt(easy, CURLOPT_IPRESOLVE, CURL_IPRESOLVE_V6); break;
+    case config::IpVersion::any: curl_easy_setopt(easy, CURLOPT_IPRESOLVE, CURL_IPRESOLVE_WHATEVER); break;
+  }
+  for (const auto& entry : s.resolve) resolve_ = curl_slist_append(resolve_, entry.c_str());
+  if (resolve_) curl_easy_setopt(easy, CURLOPT_RESOLVE, resolve_);
+
+  if (!s.tls.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, s.tls.ca_file.c_str());
+  if (s.tls.insecure) {
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  if (!s.tls.client_cert.empty()) curl_easy_setopt(easy, CURLOPT_SSLCERT, s.tls.client_cert.c_str());
+  if (!s.tls.client_key.empty()) curl_easy_setopt(easy, CURLOPT_SSLKEY, s.tls.client_key.c_str());
+
+  // The jar lives in a share, so it outlives the resets between steps; COOKIEFILE "" switches the
+  // handle's cookie engine on over it. release_cookie_jar() undoes both.
+  if (options.cookie_jar) {
+    curl_easy_setopt(easy, CURLOPT_SHARE, options.cookie_jar);
+    curl_easy_setopt(easy, CURLOPT_COOKIEFILE, "");
+  }
+
+  for (const auto& h : s.headers) {
+    scratch_.assign(h.name);
+    scratch_ += ": ";
+    h.value.render(scratch_, inputs);
+    // "Name:" alone would remove curl's own header; "Name;" sends an empty one.
+    if (scratch_.size() == h.name.size() + 2) scratch_.replace(h.name.size(), 2, ";");
+    request_headers_ = curl_slist_append(request_headers_, scratch_.c_str());
+  }
+  // No "Expect: 100-continue" round trip: it would add up to a second to every large POST.
+  request_headers_ = curl_slist_append(request_headers_, "Expect:");
+
+  if (s.basic_auth_user) {
+    curl_easy_setopt(easy, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+    curl_easy_setopt(easy, CURLOPT_USERNAME, s.basic_auth_user->c_str());
+    curl_easy_setopt(easy, CURLOPT_PASSWORD, s.basic_auth_password ? s.basic_auth_password->c_str() : "");
+  } else if (s.bearer_token && !has_header(s, "authorization")) {
+    scratch_ = "Authorization: Bearer " + *s.bearer_token;
+    request_headers_ = curl_slist_append(request_headers_, scratch_.c_str());
+  }
+
+  request_body_.clear();
+  bool has_body = true;
+  switch (s.body_kind) {
+    case config::BodyKind::none:
+      has_body = false;
+      break;
+    case config::BodyKind::raw:
+      s.body.render(request_body_, inputs);
+      break;
+    case config::BodyKind::json:
+      s.body.render(request_body_, inputs);
+      if (!has_header(s, "content-type"))
+        request_headers_ = curl_slist_append(request_headers_, "Content-Type: application/json");
+      break;
+    case config::BodyKind::form:
+      for (const auto& field : s.form) {
+        if (!request_body_.empty()) request_body_ += '&';
+        text::append_percent_encoded(request_body_, field.name, text::PercentSet::form);
+        request_body_ += '=';
+        scratch_.clear();
+        field.value.render(scratch_, inputs);
+        text::append_percent_encoded(request_body_, scratch_, text::PercentSet::form);
+      }
+      if (!has_header(s, "content-type"))
+        request_headers_ =
+            curl_slist_append(request_headers_, "Content-Type: application/x-www-form-urlencoded");
+      break;
+  }
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, request_headers_);
+
+  if (s.method == "HEAD") {
+    curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+  } else if (has_body || s.method == "POST") {
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request_body_.size()));
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request_body_.c_str());
+    if (s.method != "POST") curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, s.method.c_str());
+  } else if (s.method != "GET") {
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, s.method.c_str());
+  }
+}
+
+std::size_t HttpExchange::on_write(char* data, std::size_t size, std::size_t count, void* self_ptr) {
+  auto* self = static_cast<HttpExchange*>(self_ptr);
+  const std::size_t n = size * count;
+  self->body_bytes_ += n;
+  if (self->body_bytes_ > self->max_body_bytes_) {
+    self->body_over_limit_ = true;
+    return CURL_WRITEFUNC_ERROR;
+  }
+  if (self->keep_body_) self->body_.append(data, n);
+  return n;
+}
+
+std::size_t HttpExchange::on_header(char* data, std::size_t size, std::size_t count, void* self_ptr) {
+  auto* self = static_cast<HttpExchange*>(self_ptr);
+  const std::size_t n = size * count;
+  const std::string_view line(data, n);
+  if (line.starts_with("HTTP/")) {
+    // A new response (after a redirect or a 100 Continue): only the final one's headers count.
+    self->headers_.clear();
+    self->body_.clear();
+    self->body_bytes_ = 0;
+    self->capture_certificate_expiry(self->easy_);
+    return n;
+  }
+  if (!self->keep_headers_) return n;  // most checks never read a header: no copies per run
+  const auto colon = line.find(':');
+  if (colon == std::string_view::npos) return n;
+  self->headers_.emplace_back(text::to_lower(text::trim(line.substr(0, colon))),
+                              std::string(text::trim(line.substr(colon + 1))));
+  return n;
+}
+
+void HttpExchange::capture_certificate_expiry(CURL* easy) {
+  cert_expiry_unix_.reset();
+  curl_tlssessioninfo* info = nullptr;
+  if (curl_easy_getinfo(easy, CURLINFO_TLS_SSL_PTR, &info) != CURLE_OK || !info ||
+      info->backend != CURLSSLBACKEND_OPENSSL || !info->internals)
+    return;
+  SSL* ssl = static_cast<SSL*>(info->internals);
+  // The earliest notAfter of the chain the server sent, like blackbox's probe_ssl_earliest_cert_expiry.
+  std::optional<std::int64_t> earliest;
+  auto consider = [&](X509* cert) {
+    if (!cert) return;
+    if (auto t = asn1_to_unix(X509_get0_notAfter(cert)); t && (!earliest || *t < *earliest)) earliest = t;
+  };
+  if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl)) {
+    for (int i = 0; i < sk_X509_num(chain); ++i) consider(sk_X509_value(chain, i));
+  }
+  if (!earliest) {
+    X509* peer = SSL_get1_peer_certificate(ssl);
+    consider(peer);
+    X509_free(peer);
+  }
+  cert_expiry_unix_ = earliest;
+}
+
+void HttpExchange::collect(CURL* easy, CURLcode code, StepResult& out) const {
+  long status = 0;
+  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  out.status_code = status;
+
+  CurlTimes t;
+  curl_off_t v = 0;
+  if (curl_easy_getinfo(easy, CURLINFO_NAMELOOKUP_TIME_T, &v) == CURLE_OK) t.namelookup_us = v;
+  if (curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &v) == CURLE_OK) t.connect_us = v;
+  if (curl_easy_getinfo(easy, CURLINFO_APPCONNECT_TIME_T, &v) == CURLE_OK) t.appconnect_us = v;
+  if (curl_easy_getinfo(easy, CURLINFO_STARTTRANSFER_TIME_T, &v) == CURLE_OK) t.starttransfer_us = v;
+  if (curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &v) == CURLE_OK) t.total_us = v;
+  out.phases = compute_phases(t);
+  out.duration_seconds = static_cast<double>(t.total_us) / 1e6;
+
+  long version = 0;
+  curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &version);
+  out.http_version = status ? http_version_name(version) : "";
+  long redirects = 0;
+  curl_easy_getinfo(easy, CURLINFO_REDIRECT_COUNT, &redirects);
+  out.redirects = static_cast<int>(redirects);
+  out.body_bytes = body_bytes_;
+  out.cert_expiry_unix = cert_expiry_unix_;
+  const char* effective_url = nullptr;
+  curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &effective_url);
+  out.tls_used = status != 0 && effective_url && std::strncmp(effective_url, "https:", 6) == 0;
+
+  if (code == CURLE_OK) return;
+  out.success = false;
+  if (body_over_limit_ || code == CURLE_FILESIZE_EXCEEDED) {
+    out.reason = Reason::protocol;
+    out.message = "body over max_body_bytes (" + std::to_string(max_body_bytes_) + " bytes)";
+    return;
+  }
+  out.reason = reason_for(code);
+  out.message = error_[0] ? std::string(error_) : std::string(curl_easy_strerror(code));
+  if (code == CURLE_TOO_MANY_REDIRECTS) out.message = "too many redirects: " + out.message;
+  if (code == CURLE_UNSUPPORTED_PROTOCOL) out.message = "redirect to an unsupported scheme: " + out.message;
+}
+
+}  // namespace synthprobe

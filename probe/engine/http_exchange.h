@@ -1,0 +1,74 @@
+#pragma once
+// One HTTP request/response on a curl easy handle: turns a step's settings into curl options, keeps
+// what curl needs alive during the transfer, and collects the response and its measurements.
+
+#include <curl/curl.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/config_model.h"
+#include "probe/engine/run_result.h"
+
+namespace synthprobe {
+
+class HttpExchange {
+ public:
+  HttpExchange() = default;
+  ~HttpExchange();
+  HttpExchange(const HttpExchange&) = delete;
+  HttpExchange& operator=(const HttpExchange&) = delete;
+
+  struct Options {
+    long timeout_ms = 10000;  // what is left of the run's budget
+    bool keep_body = false;   // assertions or extractions read it
+    bool keep_headers = false;  // header assertions or extractions read them
+    CURLSH* cookie_jar = nullptr;  // a share holding the run's cookies (flows), or none
+  };
+  // Sets every option for `settings`; templates are rendered with `inputs`.
+  void prepare(CURL* easy, const config::RequestSettings& settings, const config::RenderInputs& inputs,
+               const Options& options);
+
+  // After the transfer ended with `code`: fills status, phases, version, sizes, TLS facts, and on a
+  // transport failure the reason and message.
+  void collect(CURL* easy, CURLcode code, StepResult& out) const;
+
+  const std::string& body() const { return body_; }
+  // The final response's headers, names lower case.
+  const std::vector<std::pair<std::string, std::string>>& headers() const { return headers_; }
+  std::uint64_t body_bytes() const { return body_bytes_; }
+
+ private:
+  static std::size_t on_write(char* data, std::size_t size, std::size_t count, void* self);
+  static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* self);
+  void capture_certificate_expiry(CURL* easy);
+  void free_lists();
+
+  CURL* easy_ = nullptr;
+  std::string url_;
+  std::string request_body_;
+  std::string scratch_;
+  curl_slist* request_headers_ = nullptr;
+  curl_slist* resolve_ = nullptr;
+  char error_[CURL_ERROR_SIZE] = {};
+
+  std::uint64_t max_body_bytes_ = 0;
+  bool keep_body_ = false;
+  bool keep_headers_ = false;
+  bool body_over_limit_ = false;
+  std::string body_;
+  std::uint64_t body_bytes_ = 0;
+  std::vector<std::pair<std::string, std::string>> headers_;
+  std::optional<std::int64_t> cert_expiry_unix_;
+};
+
+// Detaches a handle from the run's cookie jar (see Options::cookie_jar) before it is reset or pooled.
+void release_cookie_jar(CURL* easy);
+
+// The contract's reason for a transport-level curl failure.
+Reason reason_for(CURLcode code);
+
+}  // namespace synthprobe

@@ -1,0 +1,136 @@
+#include "probe/incidents/incident_report.h"
+
+#include <chrono>
+#include <cstdio>
+
+namespace synthprobe {
+namespace {
+
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+
+// Table cells must stay on one line and must not close the cell early.
+std::string cell(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n' || c == '\r')
+      out += ' ';
+    else
+      out += c;
+  }
+  return out.empty() ? "-" : out;
+}
+
+std::string ms(double seconds) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", seconds * 1000.0);
+  return buf;
+}
+
+std::string since(Timestamp from, Timestamp to) { return format_duration(duration_cast<milliseconds>(to - from)); }
+
+std::string join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
+  return out;
+}
+
+const TimelineEntry* first_of(const Incident& in, TimelineEvent event) {
+  for (const auto& e : in.timeline)
+    if (e.event == event) return &e;
+  return nullptr;
+}
+
+void row(std::string& out, std::string_view name, std::string_view value) {
+  out += "| ";
+  out += name;
+  out += " | ";
+  out += cell(value);
+  out += " |\n";
+}
+
+}  // namespace
+
+std::string render_review_markdown(const Incident& in) {
+  std::string out;
+  out += "# Post-incident review: " + in.summary + "\n\n";
+  out += "Incident `" + in.id + "`. Draft written by synthprobe from what the probe saw; the sections marked "
+         "_to be written_ are for the people who handled it.\n\n";
+
+  const auto* first_notified = first_of(in, TimelineEvent::notified);
+  const auto ttd = time_to_detect_seconds(in);
+
+  out += "## Summary\n\n| | |\n|---|---|\n";
+  row(out, "Site", in.site);
+  row(out, "Region", in.region);
+  row(out, "Probe", in.probe);
+  if (!in.labels.empty()) {
+    std::vector<std::string> labels;
+    for (const auto& [k, v] : in.labels) labels.push_back(k + "=" + v);
+    row(out, "Labels", join(labels));
+  }
+  row(out, "Severity", severity_name(in.severity));
+  row(out, "Extent", to_string(in.extent));
+  row(out, "Areas", join(in.areas));
+  if (!in.hint.empty()) row(out, "Triage hint", in.hint);
+  row(out, "Opened", format_rfc3339(in.opened_at));
+  row(out, "Resolved", in.resolved_at ? format_rfc3339(*in.resolved_at) : "still open");
+  if (in.resolved_at) row(out, "Duration", since(in.opened_at, *in.resolved_at));
+  if (ttd) row(out, "Time to detect", since(*in.first_failure_at, in.opened_at));
+  if (first_notified) row(out, "Time to first notification", since(in.opened_at, first_notified->at));
+  row(out, "Dedup key", in.dedup_key);
+  out += "\n";
+
+  out += "## Timeline\n\n";
+  if (in.timeline_omitted > 0)
+    out += std::to_string(in.timeline_omitted) + " events in the middle were omitted to bound the timeline.\n\n";
+  out += "| Time (UTC) | Event | Detail |\n|---|---|---|\n";
+  for (const auto& e : in.timeline)
+    out += "| " + format_rfc3339(e.at) + " | " + std::string(to_string(e.event)) + " | " + cell(e.detail) + " |\n";
+  out += "\n";
+
+  out += "## Technical evidence\n\n";
+  if (in.failing_checks.empty()) {
+    out += "No failing checks recorded.\n\n";
+  } else {
+    out += "Latest failure of each check counted in the severity (phases in ms).\n\n";
+    out += "| Check | Area | Reason | Message | Status | resolve | connect | tls | processing | transfer |\n";
+    out += "|---|---|---|---|---|---|---|---|---|---|\n";
+    for (const auto& c : in.failing_checks) {
+      out += "| " + cell(c.name) + " | " + cell(c.area) + " | " +
+             cell(c.reason ? std::string(to_string(*c.reason)) : "degraded") + " | " + cell(c.message) + " | " +
+             (c.status_code > 0 ? std::to_string(c.status_code) : "-") + " | " + ms(c.phases.resolve) + " | " +
+             ms(c.phases.connect) + " | " + ms(c.phases.tls) + " | " + ms(c.phases.processing) + " | " +
+             ms(c.phases.transfer) + " |\n";
+    }
+    out += "\n";
+  }
+
+  out += "## Response times\n\n";
+  if (ttd)
+    out += "- Detected " + since(*in.first_failure_at, in.opened_at) + " after the first failed run (" +
+           format_rfc3339(*in.first_failure_at) + ").\n";
+  if (first_notified)
+    out += "- First notification delivered " + since(in.opened_at, first_notified->at) + " after opening (" +
+           cell(first_notified->detail.substr(0, first_notified->detail.find(':'))) + ").\n";
+  else
+    out += "- No notification delivered.\n";
+  std::size_t failures = 0;
+  for (const auto& e : in.timeline) failures += e.event == TimelineEvent::notify_failed;
+  if (failures > 0) out += "- Failed notification attempts: " + std::to_string(failures) + ".\n";
+  if (in.resolved_at)
+    out += "- Resolved " + since(in.opened_at, *in.resolved_at) + " after opening.\n";
+  else
+    out += "- Still open.\n";
+  out += "\n";
+
+  out += "## Root cause\n\n_To be written: what failed, and why._\n\n";
+  out += "## Impact on customers\n\n_To be written: who was affected, how, and for how long._\n\n";
+  out += "## Action items\n\n| Action | Owner | Due |\n|---|---|---|\n| _to be written_ | | |\n";
+  return out;
+}
+
+}  // namespace synthprobe

@@ -1,3 +1,0 @@
-#include "probe/cli.h"
-
-int main(int argc, char** argv) { return synthprobe::run_cli(argc, argv); }
