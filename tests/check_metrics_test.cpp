@@ -507,7 +507,7 @@ TEST_CASE("scrapes on another thread see whole runs and lose none") {
 
 TEST_CASE("self metrics and check metrics render together as one valid exposition") {
   prometheus::Registry registry;
-  SelfMetrics self(registry, "0.1.0");
+  SelfMetrics self(registry, "0.1.0", {"p1", "eu"});
   self.set_checks_configured(2);
   self.set_checks_in_flight(1);
   self.observe_scheduler_lag(0.0004);
@@ -524,21 +524,30 @@ TEST_CASE("self metrics and check metrics render together as one valid expositio
 
   const std::string text = render_metrics({&registry, &checks});
   require_promtool_clean(text);
-  CHECK(has_line(text, "synthprobe_build_info{version=\"0.1.0\"} 1"));
-  CHECK(has_line(text, "synthprobe_checks_configured 2"));
-  CHECK(has_line(text, "synthprobe_checks_in_flight 1"));
+  const std::string who = "probe=\"p1\",region=\"eu\"";
+  CHECK(has_line(text, "synthprobe_build_info{" + who + ",version=\"0.1.0\"} 1"));
+  CHECK(has_line(text, "synthprobe_checks_configured{" + who + "} 2"));
+  CHECK(has_line(text, "synthprobe_checks_in_flight{" + who + "} 1"));
   CHECK(has_line(text, "# TYPE synthprobe_scheduler_lag_seconds histogram"));
-  CHECK(has_line(text, "synthprobe_scheduler_lag_seconds_count 3"));
-  CHECK(has_line(text, "synthprobe_scheduler_lag_seconds_bucket{le=\"0.001\"} 2"));
-  CHECK(has_line(text, "synthprobe_scheduler_lag_seconds_bucket{le=\"0.025\"} 3"));
-  CHECK(has_line(text, "synthprobe_scheduler_lag_seconds_bucket{le=\"10\"} 3"));
-  CHECK(has_line(text, "synthprobe_scheduler_lag_seconds_bucket{le=\"+Inf\"} 3"));
+  CHECK(has_line(text, "synthprobe_scheduler_lag_seconds_count{" + who + "} 3"));
+  CHECK(has_line(text, "synthprobe_scheduler_lag_seconds_bucket{" + who + ",le=\"0.001\"} 2"));
+  CHECK(has_line(text, "synthprobe_scheduler_lag_seconds_bucket{" + who + ",le=\"0.025\"} 3"));
+  CHECK(has_line(text, "synthprobe_scheduler_lag_seconds_bucket{" + who + ",le=\"10\"} 3"));
+  CHECK(has_line(text, "synthprobe_scheduler_lag_seconds_bucket{" + who + ",le=\"+Inf\"} 3"));
   // prometheus-cpp 1.0 does not append _total to counters: the names are exactly the contract's.
   CHECK(has_line(text, "# TYPE synthprobe_checks_delayed_total counter"));
-  CHECK(has_line(text, "synthprobe_checks_delayed_total 3"));
+  CHECK(has_line(text, "synthprobe_checks_delayed_total{" + who + "} 3"));
   CHECK(text.find("_total_total") == std::string::npos);
-  CHECK(has_line(text, "synthprobe_config_last_reload_successful 0"));
-  CHECK(has_line(text, "synthprobe_config_last_reload_success_timestamp_seconds 1700000000"));
+  CHECK(has_line(text, "synthprobe_config_last_reload_successful{" + who + "} 0"));
+  CHECK(has_line(text, "synthprobe_config_last_reload_success_timestamp_seconds{" + who + "} 1700000000"));
+  // Every series of the exposition names its probe and region (the quorum rules count regions).
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    CAPTURE(line);
+    CHECK(line.find("probe=\"p1\"") != std::string::npos);
+    CHECK(line.find("region=\"eu\"") != std::string::npos);
+  }
   CHECK(has_line(text, "probe_success{" + kHome + "} 1"));
   CHECK(render_metrics({nullptr, &checks}) == render_metrics({&checks}));
 }

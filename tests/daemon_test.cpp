@@ -11,6 +11,7 @@
 #include <regex>
 
 #include "tests/support/process.h"
+#include "tests/support/exposition.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
 
@@ -104,8 +105,8 @@ TEST_CASE("metrics after scheduled runs pass promtool and carry known values") {
   CHECK(has_line(text, sample_prefix("probe_success", "home", "storefront") + "1"));
   CHECK(has_line(text, sample_prefix("probe_success", "broken", "broken") + "0"));
   CHECK(has_line(text, sample_prefix("synthprobe_check_state", "broken", "broken") + "2"));  // open_after = 1
-  CHECK(has_line(text, "synthprobe_checks_configured 2"));
-  CHECK(text.find("synthprobe_build_info{version=") != std::string::npos);
+  CHECK(synthprobe::testing::sample_value(text, "synthprobe_checks_configured{probe=\"daemon-test\",region=\"test-region\"}") == 2.0);
+  CHECK(synthprobe::testing::sample_value(text, "synthprobe_build_info{probe=\"daemon-test\",region=\"test-region\"}") == 1.0);
   CHECK(text.find("synthprobe_scheduler_lag_seconds_bucket") != std::string::npos);
   CHECK(text.find("job=") == std::string::npos);
   CHECK(text.find("instance=") == std::string::npos);
@@ -165,14 +166,14 @@ url = "${base}/search"
   std::string text = d.metrics();
   CHECK(text.find("check=\"broken\"") == std::string::npos);
   CHECK(text.find("check=\"search\"") != std::string::npos);
-  CHECK(has_line(text, "synthprobe_config_last_reload_successful 1"));
+  CHECK(synthprobe::testing::sample_value(text, "synthprobe_config_last_reload_successful") == 1.0);
 
   d.rewrite("[[check]]\nname = \"x\"\nsite = \"nowhere\"\nurl = \"ftp://x\"\n");
   const HttpGetResult bad = http_request(d.url("/-/reload"), true);
   CHECK(bad.status == 400);
   CHECK(bad.body.find("probe.toml:") != std::string::npos);
   text = d.metrics();
-  CHECK(has_line(text, "synthprobe_config_last_reload_successful 0"));
+  CHECK(synthprobe::testing::sample_value(text, "synthprobe_config_last_reload_successful") == 0.0);
   CHECK(text.find("check=\"search\"") != std::string::npos);  // the old config keeps running
   CHECK(http_request(d.url("/-/reload")).status == 405);     // GET is not a reload
 

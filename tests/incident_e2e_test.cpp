@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "tests/support/process.h"
+#include "tests/support/exposition.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
 
@@ -209,18 +210,9 @@ struct Daemon {
   ChildProcess process;
 };
 
-// The value of the sample `series` ("name{labels}", labels in Prometheus' sorted order), nullopt if absent.
+// The value of the sample `series` ("name{labels}"; the series may carry more labels), nullopt if absent.
 std::optional<double> sample(const std::string& text, const std::string& series) {
-  const std::string prefix = series + " ";
-  std::size_t pos = 0;
-  while ((pos = text.find(prefix, pos)) != std::string::npos) {
-    if (pos == 0 || text[pos - 1] == '\n') {
-      const std::size_t start = pos + prefix.size();
-      return std::stod(text.substr(start, text.find('\n', start) - start));
-    }
-    pos += prefix.size();
-  }
-  return std::nullopt;
+  return synthprobe::testing::sample_value(text, series);
 }
 
 std::string notifications(const std::string& notifier, const std::string& event, const std::string& result) {

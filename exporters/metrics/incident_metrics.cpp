@@ -5,22 +5,26 @@
 
 namespace synthprobe {
 
-IncidentMetrics::IncidentMetrics(prometheus::Registry& registry)
+IncidentMetrics::IncidentMetrics(prometheus::Registry& registry, const ProbeIdentity& who)
     : open_(prometheus::BuildGauge()
                 .Name("synthprobe_incident_open")
                 .Help("1 while the site has an open incident of this severity.")
+                .Labels(who.labels())
                 .Register(registry)),
       total_(prometheus::BuildCounter()
                  .Name("synthprobe_incidents_total")
                  .Help("Incidents opened, by the severity they opened with.")
+                .Labels(who.labels())
                  .Register(registry)),
       notifications_(prometheus::BuildCounter()
                          .Name("synthprobe_notifications_total")
                          .Help("Notification attempts by notifier, event and result.")
+                .Labels(who.labels())
                          .Register(registry)),
       queue_(prometheus::BuildGauge()
                  .Name("synthprobe_notification_queue")
                  .Help("Notifications waiting in the outbox, per notifier.")
+                .Labels(who.labels())
                  .Register(registry)) {}
 
 void IncidentMetrics::set_open(const std::string& site, const std::string& severity) {

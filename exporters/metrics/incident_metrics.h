@@ -8,11 +8,14 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include "exporters/metrics/probe_identity.h"
+
 namespace synthprobe {
 
 class IncidentMetrics {
  public:
-  explicit IncidentMetrics(prometheus::Registry& registry);
+  // Every series carries `who`'s probe and region (the quorum rules count regions).
+  IncidentMetrics(prometheus::Registry& registry, const ProbeIdentity& who);
 
   // synthprobe_incident_open{site,severity}: 1 for the open incident's severity, 0 for the others.
   void set_open(const std::string& site, const std::string& severity_or_empty);

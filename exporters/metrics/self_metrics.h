@@ -13,6 +13,8 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "exporters/metrics/probe_identity.h"
+
 namespace synthprobe {
 
 class SelfMetrics {
@@ -22,15 +24,21 @@ class SelfMetrics {
                                                       0.25,  0.5,    1,     2.5,  5,     10};
 
   // Registers the families on `registry`, which must outlive this object. `version` labels
-  // synthprobe_build_info. Reload metrics start as "no reload yet": successful 0, timestamp 0.
-  SelfMetrics(prometheus::Registry& registry, const std::string& version);
+  // synthprobe_build_info; every series carries `who`'s probe and region. Reload metrics start as "no
+  // reload yet": successful 0, timestamp 0.
+  SelfMetrics(prometheus::Registry& registry, const std::string& version, const ProbeIdentity& who);
 
   void set_checks_configured(std::size_t count);
   void set_checks_in_flight(std::size_t count);
   // How late a run started compared with its schedule, in seconds (negative counts as 0).
   void observe_scheduler_lag(double seconds);
-  // Runs that could not start on time (for instance because max_in_flight was reached).
+  // Runs that started after their due time (for instance because max_in_flight was reached).
   void add_checks_delayed(std::uint64_t count = 1);
+  // Runs dropped because the check's next run came due before this one could start.
+  void add_checks_skipped(std::uint64_t count = 1);
+  void set_saturated(bool saturated);
+  // The store's running count of failed writes (a counter kept by its writer thread).
+  void set_state_write_errors(std::uint64_t total);
   // The outcome of a config load or reload; the success timestamp moves only on success.
   void config_reloaded(bool successful, double now_unix_seconds);
 
@@ -40,6 +48,9 @@ class SelfMetrics {
   prometheus::Gauge& checks_in_flight_;
   prometheus::Histogram& scheduler_lag_;
   prometheus::Counter& checks_delayed_;
+  prometheus::Counter& checks_skipped_;
+  prometheus::Gauge& saturated_;
+  prometheus::Counter& state_write_errors_;
   prometheus::Gauge& reload_successful_;
   prometheus::Gauge& reload_success_timestamp_;
 };

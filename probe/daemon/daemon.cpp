@@ -57,8 +57,9 @@ struct Daemon::Impl {
         scheduler(static_cast<std::size_t>(config.probe.max_in_flight), SteadyClock::now()),
         timer(io),
         check_metrics(config.probe.name, config.probe.region),
-        self_metrics(registry, kVersion),
-        incidents(io, multi, logger, registry),
+        identity{config.probe.name, config.probe.region},
+        self_metrics(registry, kVersion, identity),
+        incidents(io, multi, logger, registry, identity),
         http([this](std::string_view method, std::string_view target) { return handle_http(method, target); }) {}
 
   net::io_context& io;
@@ -85,6 +86,7 @@ struct Daemon::Impl {
 
   prometheus::Registry registry;
   CheckMetrics check_metrics;
+  const ProbeIdentity identity;  // fixed for the process: series keep their probe and region labels
   SelfMetrics self_metrics;
   IncidentService incidents;
   std::unordered_map<std::string, std::vector<std::uint32_t>> site_members;  // check loop only
@@ -142,6 +144,8 @@ struct Daemon::Impl {
 
     if (next.probe.listen != config.probe.listen && ready)
       logger.log(LogLevel::warn, "probe.listen changed; it takes effect at the next restart");
+    if ((next.probe.name != identity.probe || next.probe.region != identity.region) && ready)
+      logger.log(LogLevel::warn, "probe.name or probe.region changed; series and incidents keep the old ones until the next restart");
     // The slots hold the checks now; a second copy in the config would double their memory.
     next.checks.clear();
     next.checks.shrink_to_fit();

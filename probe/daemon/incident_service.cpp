@@ -47,8 +47,8 @@ NotificationKind notification_kind(IncidentAction::Kind k) {
 }  // namespace
 
 IncidentService::IncidentService(net::io_context& io, CurlMulti& multi, const Logger& logger,
-                                 prometheus::Registry& registry)
-    : io_(io), multi_(multi), logger_(logger), metrics_(registry), pump_timer_(io), housekeeping_timer_(io) {}
+                                 prometheus::Registry& registry, const ProbeIdentity& who)
+    : io_(io), multi_(multi), logger_(logger), metrics_(registry, who), pump_timer_(io), housekeeping_timer_(io) {}
 
 IncidentService::~IncidentService() { stop(); }
 

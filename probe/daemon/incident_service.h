@@ -32,7 +32,7 @@ namespace synthprobe {
 class IncidentService {
  public:
   IncidentService(boost::asio::io_context& io, CurlMulti& multi, const Logger& logger,
-                  prometheus::Registry& registry);
+                  prometheus::Registry& registry, const ProbeIdentity& who);
   ~IncidentService();
 
   // Installs sites and notifiers. The first call reads state_dir: open incidents, notification
