@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "common/time_format.h"
 #include "probe/incidents/incident_tracker.h"
 #include "probe/engine/result_json.h"
+#include "probe/health/site_counts.h"
 #include "probe/health/site_severity.h"
 
 using namespace synthprobe;
@@ -281,7 +283,8 @@ TEST_CASE("JSON: the contract's field names, order and rendering") {
   CHECK(keys_of(o) == std::vector<std::string>{"id", "site", "dedup_key", "probe", "region", "labels", "severity",
                                                "extent", "areas", "summary", "first_failure_at", "opened_at",
                                                "resolved_at", "time_to_detect_seconds", "failing_checks",
-                                               "timeline"});
+                                               "timeline", "failing_checks_omitted", "probe_saturated",
+                                               "probe_blind_seconds"});
   CHECK(keys_of(o.at("failing_checks").as_array().at(0).as_object()) ==
         std::vector<std::string>{"name", "area", "reason", "message", "status_code", "phases"});
   CHECK(keys_of(o.at("timeline").as_array().at(0).as_object()) == std::vector<std::string>{"at", "event", "detail"});
@@ -293,7 +296,8 @@ TEST_CASE("JSON: the contract's field names, order and rendering") {
         R"j("failing_checks":[{"name":"checkout","area":"checkout","reason":"status","message":"status 503 not in [2xx]",)j"
         R"j("status_code":503,"phases":{"resolve":0.0,"connect":0.0002,"tls":0.0,"processing":0.004,"transfer":0.0}}],)j"
         R"j("timeline":[{"at":"2026-11-27T10:14:50Z","event":"first_failure","detail":"checkout: status 503"},)j"
-        R"j({"at":"2026-11-27T10:15:00Z","event":"opened","detail":"P2 partial: checkout"}]})j");
+        R"j({"at":"2026-11-27T10:15:00Z","event":"opened","detail":"P2 partial: checkout"}],)j"
+            R"j("failing_checks_omitted":0,"probe_saturated":false,"probe_blind_seconds":0.0})j");
 }
 
 TEST_CASE("JSON: absent values are null") {
@@ -759,4 +763,95 @@ TEST_CASE("the review of an open incident without notifications says so") {
   CHECK(md.find("| Resolved | still open |") != std::string::npos);
   CHECK(md.find("Time to first notification") == std::string::npos);
   CHECK(md.find("No notification delivered.") != std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The O(1) path: needs_assessment + settle must behave exactly as update() on every run.
+
+TEST_CASE("the verdict fast path gives the same incidents and timelines as a full update on every run") {
+  std::mt19937 rng(11);
+  const CheckState states[] = {CheckState::up, CheckState::up, CheckState::failing, CheckState::down,
+                               CheckState::degraded};
+  for (int round = 0; round < 20; ++round) {
+    const std::size_t n = 1 + rng() % 5;
+    std::vector<CheckHealth> checks;
+    for (std::size_t i = 0; i < n; ++i)
+      checks.push_back(up("c" + std::to_string(i), i == 0 && rng() % 2 ? Severity::P2 : Severity::P3));
+    IncidentTracker full(shop_context()), fast(shop_context());
+    Timestamp now = at("2026-11-27T10:00:00Z");
+    for (int step = 0; step < 400; ++step) {
+      now += std::chrono::seconds(1);
+      CheckHealth& c = checks[rng() % n];
+      c.state = states[rng() % 5];
+      c.reason = rng() % 3 == 0 ? std::optional<Reason>(Reason::connect) : std::nullopt;
+      c.degraded = c.state == CheckState::degraded;
+      if (rng() % 40 == 0) {
+        const bool maintenance = rng() % 2 == 0;
+        full.set_in_maintenance(maintenance);
+        fast.set_in_maintenance(maintenance);
+      }
+      const SiteAssessment a = site(checks);
+      const auto expected = full.update(a, now);
+      SiteCounts counts;
+      for (const auto& k : checks) counts.add({k.state, k.reason.has_value() || k.degraded, k.severity});
+      const SiteVerdict v = counts.verdict();
+      std::vector<IncidentAction> got;
+      if (fast.needs_assessment(v)) got = fast.update(a, now);
+      else fast.settle(v);
+      CAPTURE(round);
+      CAPTURE(step);
+      REQUIRE(got.size() == expected.size());
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        CHECK(got[i].kind == expected[i].kind);
+        CHECK(got[i].incident.id == expected[i].incident.id);
+        CHECK(got[i].incident.severity == expected[i].incident.severity);
+        CHECK(got[i].incident.extent == expected[i].incident.extent);
+        CHECK(events_of(got[i].incident) == events_of(expected[i].incident));
+      }
+      REQUIRE(full.open_incident().has_value() == fast.open_incident().has_value());
+      CHECK(full.first_failure_at() == fast.first_failure_at());
+    }
+  }
+}
+
+TEST_CASE("a restart during an incident: probe_stopped and probe_started, and the blind time in the review") {
+  IncidentTracker t(shop_context());
+  Shop s;
+  s.checkout = down("checkout", Severity::P2, Reason::status, 503);
+  REQUIRE(t.update(s.assess(), at("2026-11-27T10:00:00Z")).size() == 1);
+  t.probe_stopped(at("2026-11-27T10:05:00Z"));
+  t.probe_started(at("2026-11-27T10:05:00Z"), at("2026-11-27T10:35:00Z"));
+  REQUIRE(t.open_incident().has_value());
+  const Incident& in = *t.open_incident();
+  CHECK(in.probe_blind_seconds == doctest::Approx(1800));
+  const auto events = events_of(in);
+  CHECK(events[events.size() - 2] == "probe_stopped probe eu-west-1a stopped: no checks run");
+  CHECK(events.back() == "probe_started probe eu-west-1a started again after 30m without checks");
+  const std::string review = render_review_markdown(in);
+  CHECK(review.find("| Probe not running | 30m |") != std::string::npos);
+  CHECK(review.find("The probe was not running for 30m of this incident") != std::string::npos);
+  // The evidence and the blind time survive a save and restore (the state store keeps save()).
+  auto restored = IncidentTracker::restore(json::parse(serialize_json(t.save())));
+  REQUIRE(restored.has_value());
+  CHECK(restored->open_incident()->probe_blind_seconds == doctest::Approx(1800));
+  REQUIRE(restored->open_incident()->failing_checks.size() == 1);
+  CHECK(restored->open_incident()->failing_checks[0].status_code == 503);
+  CHECK(restored->open_incident()->failing_checks[0].message == "status 503 not in [2xx]");
+}
+
+TEST_CASE("a site with hundreds of checks down: evidence, summary and timeline details stay bounded") {
+  std::vector<CheckHealth> checks;
+  for (int i = 0; i < 600; ++i) checks.push_back(down("c" + std::to_string(i)));
+  checks.push_back(up("last"));
+  const SiteAssessment a = site(checks);
+  CHECK(a.failing_checks.size() == kFailingChecksLimit);
+  CHECK(a.failing_checks_omitted == 600 - kFailingChecksLimit);
+  CHECK(a.summary.size() < 200);
+  CHECK(a.summary.find("and 595 more down") != std::string::npos);
+  IncidentTracker t(shop_context());
+  const auto actions = t.update(a, at("2026-11-27T10:00:00Z"));
+  REQUIRE(actions.size() == 1);
+  CHECK(actions[0].incident.timeline.back().detail.size() < 200);
+  const json::object o = to_json(actions[0].incident);
+  CHECK(o.at("failing_checks_omitted").to_number<int>() == 550);
 }

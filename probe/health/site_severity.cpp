@@ -18,6 +18,13 @@ std::string join(const std::vector<std::string>& parts, std::string_view separat
   return out;
 }
 
+// A summary is one line a person reads: at most a handful of names, then how many more.
+std::string join_some(const std::vector<std::string>& parts, std::size_t at_most = 5) {
+  if (parts.size() <= at_most) return join(parts, ", ");
+  const std::vector<std::string> head(parts.begin(), parts.begin() + static_cast<std::ptrdiff_t>(at_most));
+  return join(head, ", ") + " and " + std::to_string(parts.size() - at_most) + " more";
+}
+
 std::vector<std::string> sorted_areas(const std::vector<const CheckHealth*>& checks) {
   std::set<std::string> unique;
   for (const auto* c : checks) unique.insert(area_of(*c));
@@ -84,7 +91,7 @@ std::string triage_hint(const std::vector<const CheckHealth*>& down, const std::
                         std::size_t n) {
   if (down.empty()) {
     if (slow.empty()) return "";
-    return join(sorted_areas(slow), ", ") + " passing but slow - capacity or a slow dependency";
+    return join_some(sorted_areas(slow)) + " passing but slow - capacity or a slow dependency";
   }
   Tally tally;
   for (const auto* c : down) tally.add(symptom(*c), area_of(*c));
@@ -117,13 +124,13 @@ std::string summary_of(std::string_view site, const std::vector<const CheckHealt
     if (down.size() == n && n >= 2)
       out += "all " + std::to_string(n) + " checks down";
     else
-      out += join(sorted_areas(down), ", ") + " down";
+      out += join_some(sorted_areas(down)) + " down";
     out += reasons_in_parens(down);
-    if (!slow.empty()) out += "; " + join(sorted_areas(slow), ", ") + " slow";
+    if (!slow.empty()) out += "; " + join_some(sorted_areas(slow)) + " slow";
     return out;
   }
-  if (!slow.empty()) return out + join(sorted_areas(slow), ", ") + " slow (degraded)";
-  if (!failing.empty()) return out + join(sorted_areas(failing), ", ") + " failing" + reasons_in_parens(failing);
+  if (!slow.empty()) return out + join_some(sorted_areas(slow)) + " slow (degraded)";
+  if (!failing.empty()) return out + join_some(sorted_areas(failing)) + " failing" + reasons_in_parens(failing);
   return out + "up";
 }
 
@@ -214,8 +221,13 @@ SiteAssessment assess(std::string_view site, std::span<const CheckHealth> checks
 
   a.extent = d == 0 ? Extent::degraded : d == n ? Extent::full : Extent::partial;
   a.areas = sorted_areas(d > 0 ? down : slow);
-  for (const auto* c : down) a.failing_checks.push_back(evidence(*c));
-  for (const auto* c : slow) a.failing_checks.push_back(evidence(*c));
+  for (const auto* list : {&down, &slow})
+    for (const auto* c : *list) {
+      if (a.failing_checks.size() < kFailingChecksLimit)
+        a.failing_checks.push_back(evidence(*c));
+      else
+        ++a.failing_checks_omitted;
+    }
   a.summary = summary_of(site, down, slow, failing, n);
   if (a.severity) a.hint = triage_hint(down, slow, n);
   return a;

@@ -65,13 +65,18 @@ struct SiteAssessment {
   // Every check up or unknown and no latest run failed or was slow: the site is "all up" again, so the
   // next failure starts a new time-to-detect.
   bool clean = true;
-  std::vector<FailingCheck> failing_checks;  // down checks first, then degraded ones, in input order
+  // Down checks first, then degraded ones, in input order; at most kFailingChecksLimit of them (a page or
+  // payload naming 5,000 checks helps nobody), the rest counted.
+  std::vector<FailingCheck> failing_checks;
+  std::size_t failing_checks_omitted = 0;
   std::string summary;  // "shop: checkout down (status 503)"
   std::string hint;     // "5xx on checkout only: application fault in that area"
   // The first check (input order) whose latest run failed or was slow, as "checkout: <message>"; the
   // first_failure event's detail. Empty when clean.
   std::string first_problem;
 };
+
+inline constexpr std::size_t kFailingChecksLimit = 50;
 
 // N = checks.size(): pass only enabled checks and flows.
 //   P1: N >= 2 and D = N, or a down check is configured P1.

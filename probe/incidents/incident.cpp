@@ -8,7 +8,7 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::array<std::pair<TimelineEvent, std::string_view>, 10> kEventNames{{
+constexpr std::array<std::pair<TimelineEvent, std::string_view>, 12> kEventNames{{
     {TimelineEvent::first_failure, "first_failure"},
     {TimelineEvent::check_down, "check_down"},
     {TimelineEvent::check_up, "check_up"},
@@ -19,6 +19,8 @@ constexpr std::array<std::pair<TimelineEvent, std::string_view>, 10> kEventNames
     {TimelineEvent::notified, "notified"},
     {TimelineEvent::notify_failed, "notify_failed"},
     {TimelineEvent::resolved, "resolved"},
+    {TimelineEvent::probe_stopped, "probe_stopped"},
+    {TimelineEvent::probe_started, "probe_started"},
 }};
 
 // curl measures in microseconds; anything finer is float noise (as in result_json).
@@ -194,6 +196,9 @@ json::object to_json(const Incident& in) {
   timeline.reserve(in.timeline.size());
   for (const auto& e : in.timeline) timeline.emplace_back(to_json(e));
   o.emplace("timeline", std::move(timeline));
+  o.emplace("failing_checks_omitted", in.failing_checks_omitted);
+  o.emplace("probe_saturated", in.probe_saturated);
+  o.emplace("probe_blind_seconds", in.probe_blind_seconds);
   return o;
 }
 
@@ -262,6 +267,17 @@ std::optional<Incident> incident_from_json(const json::value& value) {
       if (!entry) return std::nullopt;
       in.timeline.push_back(std::move(*entry));
     }
+  }
+  if (const auto* omitted = field(o, "failing_checks_omitted"); omitted && !omitted->is_null()) {
+    if (!omitted->is_number()) return std::nullopt;
+    in.failing_checks_omitted = omitted->to_number<std::size_t>();
+  }
+  if (const auto* saturated = field(o, "probe_saturated"); saturated && !saturated->is_null()) {
+    if (!saturated->is_bool()) return std::nullopt;
+    in.probe_saturated = saturated->get_bool();
+  }
+  if (const auto* blind = field(o, "probe_blind_seconds"); blind && !blind->is_null()) {
+    if (!read_double(*blind, in.probe_blind_seconds)) return std::nullopt;
   }
   return in;
 }

@@ -31,6 +31,8 @@ enum class TimelineEvent : std::uint8_t {
   notified,
   notify_failed,
   resolved,
+  probe_stopped,  // the probe was not running from here: no check ran, nothing was detected
+  probe_started,  // ... until here
 };
 std::string_view to_string(TimelineEvent event);
 std::optional<TimelineEvent> parse_timeline_event(std::string_view name);
@@ -55,8 +57,13 @@ struct Incident {
   std::optional<Timestamp> first_failure_at;
   Timestamp opened_at;
   std::optional<Timestamp> resolved_at;  // nullopt while open
-  std::vector<FailingCheck> failing_checks;
+  std::vector<FailingCheck> failing_checks;  // at most kFailingChecksLimit, down checks first
+  std::size_t failing_checks_omitted = 0;    // beyond the limit (a large site down)
   std::vector<TimelineEntry> timeline;  // bounded: see append_bounded
+  // Opened while the probe skipped more than 5% of its due runs: its view may be late or partial.
+  bool probe_saturated = false;
+  // How long the probe was not running while this incident was open or pending (restarts, crashes).
+  double probe_blind_seconds = 0;
   // Not part of the JSON, whose fields are the contract's; reports show them.
   std::size_t timeline_omitted = 0;  // events dropped from the middle of the timeline to bound it
   std::string hint;                  // the triage hint of the latest assessment (SiteAssessment::hint)
@@ -83,7 +90,8 @@ inline void append_event(Incident& incident, TimelineEntry entry) {
 // The contract's object, fields in its order: id, site, dedup_key, probe, region, labels, severity,
 // extent, areas, summary, first_failure_at, opened_at, resolved_at, time_to_detect_seconds,
 // failing_checks [{name, area, reason, message, status_code, phases{resolve, connect, tls, processing,
-// transfer}}], timeline [{at, event, detail}]. Times are RFC 3339 UTC; absent values (resolved_at while
+// transfer}}], timeline [{at, event, detail}]; then ours: failing_checks_omitted, probe_saturated,
+// probe_blind_seconds. Times are RFC 3339 UTC; absent values (resolved_at while
 // open, a passing check's reason and message, a status_code without response) are null. Serialize with
 // serialize_json so seconds print as "10.0".
 boost::json::object to_json(const Incident& incident);

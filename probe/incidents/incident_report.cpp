@@ -81,6 +81,10 @@ std::string render_review_markdown(const Incident& in) {
   if (in.resolved_at) row(out, "Duration", since(in.opened_at, *in.resolved_at));
   if (ttd) row(out, "Time to detect", since(*in.first_failure_at, in.opened_at));
   if (first_notified) row(out, "Time to first notification", since(in.opened_at, first_notified->at));
+  if (in.probe_blind_seconds > 0)
+    row(out, "Probe not running", format_duration(std::chrono::milliseconds(
+                                       static_cast<std::int64_t>(in.probe_blind_seconds * 1000))));
+  if (in.probe_saturated) row(out, "Probe saturated", "yes: it skipped runs when the incident opened");
   row(out, "Dedup key", in.dedup_key);
   out += "\n";
 
@@ -99,6 +103,9 @@ std::string render_review_markdown(const Incident& in) {
     out += "Latest failure of each check counted in the severity (phases in ms).\n\n";
     out += "| Check | Area | Reason | Message | Status | resolve | connect | tls | processing | transfer |\n";
     out += "|---|---|---|---|---|---|---|---|---|---|\n";
+    if (in.failing_checks_omitted > 0)
+      out += std::to_string(in.failing_checks_omitted) + " more checks were down or degraded; the first " +
+             std::to_string(in.failing_checks.size()) + " are listed.\n\n";
     for (const auto& c : in.failing_checks) {
       out += "| " + cell(c.name) + " | " + cell(c.area) + " | " +
              cell(c.reason ? std::string(to_string(*c.reason)) : "degraded") + " | " + cell(c.message) + " | " +
@@ -121,6 +128,10 @@ std::string render_review_markdown(const Incident& in) {
   std::size_t failures = 0;
   for (const auto& e : in.timeline) failures += e.event == TimelineEvent::notify_failed;
   if (failures > 0) out += "- Failed notification attempts: " + std::to_string(failures) + ".\n";
+  if (in.probe_blind_seconds > 0)
+    out += "- The probe was not running for " +
+           format_duration(std::chrono::milliseconds(static_cast<std::int64_t>(in.probe_blind_seconds * 1000))) +
+           " of this incident (see probe_stopped / probe_started): nothing was detected or sent then.\n";
   if (in.resolved_at)
     out += "- Resolved " + since(in.opened_at, *in.resolved_at) + " after opening.\n";
   else

@@ -10,9 +10,12 @@ namespace json = boost::json;
 using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 
+// Timeline details stay one readable line even when hundreds of areas are down.
 std::string join(const std::vector<std::string>& parts) {
+  constexpr std::size_t kNamed = 10;
   std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
+  for (std::size_t i = 0; i < parts.size() && i < kNamed; ++i) out += (out.empty() ? "" : ", ") + parts[i];
+  if (parts.size() > kNamed) out += " and " + std::to_string(parts.size() - kNamed) + " more";
   return out;
 }
 
@@ -137,6 +140,35 @@ void IncidentTracker::refresh(const SiteAssessment& a) {
   open_->summary = a.summary;
   open_->hint = a.hint;
   open_->failing_checks = merge_evidence(a.failing_checks, open_->failing_checks);
+  open_->failing_checks_omitted = a.failing_checks_omitted;
+}
+
+bool IncidentTracker::needs_assessment(const SiteVerdict& v) const {
+  if (open_) return !v.severity || *v.severity != open_->severity || v.extent != open_->extent;
+  if (v.clean || in_maintenance_) return false;
+  return !first_failure_ || v.severity.has_value();
+}
+
+void IncidentTracker::settle(const SiteVerdict& v) {
+  if (!open_ && (v.clean || in_maintenance_)) clear_pending();
+}
+
+bool IncidentTracker::refresh_evidence(const SiteAssessment& a) {
+  if (!open_) return false;
+  refresh(a);
+  return true;
+}
+
+void IncidentTracker::probe_stopped(Timestamp at) {
+  add_event(TimelineEvent::probe_stopped, at, "probe " + context_.probe + " stopped: no checks run");
+}
+
+void IncidentTracker::probe_started(Timestamp stopped_at, Timestamp now) {
+  const auto gap = duration_cast<milliseconds>(now - stopped_at);
+  if (!open_ && !first_failure_) return;
+  if (open_) open_->probe_blind_seconds += seconds_between(stopped_at, now);
+  add_event(TimelineEvent::probe_started, now,
+            "probe " + context_.probe + " started again after " + format_duration(gap) + " without checks");
 }
 
 IncidentAction IncidentTracker::open(const SiteAssessment& a, Timestamp now) {
@@ -153,6 +185,8 @@ IncidentAction IncidentTracker::open(const SiteAssessment& a, Timestamp now) {
   in.summary = a.summary;
   in.hint = a.hint;
   in.failing_checks = a.failing_checks;
+  in.failing_checks_omitted = a.failing_checks_omitted;
+  in.probe_saturated = probe_saturated_;
   in.first_failure_at = first_failure_ ? first_failure_ : now;
   in.opened_at = now;
   in.timeline = std::move(pending_);

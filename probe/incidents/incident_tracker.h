@@ -22,6 +22,7 @@
 #include "common/time_format.h"
 #include "probe/engine/run_result.h"
 #include "probe/health/health_state.h"
+#include "probe/health/site_counts.h"
 #include "probe/health/site_severity.h"
 #include "probe/incidents/incident.h"
 
@@ -49,6 +50,26 @@ class IncidentTracker {
   // After every run of any of the site's checks. Returns at most one action. For timelines in causal order,
   // report the run's check_transition first.
   std::vector<IncidentAction> update(const SiteAssessment& assessment, Timestamp now);
+
+  // The O(1) path of a run: whether `verdict` (the site's counts, see site_counts.h) could make update()
+  // open, change, resolve or start a pending incident. When it cannot, settle() does the rest (forgetting
+  // a pending failure once the site is clean) and the full assessment is not needed; when it can, call
+  // update() with assess()'s result. Either way the outcome equals update() on every run.
+  bool needs_assessment(const SiteVerdict& verdict) const;
+  void settle(const SiteVerdict& verdict);
+
+  // New evidence for the open incident (areas, summary, hint, failing checks) without any event: the
+  // daemon refreshes it now and then rather than on every run. False when no incident is open.
+  bool refresh_evidence(const SiteAssessment& assessment);
+
+  // The probe stops (gracefully) or starts again after `stopped_at`: an open or pending incident records
+  // probe_stopped / probe_started, and the open one adds the gap to probe_blind_seconds, so its review says
+  // how long nobody was watching.
+  void probe_stopped(Timestamp at);
+  void probe_started(Timestamp stopped_at, Timestamp now);
+
+  // Set while the probe is saturated: an incident opened meanwhile carries probe_saturated.
+  void set_probe_saturated(bool saturated) { probe_saturated_ = saturated; }
 
   // A check changed state. Adds check_down / check_up (from down or degraded) / check_degraded to the
   // timeline of the open or pending incident; a first failure starts a pending one. Never an action.
@@ -100,6 +121,7 @@ class IncidentTracker {
 
   IncidentContext context_;
   bool in_maintenance_ = false;
+  bool probe_saturated_ = false;
   std::optional<Incident> open_;
   std::optional<Incident> last_resolved_;
   // The pending incident: first failed run since the site was last all up, and the events since.
