@@ -25,27 +25,40 @@ std::vector<ConfigError> ErrorList::take(const std::vector<std::string>& secrets
   return out;
 }
 
-std::string redact_secrets(std::string text, const std::vector<std::string>& secrets) {
-  // Longest first, so a secret that contains another is replaced whole.
-  std::vector<const std::string*> ordered;
-  for (const auto& s : secrets)
-    if (!s.empty()) ordered.push_back(&s);
-  std::stable_sort(ordered.begin(), ordered.end(), [](auto* a, auto* b) { return a->size() > b->size(); });
-  if (ordered.empty()) return text;
+void sort_secrets(std::vector<std::string>& secrets) {
+  std::erase_if(secrets, [](const std::string& s) { return s.empty(); });
+  std::sort(secrets.begin(), secrets.end(), [](const std::string& a, const std::string& b) {
+    return a.size() != b.size() ? a.size() > b.size() : a < b;
+  });
+  secrets.erase(std::unique(secrets.begin(), secrets.end()), secrets.end());
+}
+
+std::string redact_sorted_secrets(std::string text, const std::vector<std::string>& sorted) {
+  if (text.empty() || sorted.empty()) return text;
   // One left-to-right pass, so a mask is never searched again for a shorter secret.
   std::string out;
-  out.reserve(text.size());
+  bool changed = false;
   for (std::size_t i = 0; i < text.size();) {
-    const auto match = std::find_if(ordered.begin(), ordered.end(),
-                                    [&](const std::string* s) { return text.compare(i, s->size(), *s) == 0; });
-    if (match == ordered.end()) {
-      out += text[i++];
+    const auto match = std::find_if(sorted.begin(), sorted.end(), [&](const std::string& s) {
+      return !s.empty() && text.compare(i, s.size(), s) == 0;
+    });
+    if (match == sorted.end()) {
+      if (changed) out += text[i];
+      ++i;
     } else {
+      if (!changed) out.assign(text, 0, i);
+      changed = true;
       out += "<secret>";
-      i += (*match)->size();
+      i += match->size();
     }
   }
-  return out;
+  return changed ? out : text;
+}
+
+std::string redact_secrets(std::string text, const std::vector<std::string>& secrets) {
+  std::vector<std::string> sorted = secrets;
+  sort_secrets(sorted);
+  return redact_sorted_secrets(std::move(text), sorted);
 }
 
 }  // namespace synthprobe::config

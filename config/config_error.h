@@ -43,5 +43,9 @@ class ErrorList {
 
 // Replaces each non-empty secret in text by "<secret>".
 std::string redact_secrets(std::string text, const std::vector<std::string>& secrets);
+// The same for a list already in redaction order (sort_secrets): no sorting per call, for the check loop.
+std::string redact_sorted_secrets(std::string text, const std::vector<std::string>& sorted);
+// Unique, non-empty, longest first: the order redaction needs, so a secret containing another is masked whole.
+void sort_secrets(std::vector<std::string>& secrets);
 
 }  // namespace synthprobe::config

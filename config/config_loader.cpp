@@ -187,10 +187,6 @@ void read_document(const toml::table& doc, Config& config, LoadContext& ctx) {
     if (auto window = read_maintenance(*table, config.sites, ctx)) config.maintenance.push_back(std::move(*window));
 }
 
-void dedupe(std::vector<std::string>& values) {
-  std::set<std::string> seen;
-  std::erase_if(values, [&](const std::string& v) { return v.empty() || !seen.insert(v).second; });
-}
 
 }  // namespace
 
@@ -212,7 +208,7 @@ LoadResult load_config_string(std::string_view text, const std::string& path_for
   }
 
   read_document(doc, config, ctx);
-  dedupe(config.secrets);
+  sort_secrets(config.secrets);  // once, in the order redaction needs
   if (!errors.empty()) return LoadResult{std::nullopt, errors.take(config.secrets)};
   return LoadResult{std::move(config), {}};
 }

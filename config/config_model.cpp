@@ -17,6 +17,6 @@ const Site* Config::find_site(const std::string& name) const {
   return nullptr;
 }
 
-std::string Config::redact(std::string text) const { return redact_secrets(std::move(text), secrets); }
+std::string Config::redact(std::string text) const { return redact_sorted_secrets(std::move(text), secrets); }
 
 }  // namespace synthprobe::config

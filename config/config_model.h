@@ -163,6 +163,8 @@ struct Notifier {
   std::map<std::string, std::string> headers;  // webhook
   Duration resend_interval{std::chrono::minutes(1)};
   Duration timeout{std::chrono::seconds(10)};
+  // An event not delivered by then is given up (result "expired"): a page a day late helps nobody.
+  Duration max_delivery_age{std::chrono::hours(24)};
 };
 
 struct Heartbeat {
@@ -187,7 +189,7 @@ struct Config {
   std::vector<Check> checks;  // checks and flows in file order
   std::vector<Notifier> notifiers;
   std::vector<Heartbeat> heartbeats;
-  std::vector<std::string> secrets;  // resolved secret values, for redaction
+  std::vector<std::string> secrets;  // resolved secret values, for redaction: unique, longest first
   std::vector<MaintenanceWindow> maintenance;
 
   std::size_t count(Check::Kind kind) const;

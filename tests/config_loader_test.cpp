@@ -960,6 +960,9 @@ TEST_CASE("an unreadable config file is one error without a position") {
 TEST_CASE("redaction replaces every secret, longest first") {
   cfg::Config c;
   c.secrets = {"abc", "abcdef", ""};
+  cfg::sort_secrets(c.secrets);  // the loader does this once
+  CHECK(c.secrets == std::vector<std::string>{"abcdef", "abc"});
   CHECK(c.redact("x abcdef y abc z") == "x <secret> y <secret> z");
+  CHECK(cfg::redact_secrets("x abcdef y", {"abc", "abcdef"}) == "x <secret> y");
   CHECK(c.redact("nothing here") == "nothing here");
 }

@@ -608,6 +608,7 @@ TEST_CASE("crash safety: an open pending at kill -9 is delivered after the resta
   // Still the same incident after the restart: not opened again.
   {
     const json::array list = d.incidents();
+    INFO(json::serialize(list));
     REQUIRE(list.size() == 1);
     CHECK(str(list.at(0).at("id")) == first_id);
     const std::string text = d.metrics();

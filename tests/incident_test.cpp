@@ -770,8 +770,8 @@ TEST_CASE("the review of an open incident without notifications says so") {
 
 TEST_CASE("the verdict fast path gives the same incidents and timelines as a full update on every run") {
   std::mt19937 rng(11);
-  const CheckState states[] = {CheckState::up, CheckState::up, CheckState::failing, CheckState::down,
-                               CheckState::degraded};
+  const CheckState states[] = {CheckState::up,       CheckState::up,      CheckState::failing,
+                               CheckState::down,     CheckState::degraded, CheckState::unknown};
   for (int round = 0; round < 20; ++round) {
     const std::size_t n = 1 + rng() % 5;
     std::vector<CheckHealth> checks;
@@ -782,7 +782,7 @@ TEST_CASE("the verdict fast path gives the same incidents and timelines as a ful
     for (int step = 0; step < 400; ++step) {
       now += std::chrono::seconds(1);
       CheckHealth& c = checks[rng() % n];
-      c.state = states[rng() % 5];
+      c.state = states[rng() % 6];
       c.reason = rng() % 3 == 0 ? std::optional<Reason>(Reason::connect) : std::nullopt;
       c.degraded = c.state == CheckState::degraded;
       if (rng() % 40 == 0) {

@@ -3,8 +3,6 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <fstream>
-#include <iterator>
 #include <set>
 #include <string>
 #include <vector>
@@ -15,7 +13,6 @@
 #include "exporters/notify/delivery_policy.h"
 #include "exporters/notify/notification_payloads.h"
 #include "exporters/notify/outbox.h"
-#include "tests/support/temp_dir.h"
 
 namespace json = boost::json;
 using namespace std::chrono_literals;
@@ -420,13 +417,18 @@ TEST_CASE("backoff: 1s doubling to a 5m cap, jitter within [ceiling/2, ceiling]"
 
 namespace {
 
+std::uint64_t next_entry_id = 1;
+
 OutboxEntry entry(std::string notifier, std::string incident_id, NotificationKind kind, std::uint64_t sequence,
-                  std::string target = "") {
+                  std::string target = "", std::string dedup_key = "synthprobe/shop/eu-west") {
   json::object inc = incident();
   inc["id"] = incident_id;
   OutboxEntry e;
+  e.id = next_entry_id++;
   e.notifier = std::move(notifier);
   e.target = std::move(target);
+  e.dedup_key = std::move(dedup_key);
+  e.incident_id = incident_id;
   e.event = event(kind, std::move(inc), sequence);
   e.event.event_id = e.notifier + "/" + incident_id + "/" + std::to_string(sequence);
   return e;
@@ -438,322 +440,98 @@ std::vector<std::string> event_ids(const std::vector<OutboxEntry>& entries) {
   return ids;
 }
 
-std::size_t line_count(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+// Sends the ready heads and reports each delivered, as the dispatcher does; returns what went out.
+std::vector<std::string> deliver_all(Outbox& box, TimePoint now) {
+  std::vector<std::string> sent;
+  for (int round = 0; round < 100; ++round) {
+    const auto ready = box.next_ready(now);
+    if (ready.empty()) break;
+    for (const auto& e : ready) {
+      REQUIRE(box.begin_send(e.id));
+      sent.push_back(e.event.event_id);
+      box.remove(e.id);
+    }
+  }
+  return sent;
 }
-
-void append_raw(const std::filesystem::path& file, std::string_view bytes) {
-  std::ofstream out(file, std::ios::binary | std::ios::app);
-  out << bytes;
-}
-
-void require_ok(const synthprobe::OutboxStatus& s) { REQUIRE_MESSAGE(s.ok(), s.error()); }
 
 }  // namespace
 
-TEST_CASE("outbox: appended events come back after a restart, in order, with every field") {
-  synthprobe::testing::TempDir tmp;
-  const auto dir = tmp.path() / "state" / "outbox";
-  {
-    Outbox box(dir);
-    auto load = box.load();
-    REQUIRE(load.status.ok());
-    CHECK(load.pending.empty());
-    OutboxEntry a = entry("oncall", "shop-1", NotificationKind::open, 1);
-    a.event.previous_severity = Severity::P3;
-    a.next_attempt_at = kNow;
-    OutboxEntry b = entry("oncall", "shop-1", NotificationKind::update, 2);
-    OutboxEntry c = entry("chat", "blog-1", NotificationKind::open, 1);
-    require_ok(box.append(a));
-    require_ok(box.append(b));
-    require_ok(box.append(c));
-    CHECK(a.id < b.id);
-    CHECK(b.id < c.id);
-    CHECK(a.incident_id == "shop-1");  // taken from the incident
-    CHECK(std::filesystem::exists(dir / "outbox.jsonl"));
-    CHECK(line_count(box.file()) == 3);
-  }
-  Outbox again(dir);
-  auto load = again.load();
-  REQUIRE(load.status.ok());
-  CHECK_FALSE(load.torn_tail);
-  CHECK(load.bad_lines == 0);
-  REQUIRE(load.pending.size() == 3);
-  CHECK(event_ids(load.pending) == std::vector<std::string>{"oncall/shop-1/1", "oncall/shop-1/2", "chat/blog-1/1"});
-  const OutboxEntry& a = load.pending[0];
-  CHECK(a.notifier == "oncall");
-  CHECK(a.target.empty());
-  CHECK(a.incident_id == "shop-1");
-  CHECK(a.event.kind == NotificationKind::open);
-  CHECK(a.event.sequence == 1);
-  CHECK(a.event.previous_severity == Severity::P3);
-  CHECK(a.attempts == 0);
-  CHECK(a.next_attempt_at == kNow);
-  CHECK(str(a.event.incident.at("dedup_key")) == "synthprobe/shop/eu-west");
-  CHECK(a.event.incident.at("failing_checks").at(0).at("status_code").to_number<int>() == 503);
-  CHECK_FALSE(load.pending[1].event.previous_severity.has_value());
-  CHECK(again.pending_count("oncall") == 2);
-  CHECK(again.pending_count("chat") == 1);
-  CHECK(again.pending_count("nobody") == 0);
-
-  // New ids continue after the loaded ones.
-  OutboxEntry d = entry("chat", "blog-1", NotificationKind::resolve, 2);
-  require_ok(again.append(d));
-  CHECK(d.id > load.pending.back().id);
-}
-
-TEST_CASE("outbox: no secret reaches the file") {
-  synthprobe::testing::TempDir tmp;
-  Outbox box(tmp.path());
-  OutboxEntry e = entry("oncall", "shop-1", NotificationKind::open, 1);
-  require_ok(box.append(e));
-  std::ifstream in(box.file());
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  for (const char* secret : {"R0UT1NGKEY", "0PSG3N1EKEY", "W3BH00KSECRET"})
-    CHECK(text.find(secret) == std::string::npos);
-}
-
-TEST_CASE("outbox: done marks remove events, also after a restart") {
-  synthprobe::testing::TempDir tmp;
-  Outbox box(tmp.path());
-  OutboxEntry a = entry("oncall", "shop-1", NotificationKind::open, 1);
-  OutboxEntry b = entry("oncall", "blog-1", NotificationKind::open, 1);
-  require_ok(box.append(a));
-  require_ok(box.append(b));
-  require_ok(box.mark_done(a.id, DeliveryResult::delivered));
-  CHECK(box.pending_count("oncall") == 1);
-  CHECK(box.find(a.id) == nullptr);
-  Outbox again(tmp.path());
-  auto load = again.load();
-  CHECK(event_ids(load.pending) == std::vector<std::string>{"oncall/blog-1/1"});
-  require_ok(again.mark_done(b.id, DeliveryResult::permanent_failure));
-  CHECK(Outbox(tmp.path()).load().pending.empty());
-}
-
 TEST_CASE("outbox: one queue sends its head only, in order, never a resolve before its open") {
-  synthprobe::testing::TempDir tmp;
-  Outbox box(tmp.path());
-  std::vector<OutboxEntry> events{entry("oncall", "shop-1", NotificationKind::open, 1),
-                                  entry("oncall", "shop-1", NotificationKind::update, 2),
-                                  entry("oncall", "shop-1", NotificationKind::resolve, 3)};
-  require_ok(box.append(events));
-  CHECK(line_count(box.file()) == 3);
-
-  auto ready = box.next_ready(kNow);
+  Outbox box;
+  box.add(entry("oncall", "inc-1", NotificationKind::open, 1), true);
+  box.add(entry("oncall", "inc-1", NotificationKind::update, 2), true);
+  box.add(entry("oncall", "inc-1", NotificationKind::resolve, 3), true);
+  const auto ready = box.next_ready(kNow);
   REQUIRE(ready.size() == 1);
   CHECK(ready[0].event.kind == NotificationKind::open);
-
-  // Being sent: not handed out twice.
-  CHECK(box.begin_send(ready[0].id));
+  REQUIRE(box.begin_send(ready[0].id));
+  CHECK_FALSE(box.begin_send(ready[0].id));  // never twice at once
+  CHECK(box.next_ready(kNow).empty());        // in flight: nothing else of the queue goes
+  // A retry keeps its place at the head: the update waits behind it.
+  const OutboxEntry* retried = box.reschedule(ready[0].id, kNow + 2s);
+  REQUIRE(retried != nullptr);
+  CHECK(retried->attempts == 1);
   CHECK(box.next_ready(kNow).empty());
-
-  // Failed: it stays the head, waiting out its backoff, and the resolve still waits behind it.
-  require_ok(box.finish(ready[0].id, DeliveryResult::retry, kNow, 0.0));
-  CHECK(box.find(ready[0].id)->attempts == 1);
-  CHECK(box.find(ready[0].id)->next_attempt_at == kNow + 500ms);
-  CHECK(box.next_due() == kNow + 500ms);
-  CHECK(box.next_ready(kNow + 499ms).empty());
-  ready = box.next_ready(kNow + 500ms);
-  REQUIRE(ready.size() == 1);
-  CHECK(ready[0].event.kind == NotificationKind::open);
-
-  require_ok(box.finish(ready[0].id, DeliveryResult::delivered, kNow + 1s, 0.0));
-  ready = box.next_ready(kNow + 1s);
-  REQUIRE(ready.size() == 1);
-  CHECK(ready[0].event.kind == NotificationKind::update);
-  require_ok(box.finish(ready[0].id, DeliveryResult::permanent_failure, kNow + 1s, 0.0));
-  ready = box.next_ready(kNow + 1s);
-  REQUIRE(ready.size() == 1);
-  CHECK(ready[0].event.kind == NotificationKind::resolve);
-  require_ok(box.finish(ready[0].id, DeliveryResult::delivered, kNow + 1s, 0.0));
-  CHECK(box.next_ready(kNow + 1h).empty());
-  CHECK_FALSE(box.next_due().has_value());
-  CHECK(box.pending_count("oncall") == 0);
+  CHECK(box.next_due() == kNow + 2s);
+  CHECK(deliver_all(box, kNow + 2s) ==
+        std::vector<std::string>{"oncall/inc-1/1", "oncall/inc-1/2", "oncall/inc-1/3"});
+  CHECK(box.size() == 0);
 }
 
-TEST_CASE("outbox: queues do not hold each other up") {
-  synthprobe::testing::TempDir tmp;
-  Outbox box(tmp.path());
-  std::vector<OutboxEntry> events{entry("oncall", "shop-1", NotificationKind::open, 1),
-                                  entry("oncall", "shop-1", NotificationKind::resolve, 2),
-                                  entry("chat", "shop-1", NotificationKind::open, 1),
-                                  entry("oncall", "blog-1", NotificationKind::open, 1),
-                                  entry("am", "shop-1", NotificationKind::open, 1, "http://am-1:9093"),
-                                  entry("am", "shop-1", NotificationKind::open, 1, "http://am-2:9093"),
-                                  entry("am", "shop-1", NotificationKind::resolve, 2, "http://am-1:9093"),
-                                  entry("am", "shop-1", NotificationKind::resolve, 2, "http://am-2:9093")};
-  require_ok(box.append(events));
-  CHECK(box.pending_count("am") == 4);
+TEST_CASE("outbox: a late resolve of one incident never lands after the next incident's open of the same site") {
+  // Receivers key alerts by dedup key: incident A's retrying resolve must go before incident B's trigger.
+  Outbox box;
+  const OutboxEntry a_resolve = entry("pd", "shop-A", NotificationKind::resolve, 2);
+  box.add(a_resolve, true);
+  REQUIRE(box.begin_send(a_resolve.id));
+  box.reschedule(a_resolve.id, kNow + 1s);  // answered 503
+  box.add(entry("pd", "shop-B", NotificationKind::open, 1), true);
+  CHECK(box.next_ready(kNow).empty());  // B's open waits for A's resolve
+  CHECK(deliver_all(box, kNow + 1s) == std::vector<std::string>{"pd/shop-A/2", "pd/shop-B/1"});
+}
 
-  // oncall/shop-1 and am-1 keep failing: everyone else goes on, in order.
-  auto ready = box.next_ready(kNow);
-  REQUIRE(ready.size() == 5);
-  for (const auto& e : ready) {
-    CHECK(e.event.kind == NotificationKind::open);
-    const bool failing = (e.notifier == "oncall" && e.incident_id == "shop-1") || e.target == "http://am-1:9093";
-    require_ok(box.finish(e.id, failing ? DeliveryResult::retry : DeliveryResult::delivered, kNow, 0.5));
-  }
-  ready = box.next_ready(kNow);
-  REQUIRE(ready.size() == 1);
-  CHECK(ready[0].notifier == "am");
-  CHECK(ready[0].target == "http://am-2:9093");
-  CHECK(ready[0].event.kind == NotificationKind::resolve);
-  require_ok(box.finish(ready[0].id, DeliveryResult::delivered, kNow, 0.5));
-
-  // The failing heads come back after their backoff, still before their resolves.
-  ready = box.next_ready(kNow + 1s);
-  REQUIRE(ready.size() == 2);
-  for (const auto& e : ready) CHECK(e.event.kind == NotificationKind::open);
-  CHECK(box.pending_count("oncall") == 2);
-  CHECK(box.pending_count("chat") == 0);
+TEST_CASE("outbox: queues do not hold each other up (notifiers, targets, sites)") {
+  Outbox box;
+  const OutboxEntry stuck = entry("am", "inc-1", NotificationKind::open, 1, "http://am-2:9093");
+  box.add(stuck, true);
+  box.add(entry("am", "inc-1", NotificationKind::open, 1, "http://am-1:9093"), true);
+  box.add(entry("hook", "inc-1", NotificationKind::open, 1), true);
+  box.add(entry("hook", "blog-1", NotificationKind::open, 1, "", "synthprobe/blog/eu-west"), true);
+  REQUIRE(box.begin_send(stuck.id));
+  box.reschedule(stuck.id, kNow + 5min);
+  CHECK(event_ids(box.next_ready(kNow)) == std::vector<std::string>{"am/inc-1/1", "hook/inc-1/1", "hook/blog-1/1"});
   CHECK(box.pending_count("am") == 2);
+  CHECK(box.pending_in_queue("am", "http://am-2:9093", "synthprobe/shop/eu-west") == 1);
+  CHECK(box.pending_for_incident("hook", "blog-1") == 1);
 }
 
-TEST_CASE("outbox: attempts and the next attempt survive a restart") {
-  synthprobe::testing::TempDir tmp;
-  OutboxEntry e = entry("oncall", "shop-1", NotificationKind::open, 1);
-  {
-    Outbox box(tmp.path());
-    require_ok(box.append(e));
-    require_ok(box.finish(e.id, DeliveryResult::retry, kNow, 0.0));
-    require_ok(box.finish(e.id, DeliveryResult::retry, kNow, 1.0));
-  }
-  Outbox again(tmp.path());
-  auto load = again.load();
-  REQUIRE(load.pending.size() == 1);
-  CHECK(load.pending[0].attempts == 2);
-  CHECK(load.pending[0].next_attempt_at == kNow + 2s);
-  CHECK(again.next_ready(kNow + 1s).empty());
-  CHECK(again.next_ready(kNow + 2s).size() == 1);
-}
-
-TEST_CASE("outbox: compact keeps the pending events only, and a second load agrees") {
-  synthprobe::testing::TempDir tmp;
-  Outbox box(tmp.path(), {.compact_after = 0});
-  std::vector<OutboxEntry> events;
-  for (int i = 0; i < 20; ++i)
-    events.push_back(entry("oncall", "site-" + std::to_string(i), NotificationKind::open, 1));
-  require_ok(box.append(events));
-  for (int i = 0; i < 20; ++i) {
-    if (i % 4 == 0) require_ok(box.finish(events[i].id, DeliveryResult::retry, kNow, 0.0));
-    else if (i % 4 != 1) require_ok(box.mark_done(events[i].id, DeliveryResult::delivered));
-  }
-  const auto before = box.pending();
-  REQUIRE(before.size() == 10);
-  CHECK(box.needs_compaction() == false);  // compact_after = 0: only when asked
-  require_ok(box.compact());
-  CHECK(line_count(box.file()) == 10);
-  CHECK_FALSE(std::filesystem::exists(box.file().string() + ".tmp"));
-  CHECK(event_ids(box.pending()) == event_ids(before));
-
-  Outbox again(tmp.path());
-  auto load = again.load();
-  REQUIRE(load.status.ok());
-  CHECK(event_ids(load.pending) == event_ids(before));
-  for (std::size_t i = 0; i < before.size(); ++i) {
-    CHECK(load.pending[i].id == before[i].id);
-    CHECK(load.pending[i].attempts == before[i].attempts);
-    CHECK(load.pending[i].next_attempt_at == before[i].next_attempt_at);
-  }
-
-  // Appends after a compaction go to the new file.
-  OutboxEntry late = entry("oncall", "late", NotificationKind::open, 1);
-  require_ok(box.append(late));
-  CHECK(late.id > before.back().id);
-  CHECK(Outbox(tmp.path()).load().pending.size() == 11);
-}
-
-TEST_CASE("outbox: compacts by itself once done records pile up") {
-  synthprobe::testing::TempDir tmp;
-  Outbox box(tmp.path(), {.compact_after = 8});
-  OutboxEntry keep = entry("oncall", "keep", NotificationKind::open, 1);
-  require_ok(box.append(keep));
-  for (int i = 0; i < 6; ++i) {
-    OutboxEntry e = entry("oncall", "gone-" + std::to_string(i), NotificationKind::open, 1);
-    require_ok(box.append(e));
-    require_ok(box.mark_done(e.id, DeliveryResult::delivered));
-  }
-  CHECK(line_count(box.file()) < 13);
-  CHECK_FALSE(box.needs_compaction());
-  CHECK(event_ids(Outbox(tmp.path()).load().pending) == std::vector<std::string>{"oncall/keep/1"});
-}
-
-TEST_CASE("outbox: a torn last line is dropped and reported, everything before it kept") {
-  synthprobe::testing::TempDir tmp;
-  OutboxEntry a = entry("oncall", "shop-1", NotificationKind::open, 1);
-  OutboxEntry b = entry("oncall", "shop-1", NotificationKind::update, 2);
-  {
-    Outbox box(tmp.path());
-    require_ok(box.append(a));
-    require_ok(box.append(b));
-  }
-  append_raw(tmp.path() / "outbox.jsonl", R"({"op":"event","id":3,"notifier":"oncall","tar)");
-
-  Outbox box(tmp.path());
-  auto load = box.load();
-  REQUIRE(load.status.ok());
-  CHECK(load.torn_tail);
-  CHECK(load.bad_lines == 0);
-  REQUIRE(load.warnings.size() == 1);
-  CHECK(load.warnings[0].find("incomplete last line") != std::string::npos);
-  CHECK(event_ids(load.pending) == std::vector<std::string>{"oncall/shop-1/1", "oncall/shop-1/2"});
-
-  // The torn bytes are gone: the next event is a line of its own.
-  OutboxEntry c = entry("oncall", "shop-1", NotificationKind::resolve, 3);
-  require_ok(box.append(c));
-  auto reload = Outbox(tmp.path()).load();
-  CHECK_FALSE(reload.torn_tail);
-  CHECK(reload.bad_lines == 0);
-  CHECK(event_ids(reload.pending) ==
-        std::vector<std::string>{"oncall/shop-1/1", "oncall/shop-1/2", "oncall/shop-1/3"});
-}
-
-TEST_CASE("outbox: an unreadable line in the middle is skipped and reported") {
-  synthprobe::testing::TempDir tmp;
-  OutboxEntry a = entry("oncall", "shop-1", NotificationKind::open, 1);
-  OutboxEntry b = entry("oncall", "blog-1", NotificationKind::open, 1);
-  {
-    Outbox box(tmp.path());
-    require_ok(box.append(a));
-  }
-  append_raw(tmp.path() / "outbox.jsonl", "not json\n{\"op\":\"mystery\"}\n");
-  {
-    Outbox box(tmp.path());
-    require_ok(box.append(b));
-  }
-  auto load = Outbox(tmp.path()).load();
-  REQUIRE(load.status.ok());
-  CHECK(load.bad_lines == 2);
-  CHECK_FALSE(load.torn_tail);
-  CHECK(event_ids(load.pending) == std::vector<std::string>{"oncall/shop-1/1", "oncall/blog-1/1"});
-}
-
-TEST_CASE("outbox: disk errors are values; the events stay queued in memory") {
-  synthprobe::testing::TempDir tmp;
-  // A regular file where the outbox directory should be.
-  const auto dir = std::filesystem::path(tmp.write("outbox", "in the way"));
-  Outbox box(dir);
-  OutboxEntry e = entry("oncall", "shop-1", NotificationKind::open, 1);
-  synthprobe::OutboxStatus s = box.append(e);
-  CHECK_FALSE(s.ok());
-  CHECK(s.error().find("memory only") != std::string::npos);
-  CHECK(box.pending_count("oncall") == 1);
+TEST_CASE("outbox: an event is not sent before the store says it is on disk") {
+  Outbox box;
+  const OutboxEntry e = entry("hook", "inc-1", NotificationKind::open, 1);
+  box.add(e, false);
+  CHECK(box.next_ready(kNow).empty());
+  CHECK_FALSE(box.next_due().has_value());
+  CHECK_FALSE(box.begin_send(e.id));
+  box.mark_durable(e.id);
   CHECK(box.next_ready(kNow).size() == 1);
-  CHECK_FALSE(box.mark_done(e.id, DeliveryResult::delivered).ok());
-  CHECK(box.pending_count("oncall") == 0);
+}
 
-  SUBCASE("an unreadable outbox file is reported and left alone") {
-    synthprobe::testing::TempDir other;
-    std::filesystem::create_directories(other.path() / "outbox.jsonl");  // a directory: read fails
-    Outbox unreadable(other.path());
-    auto load = unreadable.load();
-    CHECK_FALSE(load.status.ok());
-    CHECK(load.status.error().find("outbox.jsonl") != std::string::npos);
-    CHECK_FALSE(unreadable.compact().ok());
-    OutboxEntry f = entry("oncall", "shop-1", NotificationKind::open, 1);
-    CHECK_FALSE(unreadable.append(f).ok());
-    CHECK(std::filesystem::is_directory(other.path() / "outbox.jsonl"));
-  }
+TEST_CASE("outbox: an event survives its trip through the store's text, with no secret in it") {
+  Notifier pd = notifier("pagerduty");
+  NotificationEvent e = event(NotificationKind::update, incident("P1"), 4, Severity::P2);
+  const std::string text = synthprobe::event_to_json_text(e);
+  CHECK(text.find(pd.routing_key) == std::string::npos);
+  auto back = synthprobe::event_from_json_text(text);
+  REQUIRE(back.has_value());
+  CHECK(back->kind == NotificationKind::update);
+  CHECK(back->sequence == 4);
+  CHECK(back->event_id == "evt-4");
+  CHECK(back->previous_severity == Severity::P2);
+  CHECK(back->incident == e.incident);
+  // Requests built from the stored event are the ones built from the original.
+  CHECK(requests(pd, *back)[0].body == requests(pd, e)[0].body);
+  CHECK_FALSE(synthprobe::event_from_json_text("{not json").has_value());
+  CHECK_FALSE(synthprobe::event_from_json_text(R"({"event":"open"})").has_value());
+  CHECK_FALSE(synthprobe::event_from_json_text(R"({"event":"explode","sequence":1,"event_id":"x","incident":{}})").has_value());
 }

@@ -135,15 +135,16 @@ TEST_CASE("runs keep their phase: no drift even when polled late") {
   CHECK(s.delayed_total() == 0);
 }
 
-TEST_CASE("a stalled event loop causes one late run, not a burst") {
+TEST_CASE("a stalled event loop causes one late run, not a burst; the runs it could not start are skipped") {
   Scheduler s(10, kOrigin);
   const Duration offset = Scheduler::phase_offset("home", 10s);
   s.add(1, "home", 10s, 0s, kOrigin);
   std::vector<Scheduler::Start> out;
   s.poll(kOrigin + offset + 25s, out);  // 2.5 intervals late
   REQUIRE(out.size() == 1);
-  CHECK(out[0].due == kOrigin + offset);
-  CHECK(out[0].lag == 25s);
+  CHECK(out[0].due == kOrigin + offset + 20s);  // the newest due run stands for the ones passed over
+  CHECK(out[0].lag == 5s);
+  CHECK(s.skipped_total() == 2);
   CHECK(s.finished(1, out[0].run, kOrigin + offset + 26s));
   CHECK(s.next_wakeup() == kOrigin + offset + 30s);
   out.clear();
@@ -172,15 +173,17 @@ TEST_CASE("a run never overlaps the previous run of the same check") {
   CHECK(s.in_flight() == 1);
   CHECK(s.delayed_total() == 0);
 
-  // It ends at +25s: one late run right away, for the first missed due time; +20s is not made up.
+  // It ends at +25s: the +10s run could not start before +20s came due, so it is skipped; one late run
+  // right away stands for +20s, and nothing is made up.
   CHECK(s.finished(3, first.run, base + 25s));
   CHECK(s.queued() == 1);
-  CHECK(s.next_wakeup() == base + 10s);  // in the past: poll now
+  CHECK(s.skipped_total() == 1);
+  CHECK(s.next_wakeup() == base + 20s);  // in the past: poll now
   out.clear();
   s.poll(base + 25s, out);
   REQUIRE(out.size() == 1);
-  CHECK(out[0].due == base + 10s);
-  CHECK(out[0].lag == 15s);
+  CHECK(out[0].due == base + 20s);
+  CHECK(out[0].lag == 5s);
   CHECK(out[0].delayed);
   CHECK(s.delayed_total() == 1);
   CHECK(s.queued() == 0);
@@ -471,13 +474,15 @@ TEST_CASE("update of a running check: the successor follows the new grid") {
   const TimePoint next = *s.next_due(0);
   CHECK(next >= base + 1s);
   CHECK(next < base + 2s);
-  // Still running when that comes: one delayed start when it ends, then the 1s grid.
+  // Still running when that and the next two come: those passed over are skipped, one delayed start when
+  // it ends stands for the newest, then the 1s grid.
   CHECK(s.finished(0, out[0].run, base + 3500ms));
   out.clear();
   s.poll(base + 3500ms, out);
   REQUIRE(out.size() == 1);
   CHECK(out[0].delayed);
-  CHECK(out[0].due == next);
+  CHECK(out[0].due == next + 2s);
+  CHECK(s.skipped_total() == 2);
   TimePoint successor = next;
   while (successor <= base + 3500ms) successor += 1s;
   CHECK(s.next_due(0) == successor);
@@ -618,4 +623,38 @@ TEST_CASE("random reloads, verdicts, long runs and a tight cap keep every promis
   for (std::uint32_t id = 0; id < kIds; ++id) {
     if (present[id]) CHECK(last_start[id] > settled);
   }
+}
+
+TEST_CASE("overload: a queued run that cannot start before its next one is due is skipped, never stacked") {
+  // One slot, three checks at 1s that each run for 2.5s: at most one queued entry per check, and every
+  // grid point a check could not use is counted once.
+  Scheduler s(1, kOrigin);
+  for (std::uint32_t id = 0; id < 3; ++id) s.add(id, "c" + std::to_string(id), 1s, 0s, kOrigin);
+  std::vector<Scheduler::Start> out;
+  TimePoint now = kOrigin;
+  std::optional<std::pair<std::uint32_t, std::uint64_t>> running;
+  TimePoint ends{};
+  std::uint64_t started = 0;
+  for (int step = 0; step < 600; ++step) {  // 60 s in 100 ms steps
+    now = kOrigin + std::chrono::milliseconds(100 * step);
+    if (running && now >= ends) {
+      CHECK(s.finished(running->first, running->second, now));
+      running.reset();
+    }
+    out.clear();
+    s.poll(now, out);
+    CHECK(out.size() <= 1);
+    CHECK(s.queued() <= 3);
+    for (const auto& st : out) {
+      CHECK(st.lag < 1s);  // never started for a due time more than one interval old
+      running = {st.id, st.run};
+      ends = now + 2500ms;
+      ++started;
+    }
+  }
+  CHECK(started >= 22);
+  CHECK(started <= 25);
+  // ~180 due runs in 60 s, ~24 ran: the rest were skipped, not queued up.
+  CHECK(s.skipped_total() + started >= 170);
+  CHECK(s.skipped_total() + started <= 183);
 }

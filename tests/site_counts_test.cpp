@@ -22,7 +22,7 @@ CheckHealth health_of(std::size_t i, const MemberStatus& m) {
   return c;
 }
 
-SiteVerdict verdict_of(const SiteAssessment& a) { return {a.severity, a.extent, a.clean}; }
+SiteVerdict verdict_of(const SiteAssessment& a) { return {a.severity, a.extent, a.clean, a.unknown == 0}; }
 
 }  // namespace
 
@@ -62,7 +62,7 @@ TEST_CASE("site counts agree with assess() through random changes, sites of 1 to
 
 TEST_CASE("an empty site has no severity and is clean; removing a member undoes adding it") {
   SiteCounts counts;
-  CHECK(counts.verdict() == SiteVerdict{std::nullopt, Extent::degraded, true});
+  CHECK(counts.verdict() == SiteVerdict{std::nullopt, Extent::degraded, true, true});
   const MemberStatus down{CheckState::down, true, Severity::P1};
   counts.add(down);
   CHECK(counts.verdict().severity == Severity::P1);

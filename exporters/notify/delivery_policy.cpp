@@ -10,6 +10,7 @@ std::string_view to_string(DeliveryResult result) {
     case DeliveryResult::delivered: return "delivered";
     case DeliveryResult::retry: return "retry";
     case DeliveryResult::permanent_failure: return "permanent_failure";
+    case DeliveryResult::expired: return "expired";
   }
   return "retry";
 }

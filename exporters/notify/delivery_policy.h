@@ -11,7 +11,7 @@
 namespace synthprobe {
 
 // Also the `result` label of synthprobe_notifications_total.
-enum class DeliveryResult { delivered, retry, permanent_failure };
+enum class DeliveryResult { delivered, retry, permanent_failure, expired };
 std::string_view to_string(DeliveryResult result);
 
 // An HTTP answer: 2xx delivered; 408, 429 and 5xx retry (the receiver may accept it later); any other

@@ -26,7 +26,8 @@ struct PendingWrites {
   std::map<std::uint64_t, std::optional<OutboxRow>> outbox;                           // id
   std::map<std::pair<std::string, std::int64_t>, RollupDelta> rollups;                 // check, hour
   std::map<std::string, std::string> meta;                                             // key -> value
-  std::vector<std::pair<std::string, std::string>> files;  // review drafts: path, text (written after commit)
+  // Review drafts: path (relative to state_dir), text; written 0600 after the commit.
+  std::vector<std::pair<std::string, std::string>> files;
 
   bool empty() const;
   // Whether any of it concerns paging (outbox, progress, incidents, trackers): committed at once, not with

@@ -319,8 +319,10 @@ void StateStore::write_files(PendingWrites& batch) {
   std::vector<std::pair<std::string, std::string>> failed;
   for (auto& [path, text] : batch.files) {
     std::error_code ec;
-    fs::create_directories(fs::path(path).parent_path(), ec);
-    if (std::string e = replace_file_durably(path, text, 0600); !e.empty()) {
+    const fs::path full = fs::path(path).is_relative() ? options_.dir / path : fs::path(path);
+    fs::create_directories(full.parent_path(), ec);
+    if (ec) ::chmod(full.parent_path().c_str(), 0700);
+    if (std::string e = replace_file_durably(full, text, 0600); !e.empty()) {
       log("error", "cannot write a file in state_dir; will try again", e);
       write_errors_.fetch_add(1, std::memory_order_relaxed);
       failed.emplace_back(std::move(path), std::move(text));

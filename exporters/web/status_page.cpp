@@ -20,15 +20,21 @@ std::string iso8601(double unix_seconds) {
 json::value optional_number(std::optional<double> v) { return v ? json::value(*v) : json::value(nullptr); }
 
 // Sites in config order, each with its checks in config order.
-std::vector<std::pair<const config::Site*, std::vector<const CheckStatus*>>> group(const StatusView& view) {
-  std::vector<std::pair<const config::Site*, std::vector<const CheckStatus*>>> sites;
-  for (const auto& site : view.config.sites) sites.push_back({&site, {}});
-  for (const auto& c : view.checks) {
-    if (!c) continue;
-    for (auto& [site, members] : sites)
-      if (site->name == c->check->site) members.push_back(c.get());
+std::vector<std::pair<const config::Site*, std::vector<const CheckStatusRow*>>> group(const StatusView& view) {
+  std::vector<std::pair<const config::Site*, std::vector<const CheckStatusRow*>>> sites;
+  std::map<std::string_view, std::size_t> index;
+  for (const auto& site : view.sites) {
+    index.emplace(site.name, sites.size());
+    sites.push_back({&site, {}});
   }
+  for (const auto& c : view.checks)
+    if (auto it = index.find(c.check->site); it != index.end()) sites[it->second].second.push_back(&c);
   return sites;
+}
+
+const Incident* open_incident(const StatusView& view, const std::string& site) {
+  auto it = view.board.open_by_site.find(site);
+  return it == view.board.open_by_site.end() ? nullptr : it->second.get();
 }
 
 std::string html_escape(std::string_view s) {
@@ -54,9 +60,9 @@ std::string percent(std::optional<double> v) {
 
 }  // namespace
 
-std::string site_state(const std::vector<const CheckStatus*>& checks) {
+std::string site_state(const std::vector<const CheckStatusRow*>& checks) {
   std::size_t down = 0, degraded = 0, known = 0;
-  for (const CheckStatus* c : checks) {
+  for (const CheckStatusRow* c : checks) {
     if (c->state == CheckState::unknown) continue;
     ++known;
     down += c->state == CheckState::down;
@@ -71,8 +77,9 @@ std::string site_state(const std::vector<const CheckStatus*>& checks) {
 
 std::string render_status_json(const StatusView& view) {
   json::object root;
-  root["probe"] = view.config.probe.name;
-  root["region"] = view.config.probe.region;
+  root["probe"] = view.probe.name;
+  root["region"] = view.probe.region;
+  root["probe_saturated"] = view.saturated;
   root["generated_at"] = iso8601(static_cast<double>(view.now_unix));
   json::array sites;
   for (const auto& [site, members] : group(view)) {
@@ -81,21 +88,21 @@ std::string render_status_json(const StatusView& view) {
     const std::string state = site_state(members);
     s["state"] = state;
     s["status_message"] = (state == "up" || state == "unknown") ? json::value(nullptr) : json::value(site->status_message);
-    std::map<std::string, std::vector<const CheckStatus*>> by_area;
-    for (const CheckStatus* c : members) by_area[c->check->area].push_back(c);
+    std::map<std::string, std::vector<const CheckStatusRow*>> by_area;
+    for (const CheckStatusRow* c : members) by_area[c->check->area].push_back(c);
     json::array areas;
     for (const auto& [area, area_checks] : by_area) areas.push_back(json::object{{"name", area}, {"state", site_state(area_checks)}});
     s["areas"] = std::move(areas);
     json::array checks;
-    for (const CheckStatus* c : members) {
+    for (const CheckStatusRow* c : members) {
       json::object o;
       o["name"] = c->check->name;
       o["kind"] = c->check->kind == config::Check::Kind::flow ? "flow" : "check";
       o["area"] = c->check->area;
       o["severity"] = "P" + std::to_string(static_cast<int>(c->check->severity));
       o["state"] = std::string(to_string(c->state));
-      o["uptime_1h"] = optional_number(c->history.uptime(view.now_unix, 3600));
-      o["uptime_24h"] = optional_number(c->history.uptime(view.now_unix, 24 * 3600));
+      o["uptime_1h"] = optional_number(c->uptime_1h);
+      o["uptime_24h"] = optional_number(c->uptime_24h);
       if (c->last_run_unix) {
         o["last_run_at"] = iso8601(*c->last_run_unix);
         o["last_result"] = result_to_json(c->last);
@@ -106,8 +113,8 @@ std::string render_status_json(const StatusView& view) {
       checks.push_back(std::move(o));
     }
     s["checks"] = std::move(checks);
-    std::optional<json::object> incident = view.open_incident ? view.open_incident(site->name) : std::nullopt;
-    s["incident"] = incident ? json::value(std::move(*incident)) : json::value(nullptr);
+    const Incident* incident = open_incident(view, site->name);
+    s["incident"] = incident ? json::value(to_json(*incident)) : json::value(nullptr);
     sites.push_back(std::move(s));
   }
   root["sites"] = std::move(sites);
@@ -125,21 +132,22 @@ std::string render_status_html(const StatusView& view) {
     const std::string state = site_state(members);
     out += "<h2>" + html_escape(site->name) + " <span class=\"" + state + "\">" + state + "</span></h2>";
     if (state != "up" && state != "unknown") out += "<p>" + html_escape(site->status_message) + "</p>";
-    if (auto incident = view.open_incident ? view.open_incident(site->name) : std::nullopt) {
-      out += "<p><strong>Incident " + html_escape(std::string(incident->at("severity").as_string())) + "</strong> since " +
-             html_escape(std::string(incident->at("opened_at").as_string())) + ": " +
-             html_escape(std::string(incident->at("summary").as_string())) + "</p>";
+    if (const Incident* incident = open_incident(view, site->name)) {
+      out += "<p><strong>Incident " + std::string(severity_name(incident->severity)) + "</strong> since " +
+             html_escape(format_rfc3339(incident->opened_at)) + ": " + html_escape(incident->summary) + "</p>";
     }
     out += "<table><tr><th>check</th><th>area</th><th>state</th><th>uptime 1h</th><th>uptime 24h</th></tr>";
-    for (const CheckStatus* c : members) {
+    for (const CheckStatusRow* c : members) {
       const std::string s(to_string(c->state));
       out += "<tr><td>" + html_escape(c->check->name) + "</td><td>" + html_escape(c->check->area) +
-             "</td><td class=\"" + s + "\">" + s + "</td><td>" + percent(c->history.uptime(view.now_unix, 3600)) +
-             "</td><td>" + percent(c->history.uptime(view.now_unix, 24 * 3600)) + "</td></tr>";
+             "</td><td class=\"" + s + "\">" + s + "</td><td>" + percent(c->uptime_1h) +
+             "</td><td>" + percent(c->uptime_24h) + "</td></tr>";
     }
     out += "</table>";
   }
-  out += "<p><small>probe " + html_escape(view.config.probe.name) + " (" + html_escape(view.config.probe.region) +
+  if (view.saturated)
+    out += "<p class=\"down\">This probe is saturated: it skips runs, so what it shows may be late or partial.</p>";
+  out += "<p><small>probe " + html_escape(view.probe.name) + " (" + html_escape(view.probe.region) +
          "), " + iso8601(static_cast<double>(view.now_unix)) + "</small></p></body></html>";
   return out;
 }

@@ -19,24 +19,39 @@
 #include "config/config_error.h"
 #include "config/config_loader.h"
 #include "exporters/metrics/check_metrics.h"
+#include "exporters/metrics/incident_metrics.h"
 #include "exporters/metrics/metrics_text.h"
 #include "exporters/metrics/self_metrics.h"
+#include "exporters/notify/dispatcher.h"
+#include "exporters/store/state_store.h"
 #include "exporters/web/http_server.h"
+#include "exporters/web/incident_views.h"
 #include "exporters/web/status_page.h"
-#include "probe/daemon/incident_service.h"
+#include "probe/daemon/check_slot.h"
+#include "probe/daemon/heartbeats.h"
+#include "probe/daemon/reload_worker.h"
+#include "probe/daemon/site_incidents.h"
 #include "probe/engine/check_runner.h"
 #include "probe/engine/curl_multi.h"
+#include "probe/engine/saturation_meter.h"
 #include "probe/engine/scheduler.h"
 #include "probe/health/health_state.h"
 
 namespace synthprobe {
 namespace net = boost::asio;
 using SteadyClock = std::chrono::steady_clock;
+using SystemClock = std::chrono::system_clock;
 
 namespace {
 
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+constexpr auto kHousekeepingEvery = std::chrono::seconds(1);
+constexpr auto kRollupEvery = std::chrono::seconds(60);
+constexpr std::size_t kStatusCopyBatch = 256;  // checks copied per hold of the status lock
+
+double unix_seconds(SystemClock::time_point t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
+
+std::int64_t unix_ms(SystemClock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
 CheckMetrics::State metric_state(CheckState s) { return static_cast<CheckMetrics::State>(static_cast<int>(s)); }
@@ -45,124 +60,196 @@ config::Duration failing_interval(const config::Check& c) {
   return c.settings.interval_when_failing.value_or(c.settings.interval);
 }
 
+HealthState health_of(const store::StreakRow& row) { return {row.state, row.failed, row.passed, row.degraded}; }
+
 }  // namespace
 
 struct Daemon::Impl {
   Impl(net::io_context& io_, std::string path, config::Config cfg)
       : io(io_),
         config_path(std::move(path)),
-        config(std::move(cfg)),
+        initial(std::move(cfg)),
+        identity{initial.probe.name, initial.probe.region},
         multi(io),
         runner(multi),
-        scheduler(static_cast<std::size_t>(config.probe.max_in_flight), SteadyClock::now()),
+        scheduler(static_cast<std::size_t>(initial.probe.max_in_flight), SteadyClock::now()),
         timer(io),
-        check_metrics(config.probe.name, config.probe.region),
-        identity{config.probe.name, config.probe.region},
+        housekeeping_timer(io),
+        check_metrics(identity.probe, identity.region),
         self_metrics(registry, kVersion, identity),
-        incidents(io, multi, logger, registry, identity),
+        incident_metrics(registry, identity),
+        store(store_options(initial.probe.state_dir)),
+        dispatcher(io, multi, store, logger,
+                   {[this](const std::string& n, NotificationKind k, DeliveryResult r) {
+                      incident_metrics.notification(n, std::string(to_string(k)), std::string(to_string(r)));
+                    },
+                    [this](const std::string& n, std::size_t pending) {
+                      incident_metrics.set_queue(n, static_cast<double>(pending));
+                    },
+                    [this](const OutboxEntry& e, DeliveryResult r, const std::string& detail, SystemClock::time_point now) {
+                      incidents.on_delivery(e, r, detail, now);
+                    }}),
+        incidents({store, dispatcher, incident_metrics, logger, [this](std::uint32_t id) { return describe(id); },
+                   [this](store::PendingWrites& w) { stage_streaks(w); }}),
+        heartbeats(multi, logger),
+        reloader(io, config_path),
         http([this](std::string_view method, std::string_view target) { return handle_http(method, target); }) {}
 
+  store::StateStore::Options store_options(const std::string& dir) {
+    store::StateStore::Options o;
+    o.dir = dir;
+    o.post = [this](std::function<void()> f) { net::post(io, std::move(f)); };
+    o.log = [this](std::string_view level, std::string_view message, std::string_view detail) {
+      logger.log(level == "error" ? LogLevel::error : level == "warn" ? LogLevel::warn : LogLevel::info, message,
+                 {{"detail", detail}});
+    };
+    return o;
+  }
+
   net::io_context& io;
-  std::string config_path;
-  config::Config config;  // written on the check loop under status_mutex
+  const std::string config_path;
+  config::Config initial;  // until start() applies it
+  const ProbeIdentity identity;  // fixed for the process: series keep their probe and region labels
   Logger logger;
 
   CurlMulti multi;
   CheckRunner runner;
   Scheduler scheduler;
   net::steady_timer timer;
+  net::steady_timer housekeeping_timer;
   std::optional<SteadyClock::time_point> timer_armed_for;
   std::vector<Scheduler::Start> starts;
   bool draining = false;
   std::atomic<bool> stopping{false};
   std::atomic<bool> ready{false};
 
-  // Index = scheduler id; null once a reload removed the check. Guarded by status_mutex for writes and
-  // for the HTTP thread's reads; the check loop reads without it.
-  std::vector<std::unique_ptr<CheckStatus>> slots;
-  std::vector<HealthState> health;  // check loop only, same index
+  // The config without its checks (the slots hold them): replaced whole on reload, read by the HTTP thread.
+  std::shared_ptr<const config::Config> config = std::make_shared<const config::Config>();
+  mutable std::mutex config_mutex;
+
+  // Index = scheduler id; null once a reload removed the check. The loop owns them; each slot's
+  // `status` and the vector itself change only under status_mutex, which the HTTP thread takes to copy.
+  std::vector<std::unique_ptr<CheckSlot>> slots;
   std::unordered_map<std::string, std::uint32_t> id_by_name;
+  std::map<std::string, store::StreakRow> restored_streaks;  // from the store, until apply() claims them
+  std::vector<std::uint32_t> dirty_streaks;
+  SteadyClock::time_point last_rollup_flush = SteadyClock::now();
   mutable std::mutex status_mutex;
 
   prometheus::Registry registry;
   CheckMetrics check_metrics;
-  const ProbeIdentity identity;  // fixed for the process: series keep their probe and region labels
   SelfMetrics self_metrics;
-  IncidentService incidents;
-  std::unordered_map<std::string, std::vector<std::uint32_t>> site_members;  // check loop only
-  std::vector<CheckHealth> site_health;                                      // scratch, check loop only
+  IncidentMetrics incident_metrics;
+  store::StateStore store;
+  Dispatcher dispatcher;
+  SiteIncidents incidents;
+  Heartbeats heartbeats;
+  ReloadWorker reloader;
+  SaturationMeter saturation;
+  std::uint64_t skipped_seen = 0;
+  std::atomic<bool> saturated{false};
   HttpServer http;
 
   // ---- configuration -------------------------------------------------------------------------
 
   void apply(config::Config next) {
     const auto now = SteadyClock::now();
-    incidents.configure(next);  // first: restores saved streaks and open incidents
+    const auto wall = SystemClock::now();
     std::unordered_map<std::string, const config::Check*> wanted;
     for (const auto& c : next.checks)
       if (c.enabled) wanted.emplace(c.name, &c);
 
-    std::lock_guard lock(status_mutex);
-    for (auto it = id_by_name.begin(); it != id_by_name.end();) {
-      if (wanted.contains(it->first)) {
-        ++it;
-        continue;
+    std::vector<std::string> removed;
+    {
+      std::lock_guard lock(status_mutex);
+      for (auto it = id_by_name.begin(); it != id_by_name.end();) {
+        if (wanted.contains(it->first)) {
+          ++it;
+          continue;
+        }
+        scheduler.remove(it->second);
+        slots[it->second].reset();
+        removed.push_back(it->first);
+        it = id_by_name.erase(it);
       }
-      scheduler.remove(it->second);
-      slots[it->second].reset();
-      it = id_by_name.erase(it);
-    }
-    for (const auto& c : next.checks) {
-      if (!c.enabled) continue;
-      auto shared = std::make_shared<const config::Check>(c);
-      if (auto it = id_by_name.find(c.name); it != id_by_name.end()) {
-        slots[it->second]->check = std::move(shared);
-        scheduler.update(it->second, c.settings.interval, failing_interval(c), now);
-        continue;
+      for (const auto& c : next.checks) {
+        if (!c.enabled) continue;
+        auto shared = std::make_shared<const config::Check>(c);
+        if (auto it = id_by_name.find(c.name); it != id_by_name.end()) {
+          CheckSlot& slot = *slots[it->second];
+          slot.check = std::move(shared);
+          slot.member.severity = c.severity;
+          scheduler.update(it->second, c.settings.interval, failing_interval(c), now);
+          continue;
+        }
+        const auto id = static_cast<std::uint32_t>(slots.size());
+        auto slot = std::make_unique<CheckSlot>();
+        slot->check = std::move(shared);
+        if (auto r = restored_streaks.find(c.name); r != restored_streaks.end()) {
+          slot->health = health_of(r->second);
+          slot->saved = r->second;
+          restored_streaks.erase(r);
+        }
+        slot->status.state = slot->health.state;
+        slot->member = {slot->health.state, false, c.severity};
+        slots.push_back(std::move(slot));
+        id_by_name.emplace(c.name, id);
+        scheduler.add(id, c.name, c.settings.interval, failing_interval(c), now);
+        if (uses_failing_interval(slots[id]->health)) scheduler.set_failing(id, true, now);
       }
-      const auto id = static_cast<std::uint32_t>(slots.size());
-      slots.push_back(std::make_unique<CheckStatus>());
-      slots.back()->check = std::move(shared);
-      health.push_back(incidents.restored_health(c.name).value_or(HealthState{}));
-      slots.back()->state = health.back().state;
-      id_by_name.emplace(c.name, id);
-      scheduler.add(id, c.name, c.settings.interval, failing_interval(c), now);
-      if (uses_failing_interval(health[id])) scheduler.set_failing(id, true, now);
     }
-    site_members.clear();
-    for (std::size_t i = 0; i < slots.size(); ++i)
-      if (slots[i]) site_members[slots[i]->check->site].push_back(static_cast<std::uint32_t>(i));
+    if (!removed.empty())
+      store.stage([&](store::PendingWrites& w) {
+        for (const auto& name : removed) w.streaks[name] = std::nullopt;
+      });
     scheduler.set_max_in_flight(static_cast<std::size_t>(std::max(1, next.probe.max_in_flight)));
+
+    std::vector<SiteIncidents::Member> members;
+    members.reserve(id_by_name.size());
+    for (std::size_t i = 0; i < slots.size(); ++i)
+      if (slots[i]) members.push_back({static_cast<std::uint32_t>(i), slots[i]->check->site, slots[i]->member});
+    incidents.configure(next, members, wall);
+    for (auto& slot : slots)
+      if (slot) slot->site = incidents.site_index(slot->check->site).value_or(0);
 
     std::vector<std::shared_ptr<const config::Check>> by_id(slots.size());
     for (std::size_t i = 0; i < slots.size(); ++i)
       if (slots[i]) by_id[i] = slots[i]->check;
     check_metrics.configure(by_id);
     for (std::size_t i = 0; i < slots.size(); ++i)
-      if (slots[i]) check_metrics.set_state(i, metric_state(health[i].state));
+      if (slots[i]) check_metrics.set_state(i, metric_state(slots[i]->health.state));
     self_metrics.set_checks_configured(id_by_name.size());
+    dispatcher.configure(next.notifiers);
+    heartbeats.configure(next.heartbeats, wall);
 
-    if (next.probe.listen != config.probe.listen && ready)
-      logger.log(LogLevel::warn, "probe.listen changed; it takes effect at the next restart");
-    if ((next.probe.name != identity.probe || next.probe.region != identity.region) && ready)
-      logger.log(LogLevel::warn, "probe.name or probe.region changed; series and incidents keep the old ones until the next restart");
+    const auto current = snapshot_config();
+    if (ready) {
+      if (next.probe.listen != current->probe.listen)
+        logger.log(LogLevel::warn, "probe.listen changed; it takes effect at the next restart");
+      if (next.probe.state_dir != current->probe.state_dir)
+        logger.log(LogLevel::warn, "probe.state_dir changed; it takes effect at the next restart");
+      if (next.probe.name != identity.probe || next.probe.region != identity.region)
+        logger.log(LogLevel::warn,
+                   "probe.name or probe.region changed; series and incidents keep the old ones until the next restart");
+    }
     // The slots hold the checks now; a second copy in the config would double their memory.
     next.checks.clear();
     next.checks.shrink_to_fit();
-    config = std::move(next);
-    logger.set_format(config.probe.log_format == "json" ? LogFormat::json : LogFormat::logfmt);
-    logger.set_redactor(
-        [secrets = config.secrets](std::string text) { return config::redact_secrets(std::move(text), secrets); });
+    logger.set_format(next.probe.log_format == "json" ? LogFormat::json : LogFormat::logfmt);
+    logger.set_redactor([secrets = next.secrets](std::string text) {
+      return config::redact_sorted_secrets(std::move(text), secrets);
+    });
+    std::lock_guard lock(config_mutex);
+    config = std::make_shared<const config::Config>(std::move(next));
   }
 
-  // After a (re)load: a check removed, disabled or moved can change a site's severity without any run
-  // saying so, so every site is assessed once (a site left with no checks resolves its incident).
-  void reassess_sites() {
-    for (const auto& site : config.sites) assess_site(site.name);
+  std::shared_ptr<const config::Config> snapshot_config() const {
+    std::lock_guard lock(config_mutex);
+    return config;
   }
 
-  std::string reload() {
-    config::LoadResult loaded = config::load_config_file(config_path);
+  std::string apply_loaded(config::LoadResult& loaded) {
+    if (stopping) return "shutting down\n";
     if (!loaded.config || !loaded.errors.empty()) {
       std::string errors;
       for (const auto& e : loaded.errors) {
@@ -170,12 +257,12 @@ struct Daemon::Impl {
         logger.log(LogLevel::error, "config reload rejected", {{"error", e.to_string()}});
       }
       if (errors.empty()) errors = config_path + ": invalid config\n";
-      self_metrics.config_reloaded(false, unix_now());
+      self_metrics.config_reloaded(false, unix_seconds(SystemClock::now()));
       return errors;
     }
     apply(std::move(*loaded.config));
-    reassess_sites();
-    self_metrics.config_reloaded(true, unix_now());
+    loaded.config.reset();
+    self_metrics.config_reloaded(true, unix_seconds(SystemClock::now()));
     logger.log(LogLevel::info, "config reloaded", {{"checks", std::to_string(id_by_name.size())}});
     arm_timer();
     return "";
@@ -209,7 +296,12 @@ struct Daemon::Impl {
     // here: work on a batch of our own, not on the member a nested call clears.
     std::vector<Scheduler::Start> batch = std::exchange(starts, {});
     batch.clear();
-    scheduler.poll(SteadyClock::now(), batch);
+    const auto now = SteadyClock::now();
+    scheduler.poll(now, batch);
+    const std::uint64_t skipped = scheduler.skipped_total() - skipped_seen;
+    skipped_seen = scheduler.skipped_total();
+    if (skipped > 0) self_metrics.add_checks_skipped(skipped);
+    saturation.record(now, batch.size(), skipped);
     for (const Scheduler::Start& s : batch) {
       if (id_unknown(s.id)) continue;
       self_metrics.observe_scheduler_lag(std::chrono::duration<double>(s.lag).count());
@@ -238,20 +330,23 @@ struct Daemon::Impl {
     start_due_runs();
   }
 
+  // Everything one finished run changes: O(1) whatever the number of checks or the size of the outage.
   void record(std::uint32_t id, RunResult&& r, SteadyClock::time_point now) {
-    CheckStatus& slot = *slots[id];
+    CheckSlot& slot = *slots[id];
     const config::Check& c = *slot.check;
-    r.message = config.redact(std::move(r.message));
-    for (auto& s : r.steps) s.message = config.redact(std::move(s.message));
+    const config::Config& cfg = *config;  // the loop's own pointer: only the loop replaces it
+    r.message = cfg.redact(std::move(r.message));
+    for (auto& s : r.steps) s.message = cfg.redact(std::move(s.message));
 
-    HealthState& h = health[id];
-    const bool was_failing = uses_failing_interval(h);
-    const Transition t = observe(h, r.success, r.degraded, {c.open_after, c.resolve_after});
-    if (uses_failing_interval(h) != was_failing) scheduler.set_failing(id, uses_failing_interval(h), now);
+    const bool was_failing = uses_failing_interval(slot.health);
+    const Transition t = observe(slot.health, r.success, r.degraded, {c.open_after, c.resolve_after});
+    if (uses_failing_interval(slot.health) != was_failing)
+      scheduler.set_failing(id, uses_failing_interval(slot.health), now);
 
-    const double when = unix_now();
+    const auto wall = SystemClock::now();
+    const double when = unix_seconds(wall);
     check_metrics.record(id, r, when);
-    check_metrics.set_state(id, metric_state(h.state));
+    check_metrics.set_state(id, metric_state(slot.health.state));
     if (t.changed() && !(t.from == CheckState::unknown && t.to == CheckState::up)) {
       logger.log(t.to == CheckState::up ? LogLevel::info : LogLevel::warn, "check state changed",
                  {{"check", c.name},
@@ -261,48 +356,155 @@ struct Daemon::Impl {
                   {"reason", r.reason ? to_string(*r.reason) : ""},
                   {"message", r.message}});
     }
+    const MemberStatus before = slot.member;
+    slot.member = {slot.health.state, !r.success || r.degraded, c.severity};
     {
       std::lock_guard lock(status_mutex);
-      slot.state = h.state;
-      slot.history.record(static_cast<std::int64_t>(when), r.success);
-      slot.last_run_unix = when;
+      CheckStatus& s = slot.status;
+      s.state = slot.health.state;
+      s.history.record(static_cast<std::int64_t>(when), r.success);
+      s.last_run_unix = when;
       // A flow's status_code is its last step's (often an always-run clean-up): evidence wants the failure's.
-      slot.evidence_status_code = r.status_code;
-      for (const auto& step : r.steps)
-        if (r.failed_step && step.name == *r.failed_step) slot.evidence_status_code = step.status_code;
-      slot.last = std::move(r);
-      slot.last.steps.clear();  // the status page shows the run, not its steps; keep it small
-      slot.last.steps.shrink_to_fit();
+      s.evidence_status_code = r.status_code;
+      if (r.failed_step)
+        for (const auto& step : r.steps)
+          if (step.name == *r.failed_step) s.evidence_status_code = step.status_code;
+      r.steps.clear();  // the status page shows the run, not its steps; keep it small
+      s.last = std::move(r);
     }
-    incidents.note_run();
+    const std::int64_t hour = static_cast<std::int64_t>(when) / 3600;
+    if (slot.rollup_hour != hour && slot.rollup_total > 0) flush_rollup_of(slot);
+    slot.rollup_hour = hour;
+    slot.rollup_passed += slot.status.last.success;
+    ++slot.rollup_total;
+    if (!slot.streak_dirty && streak_row(slot.health, c) != slot.saved) {
+      slot.streak_dirty = true;
+      dirty_streaks.push_back(id);
+    }
+    heartbeats.note_run();
     if (t.changed())
-      incidents.on_transition(c.site, c.name, c.area, t.from, t.to, slot.last.reason, slot.last.message);
-    // A healthy run of a healthy check cannot change the site's severity: skip the O(checks) assessment.
-    if (t.changed() || h.state != CheckState::up) assess_site(c.site);
+      incidents.on_transition(slot.site, c.name, c.area, t.from, t.to, slot.status.last.reason,
+                              slot.status.last.message, wall);
+    incidents.on_run(slot.site, before, slot.member, wall);
   }
 
-  void assess_site(const std::string& site) {
-    site_health.clear();
-    for (std::uint32_t id : site_members[site]) {
-      const CheckStatus& s = *slots[id];
-      CheckHealth ch;
-      ch.name = s.check->name;
-      ch.area = s.check->area;
-      ch.severity = s.check->severity;
-      ch.state = health[id].state;
-      if (s.last_run_unix) {
-        ch.reason = s.last.reason;
-        ch.message = s.last.message;
-        ch.status_code = s.evidence_status_code;
-        ch.phases = s.last.phases;
-        ch.degraded = s.last.degraded;
-      }
-      site_health.push_back(std::move(ch));
+  CheckHealth describe(std::uint32_t id) const {
+    const CheckSlot& s = *slots[id];
+    CheckHealth h;
+    h.name = s.check->name;
+    h.area = s.check->area;
+    h.severity = s.check->severity;
+    h.state = s.health.state;
+    if (s.status.last_run_unix) {
+      h.reason = s.status.last.reason;
+      h.message = s.status.last.message;
+      h.status_code = s.status.evidence_status_code;
+      h.phases = s.status.last.phases;
+      h.degraded = s.status.last.degraded;
     }
-    incidents.on_site_checks(site, site_health);
+    return h;
+  }
+
+  // ---- housekeeping, once a second -------------------------------------------------------------
+
+  void flush_rollup_of(CheckSlot& slot) {
+    const store::RollupDelta delta{slot.check->name, slot.check->site, slot.check->area, slot.rollup_hour,
+                                   slot.rollup_passed, slot.rollup_total};
+    store.stage([&](store::PendingWrites& w) { w.add_rollup(delta); });
+    slot.rollup_passed = slot.rollup_total = 0;
+  }
+
+  void flush_rollups() {
+    std::vector<store::RollupDelta> deltas;
+    for (auto& slot : slots) {
+      if (!slot || slot->rollup_total == 0) continue;
+      deltas.push_back({slot->check->name, slot->check->site, slot->check->area, slot->rollup_hour,
+                        slot->rollup_passed, slot->rollup_total});
+      slot->rollup_passed = slot->rollup_total = 0;
+    }
+    if (!deltas.empty())
+      store.stage([&](store::PendingWrites& w) {
+        for (auto& d : deltas) w.add_rollup(std::move(d));
+      });
+  }
+
+  // Called inside a store batch (the store's lock is held): only memory work here.
+  void stage_streaks(store::PendingWrites& w) {
+    for (std::uint32_t id : dirty_streaks) {
+      if (id_unknown(id)) continue;
+      CheckSlot& slot = *slots[id];
+      slot.streak_dirty = false;
+      slot.saved = streak_row(slot.health, *slot.check);
+      w.streaks[slot.check->name] = slot.saved;
+    }
+    dirty_streaks.clear();
+  }
+
+  void flush_streaks(SystemClock::time_point now) {
+    store.stage([&](store::PendingWrites& w) {
+      stage_streaks(w);
+      w.meta["last_alive_ms"] = std::to_string(unix_ms(now));
+    });
+  }
+
+  void housekeeping() {
+    if (draining) return;
+    const auto wall = SystemClock::now();
+    const auto now = SteadyClock::now();
+    const bool is_saturated = saturation.saturated(now);
+    if (is_saturated != saturated) {
+      saturated = is_saturated;
+      self_metrics.set_saturated(is_saturated);
+      incidents.set_saturated(is_saturated);
+      logger.log(is_saturated ? LogLevel::warn : LogLevel::info,
+                 is_saturated ? "probe saturated: more than 5% of due runs were skipped over the last minute"
+                              : "probe no longer saturated",
+                 {{"skipped_share", std::to_string(saturation.skipped_share(now))}});
+    }
+    incidents.tick(wall);
+    dispatcher.resend(incidents.open_incidents(), wall);
+    heartbeats.tick(wall);
+    flush_streaks(wall);
+    if (now - last_rollup_flush >= kRollupEvery) {
+      last_rollup_flush = now;
+      flush_rollups();
+    }
+    self_metrics.set_state_write_errors(store.write_errors());
+    housekeeping_timer.expires_after(kHousekeepingEvery);
+    housekeeping_timer.async_wait([this](boost::system::error_code ec) {
+      if (!ec) housekeeping();
+    });
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------
+
+  bool start(std::string& error) {
+    store::RestoredState restored = store.open();
+    if (!restored.error.empty())
+      logger.log(LogLevel::error, "cannot open the state store; running without saved state until it can be written",
+                 {{"error", restored.error}});
+    for (const auto& w : restored.warnings) logger.log(LogLevel::warn, "state store repaired", {{"detail", w}});
+    restored_streaks = std::move(restored.streaks);
+    dispatcher.restore(restored);
+    incidents.restore(restored);
+    apply(std::move(initial));
+    restored_streaks.clear();  // streaks of checks no longer configured
+    incidents.probe_started(restored.last_alive, restored.stopped_cleanly, SystemClock::now());
+    self_metrics.config_reloaded(true, unix_seconds(SystemClock::now()));
+    const auto cfg = snapshot_config();
+    if (!http.start(cfg->probe.listen, error)) return false;
+    logger.log(LogLevel::info, "started",
+               {{"version", kVersion},
+                {"listen", cfg->probe.listen},
+                {"checks", std::to_string(id_by_name.size())},
+                {"probe", cfg->probe.name},
+                {"region", cfg->probe.region},
+                {"state_dir", cfg->probe.state_dir}});
+    arm_timer();
+    housekeeping();
+    ready = true;  // every check has its first run on the schedule
+    return true;
+  }
 
   void drain() {
     if (draining) return;
@@ -310,12 +512,20 @@ struct Daemon::Impl {
     stopping = true;
     ready = false;
     timer.cancel();
+    housekeeping_timer.cancel();
     logger.log(LogLevel::info, "draining", {{"in_flight", std::to_string(runner.in_flight())}});
     if (runner.in_flight() == 0) finish();
   }
 
   void finish() {
-    incidents.stop();
+    const auto now = SystemClock::now();
+    incidents.probe_stopping(now);
+    flush_streaks(now);
+    flush_rollups();
+    store.stage([&](store::PendingWrites& w) { w.meta["stopped_at_ms"] = std::to_string(unix_ms(now)); });
+    dispatcher.stop();
+    reloader.stop();
+    store.stop();
     http.stop();
     logger.log(LogLevel::info, "stopped");
     io.stop();
@@ -323,100 +533,102 @@ struct Daemon::Impl {
 
   // ---- HTTP (server thread) ------------------------------------------------------------------
 
+  std::vector<CheckStatusRow> copy_status_rows(std::int64_t now_unix) const {
+    std::vector<CheckStatusRow> rows;
+    for (std::size_t begin = 0;; begin += kStatusCopyBatch) {
+      std::lock_guard lock(status_mutex);  // held for one small batch at a time
+      if (begin >= slots.size()) break;
+      const std::size_t end = std::min(slots.size(), begin + kStatusCopyBatch);
+      for (std::size_t i = begin; i < end; ++i) {
+        if (!slots[i]) continue;
+        const CheckSlot& s = *slots[i];
+        rows.push_back({s.check, s.status.state, s.status.last_run_unix, s.status.last,
+                        s.status.history.uptime(now_unix, 3600), s.status.history.uptime(now_unix, 24 * 3600)});
+      }
+    }
+    return rows;
+  }
+
+  std::string render_status(bool html) const {
+    const auto cfg = snapshot_config();
+    const auto board = incidents.board();
+    const auto now_unix = static_cast<std::int64_t>(unix_seconds(SystemClock::now()));
+    const std::vector<CheckStatusRow> rows = copy_status_rows(now_unix);
+    const StatusView view{cfg->probe, cfg->sites, rows, now_unix, *board, saturated};
+    return html ? render_status_html(view) : render_status_json(view);
+  }
+
   HttpReply handle_http(std::string_view method, std::string_view target) {
     const std::string_view path = target.substr(0, target.find('?'));
-    if (path == "/metrics") {
-      return {200, std::string(kMetricsContentType), render_metrics({&registry, &check_metrics})};
-    }
+    if (path == "/metrics") return {200, std::string(kMetricsContentType), render_metrics({&registry, &check_metrics})};
     if (path == "/-/healthy") return {200, "text/plain; charset=utf-8", "Healthy\n"};
     if (path == "/-/ready") {
       return ready ? HttpReply{200, "text/plain; charset=utf-8", "Ready\n"}
                    : HttpReply{503, "text/plain; charset=utf-8", "Not ready\n"};
     }
-    if (path == "/-/reload") {
-      if (method != "POST" && method != "PUT") return {405, "text/plain; charset=utf-8", "use POST\n"};
-      if (stopping) return {503, "text/plain; charset=utf-8", "shutting down\n"};
-      auto done = std::make_shared<std::promise<std::string>>();
-      auto result = done->get_future();
-      net::post(io, [this, done] { done->set_value(reload()); });
-      // Wait in short steps: if the daemon starts draining, the loop may never run the reload, and
-      // finish() joins this thread.
-      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-      while (result.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
-        if (stopping || std::chrono::steady_clock::now() > give_up)
-          return {503, "text/plain; charset=utf-8", "reload did not complete\n"};
-      }
-      const std::string errors = result.get();
-      if (errors.empty()) return {200, "text/plain; charset=utf-8", "OK\n"};
-      return {400, "text/plain; charset=utf-8", errors};
-    }
-    if (path == "/api/incidents") return {200, "application/json", incidents.incidents_json()};
+    if (path == "/-/reload") return reload_over_http(method);
+    if (path == "/api/incidents") return {200, "application/json", render_incidents_json(*incidents.board())};
     if (path.starts_with("/api/incidents/")) {
       std::string id(path.substr(15));
       const bool report = id.ends_with("/report");
       if (report) id.resize(id.size() - 7);
+      const auto board = incidents.board();
       if (report) {
-        if (auto md = incidents.report_markdown(id)) return {200, "text/markdown; charset=utf-8", *md};
-      } else if (auto one = incidents.incident_json(id)) {
+        if (auto md = render_incident_review(*board, id)) return {200, "text/markdown; charset=utf-8", *md};
+      } else if (auto one = render_incident_json(*board, id)) {
         return {200, "application/json", *one};
       }
       return {404, "text/plain; charset=utf-8", "no incident " + id + "\n"};
     }
-    if (path == "/api/status" || path == "/status") {
-      std::lock_guard lock(status_mutex);
-      const StatusView view{config, slots, static_cast<std::int64_t>(unix_now()),
-                            [this](const std::string& site) { return incidents.open_incident(site); }};
-      if (path == "/status") return {200, "text/html; charset=utf-8", render_status_html(view)};
-      return {200, "application/json", render_status_json(view)};
-    }
+    if (path == "/api/status") return {200, "application/json", render_status(false)};
+    if (path == "/status") return {200, "text/html; charset=utf-8", render_status(true)};
     return {404, "text/plain; charset=utf-8", "not found\n"};
+  }
+
+  HttpReply reload_over_http(std::string_view method) {
+    if (method != "POST" && method != "PUT") return {405, "text/plain; charset=utf-8", "use POST\n"};
+    if (stopping) return {503, "text/plain; charset=utf-8", "shutting down\n"};
+    auto done = std::make_shared<std::promise<std::string>>();
+    auto result = done->get_future();
+    reloader.request([this, done](config::LoadResult& loaded) { done->set_value(apply_loaded(loaded)); });
+    // Wait in short steps: a drain drops reload requests, and finish() joins this thread.
+    const auto give_up = SteadyClock::now() + std::chrono::seconds(30);
+    while (result.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+      if (stopping || SteadyClock::now() > give_up)
+        return {503, "text/plain; charset=utf-8", "reload did not complete\n"};
+    }
+    const std::string errors = result.get();
+    if (errors.empty()) return {200, "text/plain; charset=utf-8", "OK\n"};
+    return {400, "text/plain; charset=utf-8", errors};
   }
 };
 
 Daemon::Daemon(net::io_context& io, std::string config_path, config::Config config)
     : impl_(std::make_unique<Impl>(io, std::move(config_path), std::move(config))) {}
 
-Daemon::~Daemon() { impl_->http.stop(); }
-
-bool Daemon::start(std::string& error) {
-  Impl& d = *impl_;
-  d.incidents.set_health_source([&d] {
-    std::map<std::string, HealthState> out;
-    for (std::size_t i = 0; i < d.slots.size(); ++i)
-      if (d.slots[i]) out.emplace(d.slots[i]->check->name, d.health[i]);
-    return out;
-  });
-  config::Config initial = std::move(d.config);
-  d.config = config::Config{};
-  d.config.probe.listen = initial.probe.listen;
-  d.apply(std::move(initial));
-  d.incidents.forget_unclaimed_health();
-  d.self_metrics.config_reloaded(true, unix_now());
-  if (!d.http.start(d.config.probe.listen, error)) return false;
-  d.logger.log(LogLevel::info, "started",
-               {{"version", kVersion},
-                {"listen", d.config.probe.listen},
-                {"checks", std::to_string(d.id_by_name.size())},
-                {"probe", d.config.probe.name},
-                {"region", d.config.probe.region}});
-  d.arm_timer();
-  d.ready = true;  // every check has its first run on the schedule
-  return true;
+Daemon::~Daemon() {
+  impl_->http.stop();
+  impl_->reloader.stop();
+  impl_->dispatcher.stop();
+  impl_->store.stop();
 }
+
+bool Daemon::start(std::string& error) { return impl_->start(error); }
 
 void Daemon::drain() { impl_->drain(); }
 
-std::string Daemon::reload() { return impl_->reload(); }
+void Daemon::request_reload(std::function<void(const std::string&)> done) {
+  impl_->reloader.request([this, done = std::move(done)](config::LoadResult& loaded) {
+    const std::string errors = impl_->apply_loaded(loaded);
+    if (done) done(errors);
+  });
+}
 
 unsigned short Daemon::http_port() const { return impl_->http.port(); }
 
-std::string Daemon::incidents_json() const { return impl_->incidents.incidents_json(); }
+std::string Daemon::incidents_json() const { return render_incidents_json(*impl_->incidents.board()); }
 
-std::string Daemon::status_json() const {
-  std::lock_guard lock(impl_->status_mutex);
-  return render_status_json(StatusView{impl_->config, impl_->slots, static_cast<std::int64_t>(unix_now()),
-                                       [this](const std::string& site) { return impl_->incidents.open_incident(site); }});
-}
+std::string Daemon::status_json() const { return impl_->render_status(false); }
 
 int run_daemon(const std::string& config_path) {
   config::LoadResult loaded = config::load_config_file(config_path);
@@ -436,7 +648,7 @@ int run_daemon(const std::string& config_path) {
     signals.async_wait([&](boost::system::error_code ec, int signo) {
       if (ec) return;
       if (signo == SIGHUP) {
-        daemon.reload();
+        daemon.request_reload(nullptr);
         wait_signal();
         return;
       }

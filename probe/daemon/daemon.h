@@ -1,12 +1,14 @@
 #pragma once
-// `synthprobe run`: keeps every check firing on its interval, serves /metrics and the status API, reloads
-// on SIGHUP or POST /-/reload, and drains in-flight runs on SIGTERM/SIGINT.
+// `synthprobe run`: keeps every check firing on its interval, serves /metrics and the status API, opens and
+// resolves incidents, reloads on SIGHUP or POST /-/reload, and drains in-flight runs on SIGTERM/SIGINT.
 //
-// Threads: the check loop (one io_context: curl, scheduler, results) and the HTTP server's own thread.
-// What the HTTP thread reads (metrics, status) sits behind mutexes held only to copy numbers.
+// Threads: the check loop (one io_context: curl, scheduler, results, incidents, notifications); the HTTP
+// server's thread, which renders from snapshots the loop publishes; the state store's writer (all disk
+// I/O); the reload worker (config parsing). The loop never waits for the disk or for a page.
 
 #include <boost/asio/io_context.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -22,16 +24,18 @@ class Daemon {
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
 
-  // Binds the HTTP server and schedules the first round. False with `error` when it cannot listen.
+  // Opens the state store, binds the HTTP server and schedules the first round. False with `error` when
+  // it cannot listen.
   bool start(std::string& error);
-  // Stop scheduling, let in-flight runs finish (bounded by their timeouts), then stop the HTTP server.
-  // `io.run()` returns once that is done.
+  // Stop scheduling, let in-flight runs finish (bounded by their timeouts), save, then stop the HTTP
+  // server. `io.run()` returns once that is done.
   void drain();
-  // Re-reads the config file on the check loop. Returns "" on success, else the errors (one per line).
-  std::string reload();
+  // Re-reads the config file on the reload worker and swaps it in on the loop; `done` (may be empty) gets
+  // "" on success, else the errors (one per line). Thread-safe.
+  void request_reload(std::function<void(const std::string& errors)> done);
 
   unsigned short http_port() const;
-  // /api/status and /api/incidents as JSON, rendered now.
+  // /api/status and /api/incidents as JSON, rendered now. Thread-safe.
   std::string status_json() const;
   std::string incidents_json() const;
 

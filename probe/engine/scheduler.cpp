@@ -168,6 +168,18 @@ bool Scheduler::set_failing(std::uint32_t id, bool failing, TimePoint now) {
   return true;
 }
 
+Duration Scheduler::cadence(const Check& c) { return c.failing ? c.failing_interval : c.interval; }
+
+// A due run that could not start before the check's next run came due is skipped, never stacked: the
+// newest due time takes its place and every grid point passed over is counted.
+TimePoint Scheduler::skip_stale(const Check& c, TimePoint due, TimePoint now) {
+  const Duration step = cadence(c);
+  if (due + step > now) return due;
+  const auto missed = (now - due) / step;  // >= 1
+  skipped_total_ += static_cast<std::uint64_t>(missed);
+  return due + missed * step;
+}
+
 void Scheduler::start(std::uint32_t id, Check& c, TimePoint due, bool delayed, TimePoint now,
                       std::vector<Start>& out) {
   c.state = State::running;
@@ -196,16 +208,18 @@ void Scheduler::poll(TimePoint now, std::vector<Start>& out) {
     c.in_timers = false;
     // A running check keeps next_due; finished() sees that it has passed and queues the late run.
     if (c.state == State::running) continue;
+    const TimePoint due = skip_stale(c, e.due, now);  // the loop itself was held up past a whole interval
     if (ready_.empty() && in_flight_ < max_in_flight_) {
       // Nothing waits ahead of it (timers pop in due order): skip the queue.
-      start(e.id, c, e.due, false, now, out);
+      start(e.id, c, due, false, now, out);
       continue;
     }
     c.state = State::queued;
     c.waited_for_itself = false;
     c.joined_poll = poll_seq_;
+    c.next_due = due;
     ++queued_;
-    ready_.push_back(Entry{e.due, seq_++, e.id, e.generation});
+    ready_.push_back(Entry{due, seq_++, e.id, e.generation});
     std::push_heap(ready_.begin(), ready_.end(), Later{});
   }
   while (!ready_.empty() && in_flight_ < max_in_flight_) {
@@ -214,6 +228,14 @@ void Scheduler::poll(TimePoint now, std::vector<Start>& out) {
     ready_.pop_back();
     if (!live(e)) continue;
     Check& c = checks_[e.id];
+    const TimePoint due = skip_stale(c, e.due, now);
+    if (due != e.due) {
+      // It waited past its next due time: that one takes its place in the queue, behind older ones.
+      c.next_due = due;
+      ready_.push_back(Entry{due, seq_++, e.id, e.generation});
+      std::push_heap(ready_.begin(), ready_.end(), Later{});
+      continue;
+    }
     --queued_;
     start(e.id, c, e.due, c.waited_for_itself || c.joined_poll != poll_seq_, now, out);
   }
@@ -227,8 +249,10 @@ bool Scheduler::finished(std::uint32_t id, std::uint64_t run, TimePoint now) {
   now = clamp(now);
   --in_flight_;
   if (c->next_due <= now) {
-    // Came due while running: start as soon as possible, not twice, and with no burst afterwards.
-    push_ready(id, *c, c->next_due, c->next_due < now);
+    // Came due while running: start as soon as possible, not twice, and with no burst afterwards. If even
+    // the run after that is due, the older one is skipped.
+    const TimePoint due = skip_stale(*c, c->next_due, now);
+    push_ready(id, *c, due, due < now);
   } else {
     c->state = State::waiting;
     if (!c->in_timers) push_timer(id, *c, c->next_due);

@@ -11,11 +11,14 @@
 // - Failing. While the daemon says a check is failing (set_failing), it runs every
 //   interval_when_failing, counted from its last start; when it is up again it goes back to its grid.
 // - No overlap. A check never runs twice at once. A run that comes due while the previous one is still
-//   running starts as soon as that one finishes, flagged `delayed`; the grid points it covered are
-//   skipped.
+//   running starts as soon as that one finishes, flagged `delayed`.
 // - Cap. At most max_in_flight runs at once. Due runs beyond the cap wait in a queue ordered by due
-//   time (first come, first served among equal due times), never dropped; one that waited is flagged
-//   `delayed`. Every start reports its lag (start - due).
+//   time (first come, first served among equal due times), one entry per check at most; one that waited
+//   is flagged `delayed`. Every start reports its lag (start - due).
+// - Overload. A run that cannot start before the check's next run is due is skipped, never stacked: the
+//   newest due run takes its place and every grid point passed over counts in skipped_total(). So an
+//   overloaded probe runs as many checks as it can and says how many it could not, instead of falling
+//   ever further behind.
 // - Cost. Binary heaps keyed by due time with lazy deletion (generation counters): O(log n) per run,
 //   no scan of all checks, no allocation per run beyond amortized vector growth.
 //
@@ -102,6 +105,7 @@ class Scheduler {
   std::size_t queued() const { return queued_; }
   std::size_t size() const { return size_; }
   std::uint64_t delayed_total() const { return delayed_total_; }
+  std::uint64_t skipped_total() const { return skipped_total_; }
 
   // A stable hash of `name` (FNV-1a 64, then a 64-bit finalizer so similar names spread evenly)
   // modulo `interval`: where in each interval the check runs.
@@ -145,6 +149,8 @@ class Scheduler {
   void push_timer(std::uint32_t id, Check& c, TimePoint due);
   void push_ready(std::uint32_t id, Check& c, TimePoint due, bool delayed);
   void start(std::uint32_t id, Check& c, TimePoint due, bool delayed, TimePoint now, std::vector<Start>& out);
+  static Duration cadence(const Check& c);
+  TimePoint skip_stale(const Check& c, TimePoint due, TimePoint now);
   void drop_stale_tops();
   void compact_if_bloated();
   TimePoint clamp(TimePoint now);
@@ -163,6 +169,7 @@ class Scheduler {
   std::size_t queued_ = 0;
   std::size_t size_ = 0;
   std::uint64_t delayed_total_ = 0;
+  std::uint64_t skipped_total_ = 0;
   std::uint64_t runs_ = 0;
   std::uint64_t seq_ = 0;
   std::uint64_t poll_seq_ = 0;

@@ -14,8 +14,8 @@ void SiteCounts::apply(const MemberStatus& m, int sign) {
       break;
     case CheckState::degraded: step(degraded_); break;
     case CheckState::failing: step(failing_); break;
-    case CheckState::up:
-    case CheckState::unknown: break;
+    case CheckState::unknown: step(unknown_); break;
+    case CheckState::up: break;
   }
 }
 
@@ -30,6 +30,7 @@ SiteVerdict SiteCounts::verdict() const {
     v.severity = config::Severity::P3;
   v.extent = d == 0 ? Extent::degraded : d == n ? Extent::full : Extent::partial;
   v.clean = troubled_ == 0 && down_ == 0 && degraded_ == 0 && failing_ == 0;
+  v.all_known = unknown_ == 0;
   return v;
 }
 

@@ -27,6 +27,7 @@ struct SiteVerdict {
   std::optional<config::Severity> severity;
   Extent extent = Extent::degraded;
   bool clean = true;
+  bool all_known = true;  // every check has run since start: only then may an open incident change
   bool operator==(const SiteVerdict&) const = default;
 };
 
@@ -46,6 +47,7 @@ class SiteCounts {
   std::uint32_t down() const { return down_; }
   std::uint32_t degraded() const { return degraded_; }
   std::uint32_t failing() const { return failing_; }
+  std::uint32_t unknown() const { return unknown_; }
 
  private:
   void apply(const MemberStatus& m, int sign);
@@ -54,6 +56,7 @@ class SiteCounts {
   std::uint32_t down_ = 0;
   std::uint32_t degraded_ = 0;
   std::uint32_t failing_ = 0;
+  std::uint32_t unknown_ = 0;
   std::uint32_t troubled_ = 0;
   std::uint32_t down_p1_ = 0;
   std::uint32_t down_p2_ = 0;

@@ -194,6 +194,7 @@ SiteAssessment assess(std::string_view site, std::span<const CheckHealth> checks
     } else if (c.state == CheckState::failing) {
       failing.push_back(&c);
     }
+    if (c.state == CheckState::unknown) ++a.unknown;
     const bool troubled = c.reason || c.degraded;
     if (troubled || (c.state != CheckState::up && c.state != CheckState::unknown)) a.clean = false;
     if (troubled && a.first_problem.empty()) {

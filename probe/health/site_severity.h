@@ -62,6 +62,7 @@ struct SiteAssessment {
   std::size_t down = 0;      // D
   std::size_t degraded = 0;  // in state degraded
   std::size_t failing = 0;   // in state failing (not yet down)
+  std::size_t unknown = 0;   // not run since the probe started (or since a reload added them)
   // Every check up or unknown and no latest run failed or was slow: the site is "all up" again, so the
   // next failure starts a new time-to-detect.
   bool clean = true;

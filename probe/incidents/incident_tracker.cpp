@@ -144,7 +144,7 @@ void IncidentTracker::refresh(const SiteAssessment& a) {
 }
 
 bool IncidentTracker::needs_assessment(const SiteVerdict& v) const {
-  if (open_) return !v.severity || *v.severity != open_->severity || v.extent != open_->extent;
+  if (open_) return v.all_known && (!v.severity || *v.severity != open_->severity || v.extent != open_->extent);
   if (v.clean || in_maintenance_) return false;
   return !first_failure_ || v.severity.has_value();
 }
@@ -210,6 +210,9 @@ IncidentAction IncidentTracker::resolve(Timestamp now, std::string detail) {
 }
 
 std::vector<IncidentAction> IncidentTracker::update(const SiteAssessment& a, Timestamp now) {
+  // After a restart (or a reload adding checks) some checks have not run yet: an open incident waits for
+  // them rather than resolving or changing on what nobody has looked at.
+  if (open_ && a.unknown > 0) return {};
   if (open_) {
     if (!a.severity) {
       const auto lasted = duration_cast<milliseconds>(now - open_->opened_at);

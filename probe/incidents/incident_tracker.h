@@ -48,7 +48,9 @@ class IncidentTracker {
   explicit IncidentTracker(IncidentContext context);
 
   // After every run of any of the site's checks. Returns at most one action. For timelines in causal order,
-  // report the run's check_transition first.
+  // report the run's check_transition first. While an incident is open and some check has not run since
+  // the probe started (assessment.unknown > 0), nothing changes: a restart never resolves an incident on
+  // checks nobody has looked at yet.
   std::vector<IncidentAction> update(const SiteAssessment& assessment, Timestamp now);
 
   // The O(1) path of a run: whether `verdict` (the site's counts, see site_counts.h) could make update()

@@ -1,0 +1,306 @@
+#include "exporters/notify/dispatcher.h"
+
+#include <algorithm>
+#include <memory>
+
+#include "exporters/notify/delivery_policy.h"
+#include "probe/engine/http_post.h"
+#include "probe/health/site_severity.h"
+
+namespace synthprobe {
+namespace {
+
+using namespace std::chrono;
+
+std::int64_t to_ms(Dispatcher::Clock::time_point t) { return duration_cast<milliseconds>(t.time_since_epoch()).count(); }
+Dispatcher::Clock::time_point from_ms(std::int64_t ms) { return Dispatcher::Clock::time_point(milliseconds(ms)); }
+
+NotificationKind notification_kind(IncidentAction::Kind k) {
+  switch (k) {
+    case IncidentAction::Kind::open: return NotificationKind::open;
+    case IncidentAction::Kind::update: return NotificationKind::update;
+    case IncidentAction::Kind::resolve: return NotificationKind::resolve;
+  }
+  return NotificationKind::update;
+}
+
+store::OutboxRow row_of(const OutboxEntry& e) {
+  store::OutboxRow r;
+  r.id = e.id;
+  r.notifier = e.notifier;
+  r.target = e.target;
+  r.dedup_key = e.dedup_key;
+  r.incident_id = e.incident_id;
+  r.event_json = event_to_json_text(e.event);
+  r.attempts = e.attempts;
+  r.next_attempt_at_ms = to_ms(e.next_attempt_at);
+  r.created_at_ms = to_ms(e.created_at);
+  return r;
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(boost::asio::io_context& io, CurlMulti& multi, store::StateStore& store, const Logger& logger,
+                       Hooks hooks)
+    : io_(io), multi_(multi), store_(store), logger_(logger), hooks_(std::move(hooks)), timer_(io) {}
+
+Dispatcher::~Dispatcher() { stop(); }
+
+void Dispatcher::stop() {
+  stopped_ = true;
+  timer_.cancel();
+}
+
+void Dispatcher::configure(const std::vector<config::Notifier>& notifiers) {
+  notifiers_ = notifiers;
+  for (const auto& n : notifiers_) report_queue(n.name);
+  pump();
+}
+
+const config::Notifier* Dispatcher::find(const std::string& name) const {
+  for (const auto& n : notifiers_)
+    if (n.name == name) return &n;
+  return nullptr;
+}
+
+void Dispatcher::report_queue(const std::string& notifier) {
+  if (hooks_.queue) hooks_.queue(notifier, outbox_.pending_count(notifier));
+}
+
+store::ProgressRow Dispatcher::progress_row(const ProgressKey& key, const Progress& p) {
+  return {key.first, key.second, p.opened, p.sequence,
+          p.last_severity ? std::string(severity_name(*p.last_severity)) : std::string(), to_ms(p.last_sent)};
+}
+
+void Dispatcher::restore(const store::RestoredState& restored) {
+  for (const auto& row : restored.progress) {
+    Progress p;
+    p.opened = row.opened;
+    p.sequence = row.sequence;
+    p.last_severity = parse_severity_name(row.last_severity);
+    p.last_sent = from_ms(row.last_sent_ms);
+    progress_[{row.notifier, row.incident_id}] = p;
+  }
+  next_id_ = std::max(next_id_, restored.next_outbox_id);
+  for (const auto& row : restored.outbox) {
+    auto event = event_from_json_text(row.event_json);
+    if (!event) {
+      logger_.log(LogLevel::error, "dropping an undelivered notification this version cannot read",
+                  {{"notifier", row.notifier}, {"incident", row.incident_id}});
+      store_.stage([&](store::PendingWrites& w) { w.outbox[row.id] = std::nullopt; });
+      continue;
+    }
+    OutboxEntry e;
+    e.id = row.id;
+    e.notifier = row.notifier;
+    e.target = row.target;
+    e.dedup_key = row.dedup_key;
+    e.incident_id = row.incident_id;
+    e.event = std::move(*event);
+    e.attempts = static_cast<int>(row.attempts);
+    e.next_attempt_at = from_ms(row.next_attempt_at_ms);
+    e.created_at = from_ms(row.created_at_ms);
+    next_id_ = std::max(next_id_, e.id + 1);
+    outbox_.add(std::move(e), true);
+  }
+  if (!restored.outbox.empty())
+    logger_.log(LogLevel::info, "notifications pending from before the restart",
+                {{"count", std::to_string(restored.outbox.size())}});
+}
+
+void Dispatcher::announce(const Incident& incident, IncidentAction::Kind kind, store::PendingWrites& writes,
+                          Clock::time_point now) {
+  for (const auto& n : notifiers_) {
+    const ProgressKey key{n.name, incident.id};
+    auto it = progress_.find(key);
+    if (kind == IncidentAction::Kind::resolve) {
+      if (it != progress_.end() && it->second.opened)  // a resolve goes only where an open went
+        enqueue(n, incident, NotificationKind::resolve, it->second, writes, now);
+      continue;
+    }
+    if (it == progress_.end() || !it->second.opened) {
+      // The first event at or above min_severity is the open; a drop below it later never resolves early.
+      if (more_severe(n.min_severity, incident.severity)) continue;
+      enqueue(n, incident, NotificationKind::open, progress_[key], writes, now);
+      continue;
+    }
+    enqueue(n, incident, kind == IncidentAction::Kind::open ? NotificationKind::update : notification_kind(kind),
+            it->second, writes, now);
+  }
+}
+
+void Dispatcher::enqueue(const config::Notifier& n, const Incident& incident, NotificationKind kind, Progress& p,
+                         store::PendingWrites& writes, Clock::time_point now, std::optional<std::string> only_target) {
+  NotificationEvent event;
+  event.kind = kind;
+  event.sequence = ++p.sequence;
+  event.event_id = incident.id + "/" + n.name + "/" + std::to_string(event.sequence);
+  event.incident = to_json(incident);
+  if (p.last_severity && *p.last_severity != incident.severity) event.previous_severity = p.last_severity;
+  p.opened = true;
+  p.last_severity = incident.severity;
+  p.last_sent = now;
+  writes.progress[{n.name, incident.id}] = progress_row({n.name, incident.id}, p);
+
+  for (const std::string& target : delivery_targets(n)) {
+    if (only_target && target != *only_target) continue;
+    OutboxEntry e;
+    e.id = next_id_++;
+    e.notifier = n.name;
+    e.target = target;
+    e.dedup_key = incident.dedup_key;
+    e.incident_id = incident.id;
+    e.event = event;
+    e.created_at = now;
+    writes.outbox[e.id] = row_of(e);
+    awaiting_commit_.push_back(e.id);
+    last_sent_to_target_[{n.name, incident.id, target}] = now;
+    outbox_.add(std::move(e), false);
+  }
+  report_queue(n.name);
+}
+
+void Dispatcher::send_when_committed(std::uint64_t seq) {
+  if (awaiting_commit_.empty()) return;
+  store_.when_committed(seq, [this, ids = std::exchange(awaiting_commit_, {})](bool committed) {
+    if (!committed)
+      logger_.log(LogLevel::error, "notifications are sent before they are on disk: a crash now could lose them",
+                  {{"count", std::to_string(ids.size())}});
+    for (auto id : ids) outbox_.mark_durable(id);  // paging goes on even when the disk does not
+    pump();
+  });
+}
+
+void Dispatcher::resend(const std::vector<const Incident*>& open, Clock::time_point now) {
+  std::vector<std::tuple<const config::Notifier*, const Incident*, std::string>> due;
+  for (const auto& n : notifiers_) {
+    if (n.type != "alertmanager") continue;
+    for (const Incident* inc : open) {
+      auto p = progress_.find({n.name, inc->id});
+      if (p == progress_.end() || !p->second.opened) continue;
+      for (const std::string& target : delivery_targets(n)) {
+        auto last = last_sent_to_target_.find({n.name, inc->id, target});
+        const auto sent = last == last_sent_to_target_.end() ? p->second.last_sent : last->second;
+        if (now - sent < n.resend_interval) continue;
+        // Decided per target: a dead Alertmanager's backlog must not stop the healthy one's re-sends.
+        if (outbox_.pending_in_queue(n.name, target, inc->dedup_key) > 0) continue;
+        due.emplace_back(&n, inc, target);
+      }
+    }
+  }
+  if (due.empty()) return;
+  const std::uint64_t seq = store_.stage([&](store::PendingWrites& w) {
+    for (auto& [n, inc, target] : due)
+      enqueue(*n, *inc, NotificationKind::update, progress_[{n->name, inc->id}], w, now, target);
+  });
+  send_when_committed(seq);
+}
+
+void Dispatcher::arm() {
+  if (stopped_) return;
+  const auto due = outbox_.next_due();
+  if (!due) return;
+  const auto wait = std::max(milliseconds(0), duration_cast<milliseconds>(*due - Clock::now()));
+  timer_.expires_after(wait);
+  timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) pump();
+  });
+}
+
+void Dispatcher::drop(const OutboxEntry& entry, DeliveryResult result, const std::string& detail) {
+  const OutboxEntry copy = entry;
+  outbox_.remove(copy.id);
+  std::optional<ProgressKey> finished_progress;
+  // A resolve that is done (on every target) ends what this notifier keeps of the incident.
+  if (copy.event.kind == NotificationKind::resolve && outbox_.pending_for_incident(copy.notifier, copy.incident_id) == 0)
+    finished_progress = ProgressKey{copy.notifier, copy.incident_id};
+  store_.stage([&](store::PendingWrites& w) {
+    w.outbox[copy.id] = std::nullopt;
+    if (finished_progress) w.progress[*finished_progress] = std::nullopt;
+  });
+  if (finished_progress) {
+    progress_.erase(*finished_progress);
+    for (auto it = last_sent_to_target_.begin(); it != last_sent_to_target_.end();)
+      it = std::get<0>(it->first) == copy.notifier && std::get<1>(it->first) == copy.incident_id
+               ? last_sent_to_target_.erase(it)
+               : std::next(it);
+  }
+  if (hooks_.attempt) hooks_.attempt(copy.notifier, copy.event.kind, result);
+  if (hooks_.outcome) hooks_.outcome(copy, result, detail, Clock::now());
+  report_queue(copy.notifier);
+}
+
+void Dispatcher::pump() {
+  if (stopped_) return;
+  const auto now = Clock::now();
+  for (const OutboxEntry& entry : outbox_.next_ready(now)) {
+    const config::Notifier* n = find(entry.notifier);
+    if (!n) {
+      logger_.log(LogLevel::warn, "dropping a notification for a notifier no longer configured",
+                  {{"notifier", entry.notifier}, {"incident", entry.incident_id}});
+      drop(entry, DeliveryResult::permanent_failure, "notifier no longer configured");
+      continue;
+    }
+    if (now - entry.created_at > n->max_delivery_age) {
+      logger_.log(LogLevel::error, "notification expired undelivered",
+                  {{"notifier", n->name}, {"event", to_string(entry.event.kind)}, {"incident", entry.incident_id},
+                   {"attempts", std::to_string(entry.attempts)}});
+      drop(entry, DeliveryResult::expired, "not delivered within max_delivery_age");
+      continue;
+    }
+    BuiltRequests built = build_requests(*n, entry.event, now, entry.target);
+    if (!built.ok()) {
+      logger_.log(LogLevel::error, "cannot build the notification", {{"notifier", n->name}, {"error", built.error}});
+      drop(entry, DeliveryResult::permanent_failure, built.error);
+      continue;
+    }
+    if (built.requests.empty()) {
+      drop(entry, DeliveryResult::delivered, "");
+      continue;
+    }
+    if (!outbox_.begin_send(entry.id)) continue;
+    struct Pending {
+      std::vector<DeliveryResult> results;
+      std::string detail;
+      std::size_t left;
+    };
+    auto pending = std::make_shared<Pending>(Pending{{}, {}, built.requests.size()});
+    const std::uint64_t id = entry.id;
+    for (OutgoingRequest& r : built.requests) {
+      HttpPostRequest req{std::move(r.method), std::move(r.url), std::move(r.headers), std::move(r.body), n->timeout};
+      http_post(multi_, std::move(req), [this, id, pending](HttpPostResult result) {
+        pending->results.push_back(classify(result.status));
+        if (pending->detail.empty()) pending->detail = result.status ? "HTTP " + std::to_string(*result.status) : result.error;
+        if (--pending->left == 0) finished(id, combine(pending->results), pending->detail);
+      });
+    }
+  }
+  arm();
+}
+
+void Dispatcher::finished(std::uint64_t id, DeliveryResult result, const std::string& detail) {
+  const OutboxEntry* entry = outbox_.find(id);
+  if (!entry) return;
+  if (result != DeliveryResult::retry) {
+    if (result == DeliveryResult::permanent_failure)
+      logger_.log(LogLevel::error, "notification failed permanently",
+                  {{"notifier", entry->notifier}, {"event", to_string(entry->event.kind)},
+                   {"incident", entry->incident_id}, {"detail", detail}});
+    drop(*entry, result, detail);
+    pump();
+    return;
+  }
+  const double unit = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+  const auto now = Clock::now();
+  const OutboxEntry* updated = outbox_.reschedule(id, now + backoff(entry->attempts + 1, unit));
+  logger_.log(LogLevel::warn, "notification will be retried",
+              {{"notifier", updated->notifier}, {"event", to_string(updated->event.kind)},
+               {"incident", updated->incident_id}, {"detail", detail}, {"attempt", std::to_string(updated->attempts)}});
+  store_.stage([&](store::PendingWrites& w) { w.outbox[id] = row_of(*updated); });
+  if (hooks_.attempt) hooks_.attempt(updated->notifier, updated->event.kind, DeliveryResult::retry);
+  // A retrying receiver shows once in the timeline, not at every try.
+  if (updated->attempts == 1 && hooks_.outcome) hooks_.outcome(*updated, DeliveryResult::retry, detail, now);
+  pump();
+}
+
+}  // namespace synthprobe
