@@ -1,6 +1,7 @@
 // What ships beside the binary must work: example configs load, and the Prometheus rules pass promtool's
 // checks and unit tests. (rule_fixtures_test holds the rules, their test inputs and the Grafana dashboard
-// against a real scrape.)
+// against a real scrape; multi_region_test runs the rules and the dashboard's queries in a real Prometheus
+// scraping two probes.)
 #include <doctest/doctest.h>
 
 #include <cstdlib>
