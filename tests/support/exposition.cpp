@@ -29,21 +29,29 @@ SeriesSelector parse_selector(const std::string& series) {
   return {series.substr(0, brace), parse_labels(series.substr(brace + 1, series.rfind('}') - brace - 1))};
 }
 
-std::optional<double> sample_value(const std::string& exposition, const std::string& series) {
-  const SeriesSelector want = parse_selector(series);
+std::vector<Sample> samples(const std::string& exposition) {
+  std::vector<Sample> out;
   std::istringstream lines(exposition);
   for (std::string line; std::getline(lines, line);) {
     if (line.empty() || line[0] == '#') continue;
     const std::size_t space = line.rfind(' ');
     if (space == std::string::npos) continue;
-    const SeriesSelector have = parse_selector(line.substr(0, space));
+    SeriesSelector s = parse_selector(line.substr(0, space));
+    out.push_back({std::move(s.name), std::move(s.labels), std::stod(line.substr(space + 1))});
+  }
+  return out;
+}
+
+std::optional<double> sample_value(const std::string& exposition, const std::string& series) {
+  const SeriesSelector want = parse_selector(series);
+  for (const Sample& have : samples(exposition)) {
     if (have.name != want.name) continue;
     bool all = true;
     for (const auto& [k, v] : want.labels) {
       auto it = have.labels.find(k);
       all = all && it != have.labels.end() && it->second == v;
     }
-    if (all) return std::stod(line.substr(space + 1));
+    if (all) return have.value;
   }
   return std::nullopt;
 }

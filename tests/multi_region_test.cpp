@@ -1,0 +1,475 @@
+// Two regional probes and one real Prometheus that scrapes both and loads the SHIPPED rule file unchanged.
+// Site "shop" is down from both regions (eu gets 503, us a refused connection): the quorum alert
+// SiteDownMultiRegion becomes active for it, and Prometheus holds the incident series of both regions.
+// Site "blog" is down from eu only (us gets 200): SiteIncidentSingleRegion becomes active for it and
+// SiteDownMultiRegion never does. The `for:` of the shipped alerts (1m, 5m) is left alone: an alert in
+// state `pending` proves its expression matched. The Grafana dashboard's queries run against the same
+// data, with its variables expanded as Grafana expands "All".
+#include <doctest/doctest.h>
+
+#include <boost/json.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tests/support/deploy_files.h"
+#include "tests/support/probe_daemon.h"
+#include "tests/support/process.h"
+#include "tests/support/promql_names.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_server.h"
+
+using namespace synthprobe::testing;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* const kPrometheus = "/usr/bin/prometheus";
+
+std::string str(const json::value& v) { return v.is_string() ? std::string(v.as_string()) : ""; }
+
+std::string percent_encode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+TestServer::Handler answering(int status) {
+  return [status](const TestRequest&) {
+    TestResponse r;
+    r.status = status;
+    r.body = status == 200 ? "page" : "unavailable";
+    return r;
+  };
+}
+
+struct Targets {
+  std::string shop;  // home's URL
+  std::string blog;  // front's URL
+};
+
+// Three sites: shop (one P1 check and a passing flow, with a site label), blog (one P2 check) and api
+// (an HTTPS check), and a webhook notifier, so that every panel of the dashboard has data.
+std::string probe_config(const std::string& name, const std::string& region, const Targets& t,
+                         const std::string& healthy, const std::string& secure, const std::string& ca_file,
+                         const std::string& hook) {
+  return R"([probe]
+name = ")" + name + R"("
+region = ")" + region + R"("
+listen = "127.0.0.1:LISTEN_PORT"
+state_dir = "state"
+
+[defaults]
+interval = "1s"
+timeout = "800ms"
+open_after = 1
+resolve_after = 1
+
+[[site]]
+name = "shop"
+labels = { team = "web" }
+
+[[site]]
+name = "blog"
+
+[[site]]
+name = "api"
+
+[[check]]
+name = "home"
+site = "shop"
+area = "storefront"
+severity = "P1"
+url = ")" + t.shop + R"("
+
+[[flow]]
+name = "buy"
+site = "shop"
+area = "checkout"
+
+[[flow.step]]
+name = "product"
+url = ")" + healthy + R"(/product/42"
+
+[[flow.step]]
+name = "cart"
+url = ")" + healthy + R"(/cart"
+
+[[check]]
+name = "front"
+site = "blog"
+severity = "P2"
+url = ")" + t.blog + R"("
+
+[[check]]
+name = "secure"
+site = "api"
+area = "tls"
+url = ")" + secure + R"("
+tls = { ca_file = ")" + ca_file + R"(" }
+
+[[notifier]]
+name = "hook"
+type = "webhook"
+url = ")" + hook + R"("
+)";
+}
+
+// A real Prometheus on loopback scraping `targets` every second and evaluating `rule_file` every second.
+class Prometheus {
+ public:
+  Prometheus(const TempDir& dir, const std::vector<std::string>& targets, const std::string& rule_file)
+      : port_(closed_port()),
+        log_path_((dir.path() / "prometheus.log").string()),
+        process_({kPrometheus, "--config.file=" + write_config(dir, targets, rule_file),
+                  "--storage.tsdb.path=" + (dir.path() / "tsdb").string(),
+                  "--web.listen-address=127.0.0.1:" + std::to_string(port_)},
+                 log_path_) {
+    REQUIRE_MESSAGE(eventually([&] { return http_request(url("/-/ready")).status == 200; }, 60s), log());
+  }
+
+  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+  std::string log() const { return read_text_file(log_path_); }
+
+  // The "data" of a successful API answer, nullopt otherwise.
+  std::optional<json::value> api(const std::string& path_and_query) const {
+    HttpGetResult r = http_request(url(path_and_query));
+    if (r.status != 200) return std::nullopt;
+    boost::system::error_code ec;
+    json::value v = json::parse(r.body, ec);
+    if (ec || !v.is_object() || v.at("status") != "success") return std::nullopt;
+    return v.at("data");
+  }
+  // An instant query's result vector; nullopt when the query fails.
+  std::optional<json::array> query(const std::string& promql) const {
+    auto data = api("/api/v1/query?query=" + percent_encode(promql));
+    if (!data) return std::nullopt;
+    return data->at("result").as_array();
+  }
+  // Active (pending or firing) alerts named `name`.
+  std::vector<json::object> alerts(const std::string& name) const {
+    std::vector<json::object> out;
+    auto data = api("/api/v1/alerts");
+    if (!data) return out;
+    for (const auto& a : data->at("alerts").as_array())
+      if (str(a.at("labels").at("alertname")) == name) out.push_back(a.as_object());
+    return out;
+  }
+  std::vector<json::object> alerts(const std::string& name, const std::string& site) const {
+    std::vector<json::object> out;
+    for (auto& a : alerts(name)) {
+      const json::object& labels = a.at("labels").as_object();
+      if (labels.contains("site") && str(labels.at("site")) == site) out.push_back(std::move(a));
+    }
+    return out;
+  }
+  // The rule groups as /api/v1/rules reports them.
+  json::array groups() const {
+    auto data = api("/api/v1/rules");
+    return data ? data->at("groups").as_array() : json::array{};
+  }
+  std::string last_evaluation(const std::string& group) const {
+    for (const auto& g : groups())
+      if (str(g.at("name")) == group) return str(g.at("lastEvaluation"));
+    return "";
+  }
+
+ private:
+  static std::string write_config(const TempDir& dir, const std::vector<std::string>& targets,
+                                  const std::string& rule_file) {
+    std::string list;
+    for (const auto& t : targets) list += (list.empty() ? "'" : ", '") + t + "'";
+    return dir.write("prometheus.yml", "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - '" +
+                                           rule_file + "'\nscrape_configs:\n  - job_name: synthprobe\n    static_configs:\n"
+                                           "      - targets: [" + list + "]\n");
+  }
+
+  unsigned short port_;
+  std::string log_path_;
+  ChildProcess process_;
+};
+
+// A loopback port bound but never listening, for as long as the object lives: connections are refused,
+// and no other process can take the port meanwhile.
+class RefusingPort {
+ public:
+  RefusingPort() : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    REQUIRE(fd_ >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0);
+    socklen_t len = sizeof addr;
+    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~RefusingPort() { ::close(fd_); }
+  RefusingPort(const RefusingPort&) = delete;
+  RefusingPort& operator=(const RefusingPort&) = delete;
+  unsigned short port() const { return port_; }
+
+ private:
+  int fd_;
+  unsigned short port_ = 0;
+};
+
+// Everything one scenario needs, started in order and stopped in reverse (members are destroyed bottom up:
+// Prometheus, then the probes, then the servers, then the folder).
+struct World {
+  TempDir dir;
+  TlsFiles tls = make_self_signed_certificate(dir.path().string(), 30);
+  TestServer broken{answering(503)};
+  TestServer healthy{answering(200)};
+  TestServer secure{answering(200), tls};
+  TestServer hook{answering(200)};
+  RefusingPort refusing;
+  const std::string refused = "http://127.0.0.1:" + std::to_string(refusing.port()) + "/";
+  ProbeDaemon eu{dir, "eu",
+                 probe_config("probe-eu", "eu", {broken.url("/"), broken.url("/blog")}, healthy.url(""),
+                              secure.url("/"), tls.cert_file, hook.url("/hook"))};
+  ProbeDaemon us{dir, "us",
+                 probe_config("probe-us", "us", {refused, healthy.url("/blog")}, healthy.url(""), secure.url("/"),
+                              tls.cert_file, hook.url("/hook"))};
+  Prometheus prometheus{dir, {eu.address(), us.address()}, source_dir() + "/deploy/prometheus/synthprobe-rules.yml"};
+
+  std::string logs() const { return "--- eu\n" + eu.log() + "--- us\n" + us.log() + "--- prometheus\n" + prometheus.log(); }
+
+  // Blocks until the alerting group has been evaluated `n` more times, and checks `each` after every one.
+  template <typename F>
+  void over_evaluations(int n, F each) {
+    std::string last = prometheus.last_evaluation("synthprobe-alerts");
+    for (int i = 0; i < n; ++i) {
+      REQUIRE_MESSAGE(eventually(
+                          [&] {
+                            const std::string now = prometheus.last_evaluation("synthprobe-alerts");
+                            if (now.empty() || now == last) return false;
+                            last = now;
+                            return true;
+                          },
+                          30s),
+                      "the alerting rules were not evaluated again");
+      each();
+    }
+  }
+};
+
+bool active(const json::object& alert) { return alert.at("state") == "pending" || alert.at("state") == "firing"; }
+
+std::map<std::string, std::string> labels_of(const json::value& alert_or_series, const char* field) {
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : alert_or_series.at(field).as_object()) out[std::string(k)] = str(v);
+  return out;
+}
+
+bool prometheus_missing() {
+  if (fs::exists(kPrometheus)) return false;
+  MESSAGE("skipped: " << kPrometheus << " is missing (Debian package prometheus, scripts/install-deps.sh)");
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("SiteDownMultiRegion: active for a site both regions see down, never for a site one region sees down") {
+  if (prometheus_missing()) return;
+  World w;
+
+  // (a) shop is down from eu (503) and from us (refused).
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        auto a = w.prometheus.alerts("SiteDownMultiRegion", "shop");
+                        return a.size() == 1 && active(a.front());
+                      },
+                      90s),
+                  w.logs());
+  {
+    const json::object alert = w.prometheus.alerts("SiteDownMultiRegion", "shop").front();
+    INFO(json::serialize(alert));
+    CHECK(labels_of(alert, "labels") ==
+          std::map<std::string, std::string>{{"alertname", "SiteDownMultiRegion"}, {"severity", "critical"}, {"site", "shop"}});
+    CHECK(labels_of(alert, "annotations").at("summary") == "shop has an incident seen from 2 regions");
+  }
+  // Prometheus holds the open incident of each region, labelled by region and probe.
+  {
+    const auto open = w.prometheus.query(R"(synthprobe_incident_open{site="shop"} == 1)");
+    REQUIRE(open);
+    std::set<std::string> regions, probes;
+    for (const auto& s : *open) {
+      const auto labels = labels_of(s, "metric");
+      CHECK(labels.at("severity") == "P1");
+      CHECK(labels.at("job") == "synthprobe");
+      regions.insert(labels.at("region"));
+      probes.insert(labels.at("probe"));
+    }
+    CHECK(open->size() == 2);
+    CHECK(regions == std::set<std::string>{"eu", "us"});
+    CHECK(probes == std::set<std::string>{"probe-eu", "probe-us"});
+  }
+
+  // (b) blog is down from eu only: the single-region alert names the region.
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        auto a = w.prometheus.alerts("SiteIncidentSingleRegion", "blog");
+                        return a.size() == 1 && active(a.front());
+                      },
+                      90s),
+                  w.logs());
+  {
+    const json::object alert = w.prometheus.alerts("SiteIncidentSingleRegion", "blog").front();
+    INFO(json::serialize(alert));
+    CHECK(labels_of(alert, "labels") == std::map<std::string, std::string>{{"alertname", "SiteIncidentSingleRegion"},
+                                                                           {"region", "eu"},
+                                                                           {"severity", "warning"},
+                                                                           {"site", "blog"}});
+    CHECK(labels_of(alert, "annotations").at("summary") == "blog fails from eu only: check that region's network");
+  }
+  // Prometheus has us's healthy view of blog, so the quorum alert's silence is not missing data.
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        auto up = w.prometheus.query(R"(probe_success{site="blog",region="us"} == 1)");
+                        auto open = w.prometheus.query(R"(max(synthprobe_incident_open{site="blog",region="us"}) == 0)");
+                        return up && up->size() == 1 && open && open->size() == 1;
+                      },
+                      30s),
+                  w.logs());
+  {
+    const auto eu_open = w.prometheus.query(R"(synthprobe_incident_open{site="blog",region="eu",severity="P2"} == 1)");
+    REQUIRE(eu_open);
+    CHECK(eu_open->size() == 1);
+  }
+
+  // Over the next evaluations: shop keeps the quorum alert and no single-region one; blog the reverse;
+  // api, which is up everywhere, has neither.
+  w.over_evaluations(3, [&] {
+    CHECK(w.prometheus.alerts("SiteDownMultiRegion", "shop").size() == 1);
+    CHECK(w.prometheus.alerts("SiteDownMultiRegion", "blog").empty());
+    CHECK(w.prometheus.alerts("SiteIncidentSingleRegion", "shop").empty());
+    CHECK(w.prometheus.alerts("SiteIncidentSingleRegion", "blog").size() == 1);
+    CHECK(w.prometheus.alerts("SiteDownMultiRegion", "api").empty());
+    CHECK(w.prometheus.alerts("SiteIncidentSingleRegion", "api").empty());
+  });
+
+  // Every shipped rule evaluates without error against what the probes export.
+  std::size_t rules = 0;
+  for (const auto& g : w.prometheus.groups()) {
+    for (const auto& r : g.at("rules").as_array()) {
+      ++rules;
+      CAPTURE(str(r.at("name")));
+      CHECK(r.at("health") == "ok");
+      const json::value* error = r.as_object().if_contains("lastError");  // omitted when empty
+      if (error) CHECK_MESSAGE(str(*error).empty(), str(*error));
+    }
+  }
+  CHECK(rules == read_rules(read_text_file(source_dir() + "/deploy/prometheus/synthprobe-rules.yml")).size());
+}
+
+TEST_CASE("every query of the Grafana dashboard answers with data from two probes, and its legends resolve") {
+  if (prometheus_missing()) return;
+  World w;
+  const json::value dash = json::parse(read_text_file(source_dir() + "/deploy/grafana/synthprobe-dashboard.json"));
+  // Both probes have opened their incidents and sent their notifications.
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        auto open = w.prometheus.query("synthprobe_incident_open == 1");
+                        auto sent = w.prometheus.query(R"(synthprobe_notifications_total{result="delivered"})");
+                        return open && open->size() == 3 && sent && sent->size() >= 2;
+                      },
+                      90s),
+                  w.logs());
+
+  // Variables with "All" selected: Grafana puts every value of label_values() into a regex (a|b|c).
+  std::vector<std::pair<std::string, std::string>> values;  // name -> regex
+  auto expand = [&](std::string text) {
+    for (const auto& [name, regex] : values) {
+      text = std::regex_replace(text, std::regex("\\$\\{" + name + "\\}"), regex);
+      text = std::regex_replace(text, std::regex("\\$" + name + "\\b"), regex);
+    }
+    return text;
+  };
+  std::map<std::string, std::set<std::string>> seen;
+  for (const DashboardVariable& v : dashboard_query_variables(dash)) {
+    CAPTURE(v.query);
+    std::smatch m;
+    REQUIRE(std::regex_match(v.query, m, std::regex(R"(\s*label_values\((.+),\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*)")));
+    const auto data = w.prometheus.api("/api/v1/label/" + m[2].str() + "/values?" + percent_encode("match[]") + "=" +
+                                       percent_encode(expand(m[1])));
+    REQUIRE(data);
+    std::string regex;
+    for (const auto& x : data->as_array()) {
+      const std::string value = str(x);
+      REQUIRE_MESSAGE(std::regex_match(value, std::regex("[A-Za-z0-9_-]+")), value);  // nothing to escape
+      regex += (regex.empty() ? "" : "|") + value;
+      seen[v.name].insert(value);
+    }
+    values.emplace_back(v.name, "(" + regex + ")");
+  }
+  CHECK(seen["site"] == std::set<std::string>{"api", "blog", "shop"});
+  CHECK(seen["region"] == std::set<std::string>{"eu", "us"});
+  CHECK(seen["check"] == std::set<std::string>{"buy", "front", "home", "secure"});
+
+  std::map<std::string, json::array> results;  // by panel title and legend
+  for (const DashboardQuery& q : dashboard_queries(dash)) {
+    const std::string promql = expand(q.expr);
+    CAPTURE(q.panel);
+    CAPTURE(promql);
+    std::optional<json::array> result;
+    // Rates need two scrapes of a series: wait for data, with a bound.
+    CHECK_MESSAGE(eventually(
+                      [&] {
+                        result = w.prometheus.query(promql);
+                        return result && !result->empty();
+                      },
+                      30s),
+                  "no data" << (result ? "" : " (the query failed)"));
+    if (!result) continue;
+    for (const auto& s : *result) {
+      const auto labels = labels_of(s, "metric");
+      for (const std::string& printed : template_label_names(q.legend)) {
+        auto found = labels.find(printed);
+        CHECK_MESSAGE((found != labels.end() && !found->second.empty()),
+                      "legend " << q.legend << " prints " << printed << ", missing on " << json::serialize(s.at("metric")));
+      }
+    }
+    results[q.panel + " / " + q.legend] = *result;
+  }
+
+  // What the headline panels say: each open incident with the number of regions that see it, the checks
+  // down per site and region, and the checks each probe runs.
+  auto values_by = [&](const std::string& key, std::initializer_list<const char*> labels) {
+    std::map<std::string, std::string> out;
+    for (const auto& s : results[key]) {
+      const auto l = labels_of(s, "metric");
+      std::string name;
+      for (const char* label : labels) name += (name.empty() ? "" : " ") + (l.contains(label) ? l.at(label) : "?");
+      out[name] = str(s.at("value").at(1));
+    }
+    return out;
+  };
+  CHECK(values_by("Open incidents (regions seeing each) / {{site}} {{severity}}", {"site", "severity"}) ==
+        std::map<std::string, std::string>{{"shop P1", "2"}, {"blog P2", "1"}});
+  CHECK(values_by("Checks down / {{site}} {{region}}", {"site", "region"}) ==
+        std::map<std::string, std::string>{{"shop eu", "1"}, {"shop us", "1"}, {"blog eu", "1"}});
+  CHECK(values_by("Checks configured / {{probe}}", {"probe"}) ==
+        std::map<std::string, std::string>{{"probe-eu", "4"}, {"probe-us", "4"}});
+}
