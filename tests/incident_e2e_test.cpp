@@ -774,3 +774,94 @@ TEST_CASE("reload: removing the only down check resolves the site's incident at 
   d.process.signal(SIGTERM);
   CHECK(d.process.wait(30s) == std::optional<int>(0));
 }
+
+TEST_CASE("an incident that spans a restart: probe_stopped/probe_started, the blind time, and the evidence kept") {
+  Shop shop;
+  shop.set_down("/checkout", true);
+  TempDir dir;
+  const std::string config = probe_header() + site_table("shop", shop.base()) +
+                             check_table("home", "shop", "storefront", "P3", "/") +
+                             check_table("checkout", "shop", "checkout", "P2", "/checkout");
+  std::string id;
+  {
+    Daemon d(dir, config);
+    REQUIRE_MESSAGE(eventually([&] {
+                      auto list = d.incidents();
+                      return !list.empty() && list[0].at("resolved_at").is_null();
+                    }, 30s),
+                    d.log());
+    id = str(d.incidents()[0].at("id"));
+    d.process.signal(SIGTERM);
+    REQUIRE(d.process.wait(30s) == std::optional<int>(0));
+  }
+  std::this_thread::sleep_for(2500ms);  // the probe is away: nobody watches the shop
+  shop.heal();                           // ... and the outage ends while it is
+
+  Daemon d(dir, config);
+  // Back: the same incident, with the gap on its timeline and the evidence of before (not blank phases).
+  json::object inc;
+  REQUIRE_MESSAGE(eventually([&] {
+                    auto list = d.incidents();
+                    if (list.empty()) return false;
+                    inc = list[0].as_object();
+                    return timeline_events(inc).contains("probe_started");
+                  }, 30s),
+                  d.log());
+  CHECK(str(inc.at("id")) == id);
+  CHECK(timeline_events(inc).contains("probe_stopped"));
+  CHECK(inc.at("probe_blind_seconds").to_number<double>() >= 2.0);
+  const json::array failing = inc.at("failing_checks").as_array();
+  REQUIRE(failing.size() == 1);
+  CHECK(failing[0].at("status_code") == 503);
+  CHECK(failing[0].at("message") == "status 503 not in [2xx]");
+
+  // It resolves on the runs after the restart, and its review says how long the probe was blind.
+  REQUIRE_MESSAGE(eventually([&] {
+                    auto list = d.incidents();
+                    return !list.empty() && !list[0].at("resolved_at").is_null();
+                  }, 30s),
+                  d.log());
+  const HttpGetResult review = http_request(d.url("/api/incidents/" + id + "/report"));
+  REQUIRE(review.status == 200);
+  CHECK(review.body.find("| Probe not running |") != std::string::npos);
+  CHECK(review.body.find("nothing was detected or sent then") != std::string::npos);
+  CHECK(review.body.find("probe_stopped") != std::string::npos);
+  CHECK(review.body.find("probe_started") != std::string::npos);
+  // The draft on disk is private to the probe's user.
+  REQUIRE(eventually([&] { return fs::exists(d.state_dir / "incidents" / (id + ".md")); }, 10s));
+  CHECK((fs::status(d.state_dir / "incidents" / (id + ".md")).permissions() & fs::perms::all) ==
+        (fs::perms::owner_read | fs::perms::owner_write));
+  d.process.signal(SIGTERM);
+  CHECK(d.process.wait(30s) == std::optional<int>(0));
+}
+
+TEST_CASE("kill -9 during an outage: the restart records when the probe was last alive") {
+  Shop shop;
+  shop.set_down("/checkout", true);
+  TempDir dir;
+  const std::string config = probe_header() + site_table("shop", shop.base()) +
+                             check_table("checkout", "shop", "checkout", "P2", "/checkout");
+  std::string id;
+  {
+    Daemon d(dir, config);
+    REQUIRE_MESSAGE(eventually([&] { return !d.incidents().empty(); }, 30s), d.log());
+    id = str(d.incidents()[0].at("id"));
+    std::this_thread::sleep_for(1500ms);  // at least one "alive" mark on disk
+    d.process.signal(SIGKILL);
+    REQUIRE(d.process.wait(10s) == std::optional<int>(-SIGKILL));
+  }
+  Daemon d(dir, config);
+  json::object inc;
+  REQUIRE_MESSAGE(eventually([&] {
+                    auto list = d.incidents();
+                    if (list.empty()) return false;
+                    inc = list[0].as_object();
+                    return timeline_events(inc).contains("probe_started");
+                  }, 30s),
+                  d.log());
+  CHECK(str(inc.at("id")) == id);
+  CHECK(timeline_events(inc).contains("probe_stopped"));  // at the last sign of life before the crash
+  CHECK(inc.at("resolved_at").is_null());
+  d.process.signal(SIGTERM);
+  CHECK(d.process.wait(30s) == std::optional<int>(0));
+}
