@@ -27,8 +27,8 @@ namespace {
 
 constexpr std::array<std::string_view, 8> kTopKeys{"probe", "defaults", "site", "check", "flow", "notifier", "heartbeat",
                                                    "maintenance"};
-constexpr std::array<std::string_view, 6> kProbeKeys{"name", "region", "listen", "state_dir", "max_in_flight",
-                                                     "log_format"};
+constexpr std::array<std::string_view, 7> kProbeKeys{"name",          "region",     "listen",         "state_dir",
+                                                     "max_in_flight", "log_format", "state_retention"};
 constexpr std::array<std::string_view, 1> kSiteOwnKeys{"name"};
 
 std::string host_name() {
@@ -98,6 +98,10 @@ Probe read_probe(const toml::table* table, LoadContext& ctx) {
       else probe.state_dir = dir->value;
     }
     if (auto n = r.integer("max_in_flight", 1, 1'000'000)) probe.max_in_flight = static_cast<int>(n->value);
+    if (auto keep = r.duration("state_retention")) {
+      if (keep->value < std::chrono::hours(1)) ctx.error(keep->pos, "\"state_retention\" must be at least 1h");
+      else probe.state_retention = keep->value;
+    }
     if (auto format = r.string("log_format")) {
       if (format->value == "logfmt" || format->value == "json") probe.log_format = format->value;
       else ctx.error(format->pos, "\"log_format\" " + quote(format->value) + " must be \"logfmt\" or \"json\"");

@@ -150,6 +150,7 @@ struct Probe {
   std::string state_dir = "state";  // absolute after load
   int max_in_flight = 1000;
   std::string log_format = "logfmt";  // logfmt | json
+  Duration state_retention{std::chrono::hours(24 * 90)};  // resolved incidents and rollups kept this long
 };
 
 struct Notifier {

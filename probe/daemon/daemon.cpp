@@ -78,7 +78,7 @@ struct Daemon::Impl {
         check_metrics(identity.probe, identity.region),
         self_metrics(registry, kVersion, identity),
         incident_metrics(registry, identity),
-        store(store_options(initial.probe.state_dir)),
+        store(store_options(initial.probe)),
         dispatcher(io, multi, store, logger,
                    {[this](const std::string& n, NotificationKind k, DeliveryResult r) {
                       incident_metrics.notification(n, std::string(to_string(k)), std::string(to_string(r)));
@@ -95,9 +95,10 @@ struct Daemon::Impl {
         reloader(io, config_path),
         http([this](std::string_view method, std::string_view target) { return handle_http(method, target); }) {}
 
-  store::StateStore::Options store_options(const std::string& dir) {
+  store::StateStore::Options store_options(const config::Probe& probe) {
     store::StateStore::Options o;
-    o.dir = dir;
+    o.dir = probe.state_dir;
+    o.retention = std::chrono::duration_cast<std::chrono::hours>(probe.state_retention);
     o.post = [this](std::function<void()> f) { net::post(io, std::move(f)); };
     o.log = [this](std::string_view level, std::string_view message, std::string_view detail) {
       logger.log(level == "error" ? LogLevel::error : level == "warn" ? LogLevel::warn : LogLevel::info, message,
