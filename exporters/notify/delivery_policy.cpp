@@ -50,3 +50,15 @@ std::chrono::milliseconds backoff(int failed_attempts, double unit_random) {
 }
 
 }  // namespace synthprobe
+
+namespace synthprobe {
+
+std::chrono::milliseconds retry_delay(int failed_attempts, double unit_random,
+                                      std::optional<std::chrono::seconds> retry_after) {
+  const std::chrono::milliseconds ours = backoff(failed_attempts, unit_random);
+  if (!retry_after) return ours;
+  const auto asked = std::min<std::chrono::milliseconds>(*retry_after, kRetryAfterCap);
+  return std::max(ours, asked);
+}
+
+}  // namespace synthprobe

@@ -32,6 +32,14 @@ inline constexpr std::chrono::milliseconds kBackoffCap{std::chrono::minutes(5)};
 // The ceiling for the retry after `failed_attempts` failures (1 or more): 1s, 2s, 4s, ... capped at 5m.
 std::chrono::milliseconds backoff_ceiling(int failed_attempts);
 
+inline constexpr std::chrono::milliseconds kRetryAfterCap{std::chrono::hours(1)};
+
+// The wait before the next attempt when the receiver said how long to wait (Retry-After: Slack and
+// PagerDuty ask for it when rate limiting, and may disable a client that keeps sending): at least that,
+// at most an hour, never less than the backoff.
+std::chrono::milliseconds retry_delay(int failed_attempts, double unit_random,
+                                      std::optional<std::chrono::seconds> retry_after);
+
 // The wait before the next attempt, "equal jitter": ceiling/2 + unit_random * ceiling/2, so retries of
 // many events spread out yet never come sooner than half the ceiling. unit_random in [0, 1) comes from the
 // caller's random source (clamped into that range).

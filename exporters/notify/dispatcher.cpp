@@ -5,6 +5,7 @@
 
 #include "exporters/notify/delivery_policy.h"
 #include "probe/engine/http_post.h"
+#include "common/time_format.h"
 #include "probe/health/site_severity.h"
 
 namespace synthprobe {
@@ -22,6 +23,30 @@ NotificationKind notification_kind(IncidentAction::Kind k) {
     case IncidentAction::Kind::resolve: return NotificationKind::resolve;
   }
   return NotificationKind::update;
+}
+
+// A receiver's explanation ("channel_is_archived", {"error":"invalid_payload"}) for the log and the
+// timeline: one line of printable ASCII, short.
+std::string excerpt(std::string_view body) {
+  constexpr std::size_t kMax = 200;
+  std::string out;
+  for (char c : body) {
+    if (out.size() >= kMax) {
+      out += "...";
+      break;
+    }
+    const auto u = static_cast<unsigned char>(c);
+    out += (u >= 0x20 && u < 0x7f) ? c : ' ';
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+std::string describe(const HttpPostResult& r) {
+  if (!r.status) return r.error;
+  std::string text = "HTTP " + std::to_string(*r.status);
+  if (*r.status >= 300 && !r.body.empty()) text += ": " + excerpt(r.body);
+  return text;
 }
 
 store::OutboxRow row_of(const OutboxEntry& e) {
@@ -262,23 +287,29 @@ void Dispatcher::pump() {
     struct Pending {
       std::vector<DeliveryResult> results;
       std::string detail;
+      std::optional<std::chrono::seconds> retry_after;
       std::size_t left;
     };
-    auto pending = std::make_shared<Pending>(Pending{{}, {}, built.requests.size()});
+    auto pending = std::make_shared<Pending>(Pending{{}, {}, {}, built.requests.size()});
     const std::uint64_t id = entry.id;
     for (OutgoingRequest& r : built.requests) {
       HttpPostRequest req{std::move(r.method), std::move(r.url), std::move(r.headers), std::move(r.body), n->timeout};
       http_post(multi_, std::move(req), [this, id, pending](HttpPostResult result) {
-        pending->results.push_back(classify(result.status));
-        if (pending->detail.empty()) pending->detail = result.status ? "HTTP " + std::to_string(*result.status) : result.error;
-        if (--pending->left == 0) finished(id, combine(pending->results), pending->detail);
+        const DeliveryResult r = classify(result.status);
+        pending->results.push_back(r);
+        // The first answer that was not a success explains the outcome best.
+        if (pending->detail.empty() || (r != DeliveryResult::delivered && pending->detail.starts_with("HTTP 2")))
+          pending->detail = describe(result);
+        if (result.retry_after) pending->retry_after = std::max(pending->retry_after.value_or(std::chrono::seconds(0)), *result.retry_after);
+        if (--pending->left == 0) finished(id, combine(pending->results), pending->detail, pending->retry_after);
       });
     }
   }
   arm();
 }
 
-void Dispatcher::finished(std::uint64_t id, DeliveryResult result, const std::string& detail) {
+void Dispatcher::finished(std::uint64_t id, DeliveryResult result, const std::string& detail,
+                          std::optional<std::chrono::seconds> retry_after) {
   const OutboxEntry* entry = outbox_.find(id);
   if (!entry) return;
   if (result != DeliveryResult::retry) {
@@ -292,10 +323,11 @@ void Dispatcher::finished(std::uint64_t id, DeliveryResult result, const std::st
   }
   const double unit = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
   const auto now = Clock::now();
-  const OutboxEntry* updated = outbox_.reschedule(id, now + backoff(entry->attempts + 1, unit));
+  const OutboxEntry* updated = outbox_.reschedule(id, now + retry_delay(entry->attempts + 1, unit, retry_after));
   logger_.log(LogLevel::warn, "notification will be retried",
               {{"notifier", updated->notifier}, {"event", to_string(updated->event.kind)},
-               {"incident", updated->incident_id}, {"detail", detail}, {"attempt", std::to_string(updated->attempts)}});
+               {"incident", updated->incident_id}, {"detail", detail}, {"attempt", std::to_string(updated->attempts)},
+               {"retry_in", format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(updated->next_attempt_at - now))}});
   store_.stage([&](store::PendingWrites& w) { w.outbox[id] = row_of(*updated); });
   if (hooks_.attempt) hooks_.attempt(updated->notifier, updated->event.kind, DeliveryResult::retry);
   // A retrying receiver shows once in the timeline, not at every try.

@@ -82,7 +82,8 @@ class Dispatcher {
                store::PendingWrites& writes, Clock::time_point now, std::optional<std::string> only_target = {});
   void pump();
   void arm();
-  void finished(std::uint64_t id, DeliveryResult result, const std::string& detail);
+  void finished(std::uint64_t id, DeliveryResult result, const std::string& detail,
+                std::optional<std::chrono::seconds> retry_after = std::nullopt);
   void drop(const OutboxEntry& entry, DeliveryResult result, const std::string& detail);
   const config::Notifier* find(const std::string& name) const;
   void report_queue(const std::string& notifier);

@@ -16,6 +16,10 @@ namespace synthprobe {
 struct HttpPostResult {
   std::optional<int> status;  // nullopt: no HTTP answer (network error, timeout)
   std::string error;          // curl's message when status is nullopt
+  std::string body;           // the answer's first kMaxBody bytes (a receiver's error text)
+  // The answer's Retry-After (seconds, or an HTTP date turned into seconds from now), when it sent one.
+  std::optional<std::chrono::seconds> retry_after;
+  static constexpr std::size_t kMaxBody = 1024;
 };
 
 struct HttpPostRequest {
