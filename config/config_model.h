@@ -147,6 +147,8 @@ struct Check {
 
 struct Site {
   std::string name;
+  // Made for checks and flows without `site`, named after their URL's host, with the [defaults].
+  bool implicit = false;
   std::map<std::string, std::string> vars;
   std::map<std::string, std::string> labels;
   int open_after = 3;

@@ -178,7 +178,7 @@ std::optional<TemplateString> TemplateString::parse(std::string_view text, Templ
       builder.runtime({TemplatePart::Kind::variable, name});
       continue;
     }
-    error = {dollar, "undefined variable ${" + name + "} (not a site var and not extracted by an earlier step)"};
+    error = {dollar, "undefined variable ${" + name + "} (not a site var and not extracted by an earlier step)", name};
     return std::nullopt;
   }
   TemplateString t;

@@ -64,6 +64,7 @@ class TemplateString {
   struct ParseError {
     std::size_t offset;  // byte offset into the source text
     std::string message;
+    std::string undefined = {};  // the variable's name, when the problem is that nothing defines it
   };
   // Parses `text`; on error returns nullopt and fills `error`.
   static std::optional<TemplateString> parse(std::string_view text, TemplateContext context,

@@ -345,9 +345,111 @@ TEST_CASE("the minimal example loads") {
   const cfg::Config c = valid(cfg::load_config_file(path.string(), FakeEnv{}.fn()));
   REQUIRE(c.checks.size() == 2);
   CHECK(render(c.checks[0].settings.url) == "http://127.0.0.1:8080/");
+  // No [[site]]: both checks belong to the site named after their host.
+  REQUIRE(c.sites.size() == 1);
+  CHECK(c.sites[0].name == "127.0.0.1");
+  CHECK(c.sites[0].implicit);
+  CHECK(c.checks[0].site == "127.0.0.1");
+  CHECK(c.checks[1].site == "127.0.0.1");
   CHECK(c.checks[1].settings.timeout == 2s);
   CHECK(c.checks[1].settings.interval == 10s);
   CHECK(c.probe.region == "local");
+}
+
+TEST_CASE("a check or flow without site belongs to a site named after its URL's host") {
+  const cfg::Config c = valid(load(R"toml(
+[defaults]
+open_after = 5
+labels = { team = "web" }
+vars = { cdn = "https://cdn.example.com" }
+[[site]]
+name = "api.example.com"
+open_after = 2
+[[check]]
+name = "home"
+url = "https://Shop.Example.com/"
+[[check]]
+name = "cart"
+url = "https://shop.example.com:8443/cart?x=${uuid}"
+[[flow]]
+name = "checkout"
+[[flow.step]]
+name = "product"
+url = "https://shop.example.com/p/42"
+extract = { id = { json = "/id" } }
+[[flow.step]]
+name = "pay"
+url = "https://pay.example.com/${id}"
+[[check]]
+name = "api"
+url = "https://api.example.com/health"
+[[check]]
+name = "explicit"
+site = "api.example.com"
+url = "https://other.example.com/"
+[[check]]
+name = "local"
+url = "http://127.0.0.1:8080/"
+[[check]]
+name = "v6"
+url = "http://[::1]:9000/"
+[[check]]
+name = "asset"
+url = "${cdn}/logo.png"
+[[check]]
+name = "own-var"
+vars = { origin = "https://origin.example.com" }
+url = "${origin}/"
+[[maintenance]]
+site = "shop.example.com"
+weekly = "Sun 02:00-04:00"
+)toml"));
+  // Host names are case-insensitive; the port and what follows the host do not matter; a flow goes by
+  // its first step.
+  CHECK(check_named(c, "home").site == "shop.example.com");
+  CHECK(check_named(c, "cart").site == "shop.example.com");
+  CHECK(check_named(c, "checkout").site == "shop.example.com");
+  // A [[site]] of that name is joined, with its settings.
+  CHECK(check_named(c, "api").site == "api.example.com");
+  CHECK(check_named(c, "api").open_after == 2);
+  CHECK(check_named(c, "explicit").site == "api.example.com");
+  CHECK(check_named(c, "local").site == "127.0.0.1");
+  CHECK(check_named(c, "v6").site == "::1");
+  // Vars known at load name the host too: [defaults]' and the check's own.
+  CHECK(check_named(c, "asset").site == "cdn.example.com");
+  CHECK(check_named(c, "own-var").site == "origin.example.com");
+
+  // Implicit sites have the [defaults], and come after the [[site]] tables, in the order first used.
+  std::vector<std::string> implicit;
+  for (const auto& site : c.sites) {
+    if (!site.implicit) continue;
+    implicit.push_back(site.name);
+    CHECK(site.open_after == 5);
+    CHECK(site.labels == std::map<std::string, std::string>{{"team", "web"}});
+  }
+  CHECK(implicit ==
+        std::vector<std::string>{"shop.example.com", "127.0.0.1", "::1", "cdn.example.com", "origin.example.com"});
+  REQUIRE(c.find_site("api.example.com"));
+  CHECK_FALSE(c.find_site("api.example.com")->implicit);
+  CHECK(check_named(c, "home").open_after == 5);
+  CHECK(check_named(c, "home").labels == std::map<std::string, std::string>{{"team", "web"}});
+  // A maintenance window may name an implicit site.
+  REQUIRE(c.maintenance.size() == 1);
+  CHECK(c.maintenance[0].site == "shop.example.com");
+}
+
+TEST_CASE("a first config needs no site") {
+  const cfg::Config c = valid(load(R"toml(
+[[check]]
+name = "home"
+url = "https://shop.example.com/"
+)toml"));
+  REQUIRE(c.sites.size() == 1);
+  CHECK(c.sites[0].name == "shop.example.com");
+  CHECK(c.sites[0].implicit);
+  CHECK(c.sites[0].open_after == 3);
+  CHECK(c.sites[0].resolve_after == 2);
+  CHECK(c.checks.at(0).site == "shop.example.com");
 }
 
 TEST_CASE("built-in defaults") {
@@ -740,12 +842,51 @@ site = "shpo"
 name = "s"
 url = "https://x.example.com/"
 [[check]]
+site = "shop"
 url = "https://x.example.com/"
 )toml"),
              {R"(t.toml:9:8: duplicate check/flow name "home" (first used on line 5))",
               R"(t.toml:10:8: unknown site "shpo" (did you mean "shop"?))",
-              R"(t.toml:14:1: missing required key "name" in [[check]])",
-              R"(t.toml:14:1: missing required key "site" in [[check]])"});
+              R"(t.toml:14:1: missing required key "name" in [[check]])"});
+}
+
+TEST_CASE("without site, the host of the URL must be known at load") {
+  fails_with(with_site(R"toml(
+[[check]]
+name = "a"
+url = "${base_url}/"
+[[check]]
+name = "b"
+url = "https://${uuid}.example.com/"
+[[flow]]
+name = "c"
+[[flow.step]]
+name = "s"
+url = "${base_url}/"
+[[check]]
+name = "d"
+[[check]]
+name = "e"
+url = "shop.example.com/"
+[[check]]
+name = "f"
+url = "https://x.example.com/${env:UNSET}"
+[[check]]
+name = "g"
+url = "https://shop.example.com/"
+[[check]]
+name = "h"
+site = "shop.example.com"
+url = "https://shop.example.com/"
+)toml"),
+             {R"(t.toml:4:1: missing required key "site" in [[check]]: the host of its url "${base_url}/" is not known at load, so no site can be named after it (set site = "..."))",
+              R"(t.toml:7:1: missing required key "site" in [[check]]: the host of its url "https://${uuid}.example.com/" is not known at load, so no site can be named after it (set site = "..."))",
+              R"(t.toml:10:1: missing required key "site" in [[flow]]: the host of its first step's url "${base_url}/" is not known at load, so no site can be named after it (set site = "..."))",
+              R"(t.toml:15:1: missing required key "url" in [[check]])",
+              R"(t.toml:19:7: "url" must be an absolute URL starting with http or https://)",
+              R"(t.toml:22:30: environment variable UNSET is not set)",
+              // A site = "..." names a [[site]]: an implicit site is only for checks without one.
+              R"(t.toml:28:8: unknown site "shop.example.com" (define it in a [[site]] table, or leave out "site" for a site named after the URL's host))"});
 }
 
 TEST_CASE("at most one body and one kind of credentials") {
