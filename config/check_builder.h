@@ -1,18 +1,16 @@
 #pragma once
 // A [[check]] or [[flow]] table, inherited from its site and [defaults], as the Check the engine runs.
 
-#include <map>
 #include <optional>
-#include <string>
 
 #include "config/config_model.h"
-#include "config/settings_layer.h"
+#include "config/site_directory.h"
 
 namespace synthprobe::config {
 
-// `sites`: each site's settings, already merged over [defaults]; `defaults` alone is used when the
-// check's site is unknown, so its other mistakes are still reported. nullopt only without a name.
-std::optional<Check> build_check(const toml::table& table, Check::Kind kind, const std::map<std::string, Layer>& sites,
-                                 const Layer& defaults, LoadContext& ctx);
+// `sites` finds the check's site, or makes the implicit one a check without `site` belongs to. When the
+// site cannot be found the [defaults] alone are used, so the check's other mistakes are still reported.
+// nullopt only without a name.
+std::optional<Check> build_check(const toml::table& table, Check::Kind kind, SiteDirectory& sites, LoadContext& ctx);
 
 }  // namespace synthprobe::config

@@ -20,6 +20,7 @@
 #include "config/maintenance_reader.h"
 #include "config/notifier_reader.h"
 #include "config/settings_layer.h"
+#include "config/site_directory.h"
 #include "config/toml_reader.h"
 
 namespace synthprobe::config {
@@ -148,7 +149,7 @@ void read_document(const toml::table& doc, Config& config, LoadContext& ctx) {
   if (const toml::table* table = table_of(doc, "defaults", ctx))
     defaults = read_layer(TableReader(*table, "[defaults]", ctx), Level::defaults, {});
 
-  std::map<std::string, Layer> sites;
+  SiteDirectory sites(defaults);
   UniqueNames site_names("site");
   for (const toml::table* table : tables_of(doc, "site", ctx)) {
     TableReader r(*table, "[[site]]", ctx);
@@ -157,9 +158,9 @@ void read_document(const toml::table& doc, Config& config, LoadContext& ctx) {
     merge_into(layer, read_layer(r, Level::site, kSiteOwnKeys));
     if (!name) continue;
     site_names.add(*table, name->value, ctx);
-    if (sites.count(name->value)) continue;
+    if (sites.find(name->value)) continue;
     config.sites.push_back(make_site(name->value, layer));
-    sites.emplace(name->value, std::move(layer));
+    sites.add(name->value, std::move(layer));
   }
 
   // Checks and flows share one list, in file order.
@@ -172,10 +173,16 @@ void read_document(const toml::table& doc, Config& config, LoadContext& ctx) {
   });
   UniqueNames check_names("check/flow");
   for (const auto& [table, kind] : checks) {
-    auto check = build_check(*table, kind, sites, defaults, ctx);
+    auto check = build_check(*table, kind, sites, ctx);
     if (!check) continue;
     check_names.add(*table, check->name, ctx);
     config.checks.push_back(std::move(*check));
+  }
+  // Made for the checks and flows without `site`, before maintenance windows, which may name them too.
+  for (const std::string& name : sites.implicit()) {
+    Site site = make_site(name, defaults);
+    site.implicit = true;
+    config.sites.push_back(std::move(site));
   }
 
   UniqueNames notifier_names("notifier");

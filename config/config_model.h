@@ -2,7 +2,8 @@
 // The validated, fully inherited configuration: plain structs the engine reads and never re-checks.
 // Everything here was resolved at load time: defaults < site < check/flow < step inheritance, site vars,
 // ${env:} and ${file:} secrets, RE2 compilation. Only run-time values (extracted variables, ${uuid},
-// ${unix_ms}, ${random_digits:N}) remain as placeholders inside TemplateString.
+// ${unix_ms}, ${random_digits:N}) remain as placeholders inside TemplateString, in requests and in
+// expectations alike; a regex that inserts one is the only kind compiled per run.
 
 #include <chrono>
 #include <cstdint>
@@ -28,10 +29,14 @@ using Duration = std::chrono::milliseconds;
 enum class Severity { P1 = 1, P2 = 2, P3 = 3 };
 enum class IpVersion { any, v4, v6 };
 
-// A regex compiled once at load; shared because inherited expectations are copied into many checks.
+// A regex from the config. One that needs no run-time value is compiled once at load (`re`, shared because
+// inherited expectations are copied into many checks). One that inserts a run-time value keeps its
+// template instead (`re` null) and is compiled per run from the rendering, where each inserted value is
+// quoted, so it matches only itself.
 struct CompiledRegex {
-  std::string pattern;
+  std::string pattern;  // with `re`: the compiled pattern; else the template as written
   std::shared_ptr<const re2::RE2> re;
+  TemplateString source = {};  // context regex; empty when `re` is set
 };
 
 struct HeaderExpectation {
@@ -39,15 +44,22 @@ struct HeaderExpectation {
   CompiledRegex regex;
 };
 
+// A string inside an expected JSON value that needs a run's values.
+struct JsonTemplate {
+  std::string pointer;  // RFC 6901, relative to the expected value ("" is the value itself)
+  TemplateString text;  // context raw
+};
+
 struct JsonExpectation {
   std::string pointer;  // RFC 6901, validated at load
-  boost::json::value value;
+  boost::json::value value;  // what `templates` point at holds "" until a run renders it
+  std::vector<JsonTemplate> templates = {};  // usually empty: then `value` is compared as it is
 };
 
 struct Expect {
   std::vector<StatusMatcher> status;  // empty after load never happens: default is 2xx
-  std::vector<std::string> body_contains;
-  std::vector<std::string> body_not_contains;
+  std::vector<TemplateString> body_contains;      // context raw
+  std::vector<TemplateString> body_not_contains;  // context raw
   std::vector<CompiledRegex> body_regex;
   std::vector<HeaderExpectation> headers;
   std::vector<JsonExpectation> json;
@@ -135,6 +147,8 @@ struct Check {
 
 struct Site {
   std::string name;
+  // Made for checks and flows without `site`, named after their URL's host, with the [defaults].
+  bool implicit = false;
   std::map<std::string, std::string> vars;
   std::map<std::string, std::string> labels;
   int open_after = 3;

@@ -5,12 +5,10 @@
 #include <cctype>
 #include <cstdlib>
 
-#include <boost/json.hpp>
-
 #include "common/text.h"
 #include "config/duration.h"
+#include "config/expected_values.h"
 #include "config/json_pointer.h"
-#include "config/regex_compile.h"
 
 namespace synthprobe::config {
 namespace {
@@ -18,34 +16,6 @@ namespace {
 constexpr std::array<std::string_view, 10> kExpectKeys{
     "status", "body_contains", "body_not_contains", "body_regex", "headers", "json", "json_absent",
     "max_latency", "degraded_latency", "cert_min_days"};
-
-// JSON assertions are type-strict, so the TOML type decides the JSON type: 3 is a number, "3" a string.
-std::optional<boost::json::value> to_json(const toml::node& node, LoadContext& ctx) {
-  if (auto* v = node.as_integer()) return boost::json::value(v->get());
-  if (auto* v = node.as_floating_point()) return boost::json::value(v->get());
-  if (auto* v = node.as_boolean()) return boost::json::value(v->get());
-  if (auto* v = node.as_string()) return boost::json::value(boost::json::string_view(v->get()));
-  if (auto* array = node.as_array()) {
-    boost::json::array out;
-    for (const toml::node& element : *array) {
-      auto value = to_json(element, ctx);
-      if (!value) return std::nullopt;
-      out.push_back(std::move(*value));
-    }
-    return boost::json::value(std::move(out));
-  }
-  if (auto* table = node.as_table()) {
-    boost::json::object out;
-    for (const auto& [key, value_node] : entries_in_order(*table)) {
-      auto value = to_json(*value_node, ctx);
-      if (!value) return std::nullopt;
-      out[key->str()] = std::move(*value);
-    }
-    return boost::json::value(std::move(out));
-  }
-  ctx.error(pos_of(node), "dates and times have no JSON equivalent: write them as strings");
-  return std::nullopt;
-}
 
 Setting<std::vector<StatusMatcher>> read_status(const TableReader& r) {
   const toml::node* node = r.find("status");
@@ -88,45 +58,24 @@ Setting<std::vector<StatusMatcher>> read_status(const TableReader& r) {
   return At<std::vector<StatusMatcher>>{std::move(matchers), pos_of(*node)};
 }
 
-Setting<std::vector<CompiledRegex>> read_body_regex(const TableReader& r) {
-  auto patterns = r.located_strings("body_regex");
-  if (!patterns) return std::nullopt;
-  std::vector<CompiledRegex> compiled;
-  for (const auto& pattern : patterns->value) {
-    std::string error;
-    auto re = r.ctx().regexes.compile(pattern.value, error);
-    if (!re) r.ctx().error(pattern.pos, error);
-    else compiled.push_back(CompiledRegex{pattern.value, std::move(re)});
-  }
-  if (compiled.size() != patterns->value.size()) return std::nullopt;
-  return At<std::vector<CompiledRegex>>{std::move(compiled), patterns->pos};
-}
-
-std::vector<HeaderExpectation> read_header_expectations(const TableReader& r) {
-  std::vector<HeaderExpectation> out;
+std::vector<ExpectedHeader> read_header_expectations(const TableReader& r) {
+  std::vector<ExpectedHeader> out;
   const toml::table* table = r.subtable("headers");
   if (!table) return out;
   for (const auto& [key, node] : entries_in_order(*table)) {
-    auto pattern = read_string(*node, "expected header " + quote(key->str()), r.ctx());
-    if (!pattern) continue;
+    if (!read_string(*node, "expected header " + quote(key->str()), r.ctx())) continue;
     const std::string name = text::to_lower(key->str());
     if (std::any_of(out.begin(), out.end(), [&](const auto& h) { return h.name == name; })) {
       r.ctx().error(pos_of(*key), "header " + quote(key->str()) + " is given twice (header names are case-insensitive)");
       continue;
     }
-    std::string error;
-    auto re = r.ctx().regexes.compile(*pattern, error);
-    if (!re) {
-      r.ctx().error(pos_of(*node), error);
-      continue;
-    }
-    out.push_back(HeaderExpectation{name, CompiledRegex{*pattern, std::move(re)}});
+    out.push_back(ExpectedHeader{name, node});
   }
   return out;
 }
 
-std::vector<JsonExpectation> read_json_expectations(const TableReader& r) {
-  std::vector<JsonExpectation> out;
+std::vector<ExpectedJson> read_json_expectations(const TableReader& r) {
+  std::vector<ExpectedJson> out;
   const toml::table* table = r.subtable("json");
   if (!table) return out;
   for (const auto& [key, node] : entries_in_order(*table)) {
@@ -134,8 +83,7 @@ std::vector<JsonExpectation> read_json_expectations(const TableReader& r) {
       r.ctx().error(pos_of(*key), problem);
       continue;
     }
-    auto value = to_json(*node, r.ctx());
-    if (value) out.push_back(JsonExpectation{std::string(key->str()), std::move(*value)});
+    out.push_back(ExpectedJson{std::string(key->str()), node});
   }
   return out;
 }
@@ -178,9 +126,9 @@ ExpectLayer read_expect(const toml::table& table, std::string where, LoadContext
   r.reject_unknown(kExpectKeys);
   ExpectLayer layer;
   layer.status = read_status(r);
-  layer.body_contains = r.strings("body_contains");
-  layer.body_not_contains = r.strings("body_not_contains");
-  layer.body_regex = read_body_regex(r);
+  layer.body_contains = r.string_nodes("body_contains");
+  layer.body_not_contains = r.string_nodes("body_not_contains");
+  layer.body_regex = r.string_nodes("body_regex");
   layer.headers = read_header_expectations(r);
   layer.json = read_json_expectations(r);
   layer.json_absent = read_pointers(r, "json_absent");
@@ -195,23 +143,34 @@ void merge_into(ExpectLayer& base, const ExpectLayer& over) {
   inherit(base.body_contains, over.body_contains);
   inherit(base.body_not_contains, over.body_not_contains);
   inherit(base.body_regex, over.body_regex);
-  merge_by_key(base.headers, over.headers, [](const HeaderExpectation& h) { return h.name; });
-  merge_by_key(base.json, over.json, [](const JsonExpectation& j) { return j.pointer; });
+  merge_by_key(base.headers, over.headers, [](const ExpectedHeader& h) { return h.name; });
+  merge_by_key(base.json, over.json, [](const ExpectedJson& j) { return j.pointer; });
   inherit(base.json_absent, over.json_absent);
   inherit(base.max_latency, over.max_latency);
   inherit(base.degraded_latency, over.degraded_latency);
   inherit(base.cert_min_days, over.cert_min_days);
 }
 
-Expect finish_expect(const ExpectLayer& layer, LoadContext& ctx) {
+Expect finish_expect(const ExpectLayer& layer, const TemplateEnv& env, LoadContext& ctx) {
   Expect expect;
   if (layer.status) expect.status = layer.status->value;
   else expect.status = {*StatusMatcher::from_class("2xx")};
-  if (layer.body_contains) expect.body_contains = layer.body_contains->value;
-  if (layer.body_not_contains) expect.body_not_contains = layer.body_not_contains->value;
-  if (layer.body_regex) expect.body_regex = layer.body_regex->value;
-  expect.headers = layer.headers;
-  expect.json = layer.json;
+  const auto texts = [&](const Setting<std::vector<const toml::node*>>& nodes, std::vector<TemplateString>& out) {
+    if (!nodes) return;
+    for (const toml::node* node : nodes->value)
+      if (auto text = build_expected_text(*node, env, ctx)) out.push_back(std::move(*text));
+  };
+  texts(layer.body_contains, expect.body_contains);
+  texts(layer.body_not_contains, expect.body_not_contains);
+  if (layer.body_regex) {
+    for (const toml::node* node : layer.body_regex->value)
+      if (auto regex = build_expected_regex(*node, env, ctx)) expect.body_regex.push_back(std::move(*regex));
+  }
+  for (const ExpectedHeader& h : layer.headers)
+    if (auto regex = build_expected_regex(*h.pattern, env, ctx))
+      expect.headers.push_back(HeaderExpectation{h.name, std::move(*regex)});
+  for (const ExpectedJson& j : layer.json)
+    if (auto value = build_expected_json(j.pointer, *j.value, env, ctx)) expect.json.push_back(std::move(*value));
   if (layer.json_absent) expect.json_absent = layer.json_absent->value;
   for (const auto& p : expect.json_absent) {
     if (std::any_of(expect.json.begin(), expect.json.end(), [&](const auto& j) { return j.pointer == p; }))

@@ -9,14 +9,26 @@
 
 namespace synthprobe::config {
 
+// What an `expect` value may contain is checked here, where it was written; the values compared against
+// stay unparsed string nodes (as request templates do) until the check's scope is known.
+struct ExpectedHeader {
+  std::string name;  // lower case
+  const toml::node* pattern = nullptr;
+};
+
+struct ExpectedJson {
+  std::string pointer;  // validated
+  const toml::node* value = nullptr;
+};
+
 // Every field unset means "inherit". headers and json are tables: they merge key by key.
 struct ExpectLayer {
   Setting<std::vector<StatusMatcher>> status;
-  Setting<std::vector<std::string>> body_contains;
-  Setting<std::vector<std::string>> body_not_contains;
-  Setting<std::vector<CompiledRegex>> body_regex;
-  std::vector<HeaderExpectation> headers;  // by lower-case name
-  std::vector<JsonExpectation> json;       // by pointer
+  Setting<std::vector<const toml::node*>> body_contains;
+  Setting<std::vector<const toml::node*>> body_not_contains;
+  Setting<std::vector<const toml::node*>> body_regex;
+  std::vector<ExpectedHeader> headers;  // by lower-case name
+  std::vector<ExpectedJson> json;       // by pointer
   Setting<std::vector<std::string>> json_absent;
   Setting<Duration> max_latency;
   Setting<Duration> degraded_latency;
@@ -29,8 +41,9 @@ ExpectLayer read_expect(const toml::table& table, std::string where, LoadContext
 // `over` wins; headers and json key by key.
 void merge_into(ExpectLayer& base, const ExpectLayer& over);
 
-// Built-in defaults (status 2xx) and the rules between fields. Rules report at the position of the value
-// that breaks them, so an inherited mistake is reported once, where it was written.
-Expect finish_expect(const ExpectLayer& layer, LoadContext& ctx);
+// Built-in defaults (status 2xx), the values parsed as templates with `env` (see expected_values.h), and
+// the rules between fields. Errors are reported at the position of the value, so an inherited mistake is
+// reported once, where it was written.
+Expect finish_expect(const ExpectLayer& layer, const TemplateEnv& env, LoadContext& ctx);
 
 }  // namespace synthprobe::config

@@ -114,7 +114,7 @@ RequestSettings build_request(const Layer& layer, const RequestScope& scope, Loa
   set_if(out.tls.client_cert, layer.tls.client_cert);
   set_if(out.tls.client_key, layer.tls.client_key);
   set_if(out.tls.insecure, layer.tls.insecure);
-  out.expect = finish_expect(layer.expect, ctx);
+  out.expect = finish_expect(layer.expect, env, ctx);
   return out;
 }
 

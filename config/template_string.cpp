@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <re2/re2.h>
+
 #include "common/json_format.h"
 #include "common/text.h"
 
@@ -40,6 +42,7 @@ class Builder {
     switch (context_) {
       case TemplateContext::url: return in_query_ ? Escape::url_query : Escape::url_path;
       case TemplateContext::json: return Escape::json;
+      case TemplateContext::regex: return Escape::regex;
       case TemplateContext::raw: break;
     }
     return Escape::none;
@@ -69,6 +72,9 @@ void append_escaped(std::string& out, std::string_view value, Escape escape) {
       return;
     case Escape::url_query:
       text::append_percent_encoded(out, value, text::PercentSet::unreserved);
+      return;
+    case Escape::regex:
+      out += re2::RE2::QuoteMeta(value);
       return;
   }
 }
@@ -172,7 +178,7 @@ std::optional<TemplateString> TemplateString::parse(std::string_view text, Templ
       builder.runtime({TemplatePart::Kind::variable, name});
       continue;
     }
-    error = {dollar, "undefined variable ${" + name + "} (not a site var and not extracted by an earlier step)"};
+    error = {dollar, "undefined variable ${" + name + "} (not a site var and not extracted by an earlier step)", name};
     return std::nullopt;
   }
   TemplateString t;

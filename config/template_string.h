@@ -21,12 +21,13 @@ namespace synthprobe::config {
 
 // Where the rendered text lands, which decides how substituted values are escaped.
 enum class TemplateContext {
-  raw,   // headers, raw bodies, form values (form-encoded as a whole later): as they are
+  raw,   // headers, raw bodies, form values (form-encoded as a whole later), expected texts: as they are
   url,   // percent-encoded: fully in the query string, only unsafe characters before it
   json,  // JSON-string escaped (the template supplies the quotes)
+  regex,  // RE2-quoted, so an inserted value matches only itself, whatever characters it holds
 };
 
-enum class Escape { none, url_path, url_query, json };
+enum class Escape { none, url_path, url_query, json, regex };
 
 void append_escaped(std::string& out, std::string_view value, Escape escape);
 
@@ -63,6 +64,7 @@ class TemplateString {
   struct ParseError {
     std::size_t offset;  // byte offset into the source text
     std::string message;
+    std::string undefined = {};  // the variable's name, when the problem is that nothing defines it
   };
   // Parses `text`; on error returns nullopt and fills `error`.
   static std::optional<TemplateString> parse(std::string_view text, TemplateContext context,

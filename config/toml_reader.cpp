@@ -142,15 +142,15 @@ Setting<std::uint64_t> TableReader::size(std::string_view key) const {
   return At<std::uint64_t>{*bytes, pos_of(*node)};
 }
 
-Setting<std::vector<At<std::string>>> TableReader::located_strings(std::string_view key) const {
+Setting<std::vector<const toml::node*>> TableReader::string_nodes(std::string_view key) const {
   const toml::node* node = find(key);
   if (!node) return std::nullopt;
-  if (node->is_string()) return At<std::vector<At<std::string>>>{{{node->as_string()->get(), pos_of(*node)}}, pos_of(*node)};
+  if (node->is_string()) return At<std::vector<const toml::node*>>{{node}, pos_of(*node)};
   if (!node->is_array()) {
     wrong_type(key, *node, "an array of strings");
     return std::nullopt;
   }
-  std::vector<At<std::string>> values;
+  std::vector<const toml::node*> nodes;
   bool ok = true;
   for (const toml::node& element : *node->as_array()) {
     if (!element.is_string()) {
@@ -158,10 +158,18 @@ Setting<std::vector<At<std::string>>> TableReader::located_strings(std::string_v
       ok = false;
       continue;
     }
-    values.push_back({element.as_string()->get(), pos_of(element)});
+    nodes.push_back(&element);
   }
   if (!ok) return std::nullopt;
-  return At<std::vector<At<std::string>>>{std::move(values), pos_of(*node)};
+  return At<std::vector<const toml::node*>>{std::move(nodes), pos_of(*node)};
+}
+
+Setting<std::vector<At<std::string>>> TableReader::located_strings(std::string_view key) const {
+  auto nodes = string_nodes(key);
+  if (!nodes) return std::nullopt;
+  std::vector<At<std::string>> values;
+  for (const toml::node* n : nodes->value) values.push_back({n->as_string()->get(), pos_of(*n)});
+  return At<std::vector<At<std::string>>>{std::move(values), nodes->pos};
 }
 
 Setting<std::vector<std::string>> TableReader::strings(std::string_view key) const {

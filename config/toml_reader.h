@@ -85,6 +85,8 @@ class TableReader {
   Setting<std::vector<std::string>> strings(std::string_view key) const;
   // The same, keeping each element's position for messages about one element.
   Setting<std::vector<At<std::string>>> located_strings(std::string_view key) const;
+  // The same, left unparsed for templates (as string_node).
+  Setting<std::vector<const toml::node*>> string_nodes(std::string_view key) const;
   // A table (inline or not); reports other types.
   const toml::table* subtable(std::string_view key) const;
 

@@ -1,6 +1,7 @@
 #include "probe/engine/assertions.h"
 
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +28,12 @@ cfg::CompiledRegex rx(const std::string& pattern) {
   auto re = std::make_shared<const re2::RE2>(pattern);
   REQUIRE(re->ok());
   return {pattern, re};
+}
+
+std::vector<cfg::TemplateString> texts(std::initializer_list<std::string> list) {
+  std::vector<cfg::TemplateString> out;
+  for (const auto& t : list) out.push_back(cfg::TemplateString::literal(t));
+  return out;
 }
 
 cfg::StatusMatcher status_class(std::string_view text) { return cfg::StatusMatcher::from_class(text).value(); }
@@ -56,6 +63,28 @@ struct Response {
 };
 
 Verdict run(const cfg::Expect& e, const Response& r) { return evaluate(e, r.view()); }
+
+// What an earlier flow step extracted, as a run passes it.
+using Vars = std::vector<std::pair<std::string, std::string>>;
+
+Verdict run(const cfg::Expect& e, const Response& r, const Vars& vars) {
+  return evaluate(e, r.view(), cfg::RenderInputs{&vars, 1'700'000'000'123, nullptr});
+}
+
+// An expectation as the loader leaves it when it uses `code`, which an earlier step extracts.
+cfg::TemplateString with_code(std::string_view text, cfg::TemplateContext context = cfg::TemplateContext::raw) {
+  static const std::set<std::string> kExtracted{"code"};
+  cfg::TemplateEnv env;
+  env.runtime_vars = &kExtracted;
+  cfg::TemplateString::ParseError error{};
+  auto t = cfg::TemplateString::parse(text, context, env, error);
+  REQUIRE_MESSAGE(t, error.message);
+  return *t;
+}
+
+cfg::CompiledRegex rx_with_code(std::string_view pattern) {
+  return {std::string(pattern), nullptr, with_code(pattern, cfg::TemplateContext::regex)};
+}
 
 void check_fails(const Verdict& v, Reason reason, const std::string& message) {
   CHECK_FALSE(v.passed);
@@ -107,7 +136,7 @@ TEST_CASE("status: an empty list means the default 2xx") {
 
 TEST_CASE("body_contains") {
   cfg::Expect e = default_expect();
-  e.body_contains = {"Add to cart", "price"};
+  e.body_contains = texts({"Add to cart", "price"});
   Response r;
   r.body = "<button>Add to cart</button><span>price</span>";
   check_passes(run(e, r));
@@ -120,7 +149,7 @@ TEST_CASE("body_contains") {
 
 TEST_CASE("body_not_contains") {
   cfg::Expect e = default_expect();
-  e.body_not_contains = {"Internal Server Error"};
+  e.body_not_contains = texts({"Internal Server Error"});
   Response r;
   check_passes(run(e, r));
 
@@ -392,7 +421,7 @@ TEST_CASE("a failed response is never degraded") {
 
 TEST_CASE("when several fail, the first in order wins: status, body, headers, JSON, certificate, latency") {
   cfg::Expect e = default_expect();
-  e.body_contains = {"Add to cart"};
+  e.body_contains = texts({"Add to cart"});
   e.headers = {{"content-type", rx("^application/json")}};
   e.json = {json_is("/status", R"("UP")")};
   e.cert_min_days = 14;
@@ -423,8 +452,8 @@ TEST_CASE("when several fail, the first in order wins: status, body, headers, JS
 
 TEST_CASE("body checks run in order: contains, not contains, regex") {
   cfg::Expect e = default_expect();
-  e.body_contains = {"needle"};
-  e.body_not_contains = {"error"};
+  e.body_contains = texts({"needle"});
+  e.body_not_contains = texts({"error"});
   e.body_regex = {rx("^ok")};
   Response r;
   r.body = "error";
@@ -446,4 +475,82 @@ TEST_CASE("long target text is truncated in messages") {
   CHECK_FALSE(v.passed);
   CHECK(v.message.size() < 300);
   CHECK(v.message.find("...\"") != std::string::npos);
+}
+
+TEST_CASE("body_contains and body_not_contains render the run's values; messages show them rendered") {
+  cfg::Expect e = default_expect();
+  e.body_contains = {with_code("order ${code} confirmed")};
+  e.body_not_contains = {with_code("order ${code} cancelled")};
+  Response r;
+  r.body = "<p>order KRD2WQX1G4S3Y8LH confirmed</p>";
+  check_passes(run(e, r, {{"code", "KRD2WQX1G4S3Y8LH"}}));
+  check_fails(run(e, r, {{"code", "OTHER"}}), Reason::assertion, R"(body does not contain "order OTHER confirmed")");
+  r.body += "<p>order KRD2WQX1G4S3Y8LH cancelled</p>";
+  check_fails(run(e, r, {{"code", "KRD2WQX1G4S3Y8LH"}}), Reason::assertion,
+              R"(body contains "order KRD2WQX1G4S3Y8LH cancelled")");
+}
+
+TEST_CASE("built-ins render too: ${unix_ms} is the run's") {
+  cfg::Expect e = default_expect();
+  e.body_contains = {with_code("t=${unix_ms}")};
+  Response r;
+  r.body = "t=1700000000123";
+  check_passes(run(e, r, {}));
+}
+
+TEST_CASE("body_regex and header patterns match an inserted value literally") {
+  cfg::Expect e = default_expect();
+  e.body_regex = {rx_with_code("id=${code};")};
+  e.headers = {{"x-order", rx_with_code("^${code}$")}};
+  const Vars vars{{"code", "a.b(c)+"}};
+  Response r;
+  r.body = "id=a.b(c)+;";
+  r.headers = {{"x-order", "a.b(c)+"}};
+  check_passes(run(e, r, vars));
+
+  // "." and "+" are not operators in an inserted value: only the value itself matches.
+  r.body = "id=aXb(c);";
+  check_fails(run(e, r, vars), Reason::assertion, R"(body does not match /id=a\.b\(c\)\+;/)");
+  r.body = "id=a.b(c)+;";
+  r.headers = {{"x-order", "aXb(c)"}};
+  const Verdict v = run(e, r, vars);
+  check_fails(v, Reason::assertion, R"x(header x-order "aXb(c)" does not match /^a\.b\(c\)\+$/)x");
+  CHECK(v.failed_due_to_regex);
+}
+
+TEST_CASE("a pattern whose rendering is not a valid regex fails the response with RE2's reason") {
+  cfg::Expect e = default_expect();
+  e.body_regex = {rx_with_code("${code}*")};
+  Response r;
+  r.body = "xxx";
+  check_passes(run(e, r, {{"code", "x"}}));
+  // Empty, the value leaves a repetition with nothing to repeat.
+  check_fails(run(e, r, {{"code", ""}}), Reason::assertion,
+              "body_regex /*/ is not a valid regex: no argument for repetition operator: *");
+  e.body_regex.clear();
+  e.headers = {{"x-order", rx_with_code("${code}+")}};
+  r.headers = {{"x-order", "x"}};
+  check_fails(run(e, r, {{"code", ""}}), Reason::assertion,
+              "header x-order pattern /+/ is not a valid regex: no argument for repetition operator: +");
+}
+
+TEST_CASE("JSON values render the run's values, at any depth, and stay type-strict") {
+  cfg::Expect e = default_expect();
+  cfg::JsonExpectation code = json_is("/data/orderByCode/code", R"("")");
+  code.templates = {{"", with_code("${code}")}};
+  cfg::JsonExpectation tags = json_is("/data/orderByCode/tags", R"(["fixed", ""])");
+  tags.templates = {{"/1", with_code("tag-${code}")}};
+  e.json = {code, tags};
+  Response r;
+  r.body = R"({"data":{"orderByCode":{"code":"KRD2WQX1G4S3Y8LH","tags":["fixed","tag-KRD2WQX1G4S3Y8LH"]}}})";
+  check_passes(run(e, r, {{"code", "KRD2WQX1G4S3Y8LH"}}));
+  check_fails(run(e, r, {{"code", "OTHER"}}), Reason::assertion,
+              R"(JSON /data/orderByCode/code is "KRD2WQX1G4S3Y8LH", expected "OTHER")");
+  e.json = {tags};
+  check_fails(run(e, r, {{"code", "OTHER"}}), Reason::assertion,
+              R"(JSON /data/orderByCode/tags is ["fixed","tag-KRD2WQX1G4S3Y8LH"], expected ["fixed","tag-OTHER"])");
+  // A rendered value is a string: it never equals a number, however it reads.
+  r.body = R"({"data":{"orderByCode":{"code":42}}})";
+  e.json = {code};
+  check_fails(run(e, r, {{"code", "42"}}), Reason::assertion, R"(JSON /data/orderByCode/code is 42, expected "42")");
 }

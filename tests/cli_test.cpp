@@ -139,6 +139,52 @@ interval = "soon"
   CHECK(invoke("check-config " + dir.path().string() + "/missing.toml").code == 2);
 }
 
+TEST_CASE("check-config: checks without site get a site named after their URL's host, and it says so") {
+  TempDir dir;
+  const std::string first = dir.write("first.toml", R"TOML([[check]]
+name = "home"
+url = "https://shop.example.com/"
+
+[[check]]
+name = "cart"
+url = "https://shop.example.com/cart"
+
+[[flow]]
+name = "login"
+[[flow.step]]
+name = "form"
+url = "https://accounts.example.com/login"
+)TOML");
+  Run ok = invoke("check-config " + first);
+  CHECK(ok.code == 0);
+  CHECK(ok.out ==
+        "implicit site \"shop.example.com\" for checks: home, cart\n"
+        "implicit site \"accounts.example.com\" for checks: login\n"
+        "ok: 2 checks, 1 flows\n");
+
+  // A host only a site's vars could give: the error asks for the site.
+  const std::string templated = dir.write("templated.toml", R"TOML([[check]]
+name = "home"
+url = "${base_url}/"
+)TOML");
+  Run err = invoke("check-config " + templated, true);
+  CHECK(err.code == 2);
+  CHECK(err.out.find(templated + ":1:1: missing required key \"site\" in [[check]]") == 0);
+  CHECK(err.out.find("(set site = \"...\")") != std::string::npos);
+}
+
+TEST_CASE("once: a check without site runs, reported under its host's site") {
+  TestServer server(shop());
+  TempDir dir;
+  const std::string path = dir.write("nosite.toml", "[[check]]\nname = \"home\"\nurl = \"" + server.url("/") + "\"\n");
+  Run run = invoke("once --config " + path + " --format json");
+  CHECK(run.code == 0);
+  const json::value doc = json::parse(run.out);
+  const json::object& home = doc.at("results").at(0).as_object();
+  CHECK(home.at("site") == "127.0.0.1");
+  CHECK(home.at("success") == true);
+}
+
 TEST_CASE("once --format json: every field of checks and flows, exit 1 when any failed") {
   TestServer server(shop());
   TempDir dir;

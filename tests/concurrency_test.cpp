@@ -22,7 +22,7 @@ TEST_CASE("1,000 concurrent checks on one event loop, each judged on its own res
   for (int i = 0; i < kChecks; ++i) {
     auto c = make_check(server.url("/" + std::to_string(i)), "c" + std::to_string(i));
     c.settings.timeout = std::chrono::seconds(60);
-    c.settings.expect.body_contains = {"page " + std::to_string(i)};
+    c.settings.expect.body_contains = {config::TemplateString::literal("page " + std::to_string(i))};
     checks.push_back(finish(std::move(c)));
   }
   std::vector<RunResult> results = run_once(checks, kChecks);

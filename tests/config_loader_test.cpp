@@ -87,6 +87,16 @@ std::string render(const cfg::TemplateString& t, const std::vector<std::pair<std
   return t.render(in);
 }
 
+// Expected texts known at load, as text.
+std::vector<std::string> texts(const std::vector<cfg::TemplateString>& list) {
+  std::vector<std::string> out;
+  for (const auto& t : list) {
+    CHECK(t.is_constant());
+    out.push_back(t.constant_text());
+  }
+  return out;
+}
+
 const cfg::Header* header(const cfg::RequestSettings& s, std::string_view name) {
   for (const auto& h : s.headers)
     if (h.name == name) return &h;
@@ -177,8 +187,8 @@ TEST_CASE("the full example loads with every level of inheritance applied") {
     CHECK(render(header(s, "User-Agent")->value) == std::string("synthprobe/") + synthprobe::kVersion);
     // expect: the check's status, the defaults' body_not_contains.
     CHECK(cfg::describe(s.expect.status) == "[2xx, 304]");
-    CHECK(s.expect.body_not_contains == std::vector<std::string>{"Internal Server Error"});
-    CHECK(s.expect.body_contains == std::vector<std::string>{"Add to cart"});
+    CHECK(texts(s.expect.body_not_contains) == std::vector<std::string>{"Internal Server Error"});
+    CHECK(texts(s.expect.body_contains) == std::vector<std::string>{"Add to cart"});
     REQUIRE(s.expect.body_regex.size() == 1);
     CHECK(re2::RE2::PartialMatch("<span class=\"price\">$42", *s.expect.body_regex[0].re));
     REQUIRE(s.expect.headers.size() == 1);
@@ -250,7 +260,7 @@ TEST_CASE("the full example loads with every level of inheritance applied") {
     CHECK(product.name == "product");
     CHECK(product.request.timeout == 30s);  // the flow's
     CHECK(product.request.expect.max_latency == 5s);
-    CHECK(product.request.expect.body_contains == std::vector<std::string>{"Add to cart"});
+    CHECK(texts(product.request.expect.body_contains) == std::vector<std::string>{"Add to cart"});
     REQUIRE(product.extract.size() == 4);
     CHECK(product.extract[0].variable == "csrf");
     CHECK(product.extract[0].kind == cfg::Extraction::Kind::regex);
@@ -280,7 +290,7 @@ TEST_CASE("the full example loads with every level of inheritance applied") {
     // expect tables merge key by key: the step's status, the flow's max_latency, the defaults' body check.
     CHECK(cfg::describe(add.request.expect.status) == "[200, 201]");
     CHECK(add.request.expect.max_latency == 5s);
-    CHECK(add.request.expect.body_not_contains == std::vector<std::string>{"Internal Server Error"});
+    CHECK(texts(add.request.expect.body_not_contains) == std::vector<std::string>{"Internal Server Error"});
     CHECK(add.request.expect.body_contains.empty());  // the product step's, not inherited sideways
 
     const cfg::Step& pay = flow.steps[2];
@@ -288,6 +298,12 @@ TEST_CASE("the full example loads with every level of inheritance applied") {
     CHECK(pay.request.expect.max_latency == 3s);
     const auto body = boost::json::parse(render(pay.request.body, {{"cart", "a\"b"}, {"sid", "s"}}));
     CHECK(body.at("cart") == "a\"b");  // JSON-escaped where it lands
+    // An expectation on what the first step extracted, rendered by each run.
+    REQUIRE(pay.request.expect.json.size() == 2);
+    const cfg::JsonExpectation& cart = pay.request.expect.json[1];
+    CHECK(cart.pointer == "/cart");
+    REQUIRE(cart.templates.size() == 1);
+    CHECK(render(cart.templates[0].text, {{"cart", "a\"b"}}) == "a\"b");  // compared as it is, not escaped
 
     CHECK_FALSE(flow.steps[1].always);
     CHECK(flow.steps[3].always);
@@ -329,9 +345,111 @@ TEST_CASE("the minimal example loads") {
   const cfg::Config c = valid(cfg::load_config_file(path.string(), FakeEnv{}.fn()));
   REQUIRE(c.checks.size() == 2);
   CHECK(render(c.checks[0].settings.url) == "http://127.0.0.1:8080/");
+  // No [[site]]: both checks belong to the site named after their host.
+  REQUIRE(c.sites.size() == 1);
+  CHECK(c.sites[0].name == "127.0.0.1");
+  CHECK(c.sites[0].implicit);
+  CHECK(c.checks[0].site == "127.0.0.1");
+  CHECK(c.checks[1].site == "127.0.0.1");
   CHECK(c.checks[1].settings.timeout == 2s);
   CHECK(c.checks[1].settings.interval == 10s);
   CHECK(c.probe.region == "local");
+}
+
+TEST_CASE("a check or flow without site belongs to a site named after its URL's host") {
+  const cfg::Config c = valid(load(R"toml(
+[defaults]
+open_after = 5
+labels = { team = "web" }
+vars = { cdn = "https://cdn.example.com" }
+[[site]]
+name = "api.example.com"
+open_after = 2
+[[check]]
+name = "home"
+url = "https://Shop.Example.com/"
+[[check]]
+name = "cart"
+url = "https://shop.example.com:8443/cart?x=${uuid}"
+[[flow]]
+name = "checkout"
+[[flow.step]]
+name = "product"
+url = "https://shop.example.com/p/42"
+extract = { id = { json = "/id" } }
+[[flow.step]]
+name = "pay"
+url = "https://pay.example.com/${id}"
+[[check]]
+name = "api"
+url = "https://api.example.com/health"
+[[check]]
+name = "explicit"
+site = "api.example.com"
+url = "https://other.example.com/"
+[[check]]
+name = "local"
+url = "http://127.0.0.1:8080/"
+[[check]]
+name = "v6"
+url = "http://[::1]:9000/"
+[[check]]
+name = "asset"
+url = "${cdn}/logo.png"
+[[check]]
+name = "own-var"
+vars = { origin = "https://origin.example.com" }
+url = "${origin}/"
+[[maintenance]]
+site = "shop.example.com"
+weekly = "Sun 02:00-04:00"
+)toml"));
+  // Host names are case-insensitive; the port and what follows the host do not matter; a flow goes by
+  // its first step.
+  CHECK(check_named(c, "home").site == "shop.example.com");
+  CHECK(check_named(c, "cart").site == "shop.example.com");
+  CHECK(check_named(c, "checkout").site == "shop.example.com");
+  // A [[site]] of that name is joined, with its settings.
+  CHECK(check_named(c, "api").site == "api.example.com");
+  CHECK(check_named(c, "api").open_after == 2);
+  CHECK(check_named(c, "explicit").site == "api.example.com");
+  CHECK(check_named(c, "local").site == "127.0.0.1");
+  CHECK(check_named(c, "v6").site == "::1");
+  // Vars known at load name the host too: [defaults]' and the check's own.
+  CHECK(check_named(c, "asset").site == "cdn.example.com");
+  CHECK(check_named(c, "own-var").site == "origin.example.com");
+
+  // Implicit sites have the [defaults], and come after the [[site]] tables, in the order first used.
+  std::vector<std::string> implicit;
+  for (const auto& site : c.sites) {
+    if (!site.implicit) continue;
+    implicit.push_back(site.name);
+    CHECK(site.open_after == 5);
+    CHECK(site.labels == std::map<std::string, std::string>{{"team", "web"}});
+  }
+  CHECK(implicit ==
+        std::vector<std::string>{"shop.example.com", "127.0.0.1", "::1", "cdn.example.com", "origin.example.com"});
+  REQUIRE(c.find_site("api.example.com"));
+  CHECK_FALSE(c.find_site("api.example.com")->implicit);
+  CHECK(check_named(c, "home").open_after == 5);
+  CHECK(check_named(c, "home").labels == std::map<std::string, std::string>{{"team", "web"}});
+  // A maintenance window may name an implicit site.
+  REQUIRE(c.maintenance.size() == 1);
+  CHECK(c.maintenance[0].site == "shop.example.com");
+}
+
+TEST_CASE("a first config needs no site") {
+  const cfg::Config c = valid(load(R"toml(
+[[check]]
+name = "home"
+url = "https://shop.example.com/"
+)toml"));
+  REQUIRE(c.sites.size() == 1);
+  CHECK(c.sites[0].name == "shop.example.com");
+  CHECK(c.sites[0].implicit);
+  CHECK(c.sites[0].open_after == 3);
+  CHECK(c.sites[0].resolve_after == 2);
+  CHECK(c.checks.at(0).site == "shop.example.com");
 }
 
 TEST_CASE("built-in defaults") {
@@ -449,7 +567,7 @@ basic_auth = { username = "u" }
 expect = { body_contains = ["c"] }
 )toml")));
   const auto& s = c.checks.at(0).settings;
-  CHECK(s.expect.body_contains == std::vector<std::string>{"c"});
+  CHECK(texts(s.expect.body_contains) == std::vector<std::string>{"c"});
   CHECK(s.body_kind == cfg::BodyKind::json);
   CHECK(s.basic_auth_user == "u");
   CHECK(s.basic_auth_password == "");
@@ -553,6 +671,68 @@ headers = { X-Id = "${id}" }
   REQUIRE(steps.size() == 2);
   CHECK(render(steps[1].request.url, {{"id", "a b&c"}}) == "https://shop.example.com/b?id=a%20b%26c");
   CHECK(steps[1].request.url.variables() == std::vector<std::string>{"id"});
+}
+
+TEST_CASE("templates render in expectations: site vars at load, extracted values per run") {
+  const cfg::Config c = valid(load(R"toml(
+[[site]]
+name = "shop"
+vars = { base_url = "https://shop.example.com", sku = "A.1" }
+[[flow]]
+name = "order"
+site = "shop"
+[[flow.step]]
+name = "create"
+url = "${base_url}/order"
+extract = { code = { json = "/code" } }
+[flow.step.expect]
+body_contains = ["${sku}"]
+body_regex = ['sku ${sku} x[0-9]']
+[[flow.step]]
+name = "confirm"
+url = "${base_url}/order/${code}"
+[flow.step.expect]
+body_contains = ["order ${code}"]
+body_not_contains = ["${code} cancelled"]
+body_regex = ['code=${code}$', 'plain [0-9]+']
+headers = { x-order = "^${code}$" }
+json = { "/code" = "${code}", "/items" = [{ sku = "${sku}" }, "${code}"], "/n" = 3 }
+)toml"));
+  const auto& steps = c.checks.at(0).steps;
+  REQUIRE(steps.size() == 2);
+  // Known at load: substituted, and the regex compiled now with the value quoted.
+  const cfg::Expect& create = steps[0].request.expect;
+  CHECK(texts(create.body_contains) == std::vector<std::string>{"A.1"});
+  REQUIRE(create.body_regex.size() == 1);
+  CHECK(create.body_regex[0].pattern == R"(sku A\.1 x[0-9])");
+  REQUIRE(create.body_regex[0].re);
+  CHECK(re2::RE2::PartialMatch("sku A.1 x7", *create.body_regex[0].re));
+  CHECK_FALSE(re2::RE2::PartialMatch("sku AX1 x7", *create.body_regex[0].re));
+
+  // Extracted by the first step: rendered by each run, inserted values quoted in regexes.
+  const cfg::Expect& confirm = steps[1].request.expect;
+  const std::vector<std::pair<std::string, std::string>> vars{{"code", "K.1"}};
+  REQUIRE(confirm.body_contains.size() == 1);
+  CHECK(render(confirm.body_contains[0], vars) == "order K.1");
+  CHECK(render(confirm.body_not_contains.at(0), vars) == "K.1 cancelled");
+  REQUIRE(confirm.body_regex.size() == 2);
+  CHECK_FALSE(confirm.body_regex[0].re);  // compiled per run
+  CHECK(render(confirm.body_regex[0].source, vars) == R"(code=K\.1$)");
+  CHECK(confirm.body_regex[1].re);  // no run-time value: compiled at load, as always
+  REQUIRE(confirm.headers.size() == 1);
+  CHECK_FALSE(confirm.headers[0].regex.re);
+  CHECK(render(confirm.headers[0].regex.source, vars) == R"(^K\.1$)");
+  REQUIRE(confirm.json.size() == 3);
+  std::map<std::string, const cfg::JsonExpectation*> json;
+  for (const auto& j : confirm.json) json[j.pointer] = &j;
+  REQUIRE(json["/code"]->templates.size() == 1);
+  CHECK(json["/code"]->templates[0].pointer == "");
+  CHECK(render(json["/code"]->templates[0].text, vars) == "K.1");
+  CHECK(json["/items"]->value == boost::json::parse(R"([{"sku":"A.1"},""])"));
+  REQUIRE(json["/items"]->templates.size() == 1);
+  CHECK(json["/items"]->templates[0].pointer == "/1");
+  CHECK(json["/n"]->templates.empty());
+  CHECK(json["/n"]->value == boost::json::value(3));
 }
 
 // Broken configs: every error names its place and what is wrong.
@@ -662,12 +842,51 @@ site = "shpo"
 name = "s"
 url = "https://x.example.com/"
 [[check]]
+site = "shop"
 url = "https://x.example.com/"
 )toml"),
              {R"(t.toml:9:8: duplicate check/flow name "home" (first used on line 5))",
               R"(t.toml:10:8: unknown site "shpo" (did you mean "shop"?))",
-              R"(t.toml:14:1: missing required key "name" in [[check]])",
-              R"(t.toml:14:1: missing required key "site" in [[check]])"});
+              R"(t.toml:14:1: missing required key "name" in [[check]])"});
+}
+
+TEST_CASE("without site, the host of the URL must be known at load") {
+  fails_with(with_site(R"toml(
+[[check]]
+name = "a"
+url = "${base_url}/"
+[[check]]
+name = "b"
+url = "https://${uuid}.example.com/"
+[[flow]]
+name = "c"
+[[flow.step]]
+name = "s"
+url = "${base_url}/"
+[[check]]
+name = "d"
+[[check]]
+name = "e"
+url = "shop.example.com/"
+[[check]]
+name = "f"
+url = "https://x.example.com/${env:UNSET}"
+[[check]]
+name = "g"
+url = "https://shop.example.com/"
+[[check]]
+name = "h"
+site = "shop.example.com"
+url = "https://shop.example.com/"
+)toml"),
+             {R"(t.toml:4:1: missing required key "site" in [[check]]: the host of its url "${base_url}/" is not known at load, so no site can be named after it (set site = "..."))",
+              R"(t.toml:7:1: missing required key "site" in [[check]]: the host of its url "https://${uuid}.example.com/" is not known at load, so no site can be named after it (set site = "..."))",
+              R"(t.toml:10:1: missing required key "site" in [[flow]]: the host of its first step's url "${base_url}/" is not known at load, so no site can be named after it (set site = "..."))",
+              R"(t.toml:15:1: missing required key "url" in [[check]])",
+              R"(t.toml:19:7: "url" must be an absolute URL starting with http or https://)",
+              R"(t.toml:22:30: environment variable UNSET is not set)",
+              // A site = "..." names a [[site]]: an implicit site is only for checks without one.
+              R"(t.toml:28:8: unknown site "shop.example.com" (define it in a [[site]] table, or leave out "site" for a site named after the URL's host))"});
 }
 
 TEST_CASE("at most one body and one kind of credentials") {
@@ -743,6 +962,34 @@ extract = { later = { header = "X-Later" } }
 )toml"),
              {R"(t.toml:9:25: undefined variable ${cart} (not a site var and not extracted by an earlier step))",
               R"(t.toml:13:33: undefined variable ${later} (not a site var and not extracted by an earlier step))"});
+}
+
+TEST_CASE("a variable in an expectation must be a site var or extracted by an earlier step") {
+  fails_with(with_site(R"toml(
+[[flow]]
+name = "f"
+site = "shop"
+[[flow.step]]
+name = "one"
+url = "${base_url}/"
+extract = { code = { json = "/code" } }
+expect = { body_contains = ["order ${code}"] }
+[[flow.step]]
+name = "two"
+url = "${base_url}/${code}"
+[flow.step.expect]
+body_not_contains = ["${nope1}"]
+body_regex = ['x${nope2}', '(${code}']
+headers = { x-a = "${nope3}" }
+json = { "/a" = "${nope4}", "/b" = [1, { c = "${nope5}" }] }
+)toml"),
+             {R"(t.toml:11:36: undefined variable ${code} (not a site var and not extracted by an earlier step))",
+              R"(t.toml:16:23: undefined variable ${nope1} (not a site var and not extracted by an earlier step))",
+              R"(t.toml:17:17: undefined variable ${nope2} (not a site var and not extracted by an earlier step))",
+              R"(t.toml:17:28: invalid regex "(${code}": missing ): (code)",
+              R"(t.toml:18:20: undefined variable ${nope3} (not a site var and not extracted by an earlier step))",
+              R"(t.toml:19:18: undefined variable ${nope4} (not a site var and not extracted by an earlier step))",
+              R"(t.toml:19:47: undefined variable ${nope5} (not a site var and not extracted by an earlier step))"});
 }
 
 TEST_CASE("template errors point inside the string, past escapes and non-ASCII text") {

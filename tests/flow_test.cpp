@@ -1,6 +1,6 @@
 // Flows end to end: config text -> loader -> engine -> a test shop on 127.0.0.1. Extraction of every
 // kind and its failure, escaping of extracted values, middle-step failure with an `always` clean-up,
-// and cookie jars that never leak between concurrent runs.
+// cookie jars that never leak between concurrent runs, and expectations on what an earlier step extracted.
 #include <doctest/doctest.h>
 
 #include <boost/json.hpp>
@@ -250,4 +250,117 @@ extract = { later = { header = "X" } }
   REQUIRE(loaded.errors.size() == 1);
   CHECK(loaded.errors[0].line == 8);
   CHECK(loaded.errors[0].message.find("undefined variable ${later}") != std::string::npos);
+}
+
+namespace {
+
+// An order API: POST /orders creates `created`; GET /orders/latest confirms `confirmed` (in its JSON, its
+// note and its X-Order-Code header). A healthy shop confirms what it created.
+TestServer::Handler orders(std::string created, std::string confirmed) {
+  return [created, confirmed](const TestRequest& req) {
+    TestResponse r;
+    r.headers = {{"Content-Type", "application/json"}};
+    if (req.method == "POST" && req.target == "/orders") {
+      r.status = 201;
+      r.body = boost::json::serialize(boost::json::object{{"code", created}});
+    } else if (req.target == "/orders/latest") {
+      r.headers.emplace_back("X-Order-Code", confirmed);
+      boost::json::object order{{"code", confirmed}, {"note", "order " + confirmed + " confirmed"}};
+      r.body = boost::json::serialize(boost::json::object{{"data", boost::json::object{{"orderByCode", order}}}});
+    } else {
+      r.status = 404;
+    }
+    return r;
+  };
+}
+
+// A flow that creates an order, extracts its code, and asserts it in the next step with `expect`.
+std::string order_flow(const TestServer& server, const std::string& expect) {
+  return site(server) + R"TOML(
+[[flow]]
+name = "order"
+site = "shop"
+[[flow.step]]
+name = "create"
+method = "POST"
+url = "${base}/orders"
+extract = { code = { json = "/code" } }
+[[flow.step]]
+name = "confirm"
+url = "${base}/orders/latest"
+[flow.step.expect]
+)TOML" + expect + "\n";
+}
+
+}  // namespace
+
+TEST_CASE("a later step asserts what an earlier one extracted: json, body_contains, header, body_regex") {
+  // The second code is full of regex operators: inserted into a pattern, it still matches only itself.
+  for (const std::string code : {"KRD2WQX1G4S3Y8LH", "a.b(c)+[x]*"}) {
+    CAPTURE(code);
+    TestServer server(orders(code, code));
+    const RunResult r = run_config(order_flow(server, R"TOML(
+json = { "/data/orderByCode/code" = "${code}" }
+body_contains = ["order ${code} confirmed"]
+body_not_contains = ["order ${code} cancelled"]
+headers = { x-order-code = "^${code}$" }
+body_regex = ['"note":"order ${code} confirmed"'])TOML")).at(0);
+    CHECK_MESSAGE(r.success, r.message);
+    CHECK(r.steps.at(1).success == std::optional<bool>(true));
+  }
+}
+
+TEST_CASE("a different value fails the step, and the message shows the expected value rendered") {
+  TestServer server(orders("KRD2WQX1G4S3Y8LH", "KRD2WQX1G4S3Y8LX"));
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {R"(json = { "/data/orderByCode/code" = "${code}" })",
+       R"(JSON /data/orderByCode/code is "KRD2WQX1G4S3Y8LX", expected "KRD2WQX1G4S3Y8LH")"},
+      {R"(body_contains = ["order ${code} confirmed"])", R"(body does not contain "order KRD2WQX1G4S3Y8LH confirmed")"},
+      {R"(headers = { x-order-code = "^${code}$" })",
+       R"(header x-order-code "KRD2WQX1G4S3Y8LX" does not match /^KRD2WQX1G4S3Y8LH$/)"},
+      {R"(body_regex = ['order ${code} confirmed'])", "body does not match /order KRD2WQX1G4S3Y8LH confirmed/"},
+  };
+  for (const auto& [expect, message] : cases) {
+    CAPTURE(expect);
+    const RunResult r = run_config(order_flow(server, expect)).at(0);
+    CHECK_FALSE(r.success);
+    CHECK(r.reason == Reason::assertion);
+    CHECK(r.failed_step == std::optional<std::string>("confirm"));
+    CHECK(r.message == "step confirm: " + message);
+  }
+}
+
+TEST_CASE("an inserted value is matched literally: its regex operators do not widen the pattern") {
+  // As a regex, a.b+ would match aXbb; inserted, it matches only "a.b+".
+  TestServer server(orders("a.b+", "aXbb"));
+  const RunResult regex = run_config(order_flow(server, "body_regex = ['order ${code} confirmed']")).at(0);
+  CHECK_FALSE(regex.success);
+  CHECK(regex.message == R"(step confirm: body does not match /order a\.b\+ confirmed/)");
+  const RunResult header = run_config(order_flow(server, R"(headers = { x-order-code = "^${code}$" })")).at(0);
+  CHECK_FALSE(header.success);
+  CHECK(header.message == R"(step confirm: header x-order-code "aXbb" does not match /^a\.b\+$/)");
+}
+
+TEST_CASE("an expectation may only use what an earlier step extracts: a config error at load") {
+  config::LoadResult loaded = config::load_config_string(R"TOML([[site]]
+name = "shop"
+[[flow]]
+name = "f"
+site = "shop"
+[[flow.step]]
+name = "create"
+url = "http://127.0.0.1/orders"
+expect = { body_contains = ["${code}"] }
+extract = { code = { json = "/code" } }
+[[flow.step]]
+name = "confirm"
+url = "http://127.0.0.1/orders/latest"
+expect = { json = { "/code" = "${code}", "/ref" = "${ref}" } }
+)TOML",
+                                                          "/tmp/f.toml");
+  REQUIRE(loaded.errors.size() == 2);
+  CHECK(loaded.errors[0].to_string() ==
+        "/tmp/f.toml:9:30: undefined variable ${code} (not a site var and not extracted by an earlier step)");
+  CHECK(loaded.errors[1].to_string() ==
+        "/tmp/f.toml:14:52: undefined variable ${ref} (not a site var and not extracted by an earlier step)");
 }

@@ -195,7 +195,7 @@ TEST_CASE("assertion: body, header and JSON expectations on a real response") {
   CHECK(typed.reason == Reason::assertion);
 
   auto body = make_check(server.url("/api"));
-  body.settings.expect.body_contains = {"Add to cart"};
+  body.settings.expect.body_contains = {config::TemplateString::literal("Add to cart")};
   RunResult missing = run_check(body);
   CHECK(missing.reason == Reason::assertion);
   CHECK(missing.failed_due_to_regex);
@@ -320,7 +320,7 @@ TEST_CASE("a large body is read to its end (curl stops reading in chunks; no sta
   big += "END-MARKER";
   TestServer server(always(ok(big)));
   auto c = make_check(server.url("/big"));
-  c.settings.expect.body_contains = {"END-MARKER"};
+  c.settings.expect.body_contains = {config::TemplateString::literal("END-MARKER")};
   c.settings.timeout = std::chrono::seconds(10);
   RunResult r = run_check(c);
   CHECK_MESSAGE(r.success, r.message);

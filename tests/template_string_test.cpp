@@ -103,3 +103,20 @@ TEST_CASE("errors name the offset and the problem") {
   CHECK_FALSE(TemplateString::parse("${random_digits:0}", TemplateContext::raw, env.env(), err));
   CHECK_FALSE(TemplateString::parse("${bad name}", TemplateContext::raw, env.env(), err));
 }
+
+TEST_CASE("in a regex, inserted values are quoted so they match only themselves; the pattern's own text is not") {
+  Env env;
+  env.site["host"] = "shop.example.com";
+  // A site var is quoted at load: the dots match dots, the pattern's own ^ and [0-9]+ stay operators.
+  auto site = parse_ok("^https://${host}/order/[0-9]+$", TemplateContext::regex, env);
+  CHECK(site.is_constant());
+  CHECK(site.constant_text() == R"(^https://shop\.example\.com/order/[0-9]+$)");
+  // An extracted value is quoted when the run renders it.
+  auto extracted = parse_ok("id=(${csrf})", TemplateContext::regex, env);
+  CHECK_FALSE(extracted.is_constant());
+  CHECK(render(extracted, {{"csrf", "a.b(c)*"}}) == R"(id=(a\.b\(c\)\*))");
+  // Built-ins have no characters to quote; $${ stays a literal ${ of the pattern.
+  const std::string digits = render(parse_ok("${random_digits:3}|$${x}", TemplateContext::regex, env));
+  REQUIRE(digits.size() == 3 + 5);
+  CHECK(digits.substr(3) == "|${x}");
+}

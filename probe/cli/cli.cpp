@@ -54,11 +54,29 @@ std::optional<config::Config> load_or_report(const std::string& path) {
   return std::move(loaded.config);
 }
 
+// One line per site made for checks and flows without `site`, so a typo in a URL's host that splits a
+// site in two shows before it runs: implicit site "shop.example.com" for checks: home, cart
+std::string implicit_sites(const config::Config& cfg) {
+  std::string out;
+  for (const config::Site& site : cfg.sites) {
+    if (!site.implicit) continue;
+    out += "implicit site \"" + site.name + "\" for checks:";
+    const char* separator = " ";
+    for (const config::Check& check : cfg.checks) {
+      if (check.site != site.name) continue;
+      out += separator + check.name;
+      separator = ", ";
+    }
+    out += '\n';
+  }
+  return out;
+}
+
 int check_config_command(const std::vector<std::string_view>& args) {
   if (args.size() != 1 || args[0].starts_with("-")) return usage_error("check-config takes one FILE");
   auto cfg = load_or_report(std::string(args[0]));
   if (!cfg) return kExitUsage;
-  std::cout << "ok: " << cfg->count(config::Check::Kind::check) << " checks, "
+  std::cout << implicit_sites(*cfg) << "ok: " << cfg->count(config::Check::Kind::check) << " checks, "
             << cfg->count(config::Check::Kind::flow) << " flows\n";
   return kExitOk;
 }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdio>
+#include <memory>
 #include <span>
 
 #include <boost/json/monotonic_resource.hpp>
@@ -130,6 +131,47 @@ bool json_equal(const json::value& a, const json::value& b) {
   }
 }
 
+// The text to compare with: as loaded, or rendered into `buffer` with this run's values.
+std::string_view text_of(const config::TemplateString& t, const config::RenderInputs& values, std::string& buffer) {
+  if (t.is_constant()) return t.constant_text();
+  buffer.clear();
+  t.render(buffer, values);
+  return buffer;
+}
+
+// The regex to match with: compiled at load, or compiled now from its rendering with this run's values.
+class RunRegex {
+ public:
+  RunRegex(const config::CompiledRegex& regex, const config::RenderInputs& values) {
+    if (regex.re) {
+      re_ = regex.re.get();
+      pattern_ = regex.pattern;
+      return;
+    }
+    rendered_ = regex.source.render(values);
+    pattern_ = rendered_;
+    compiled_ = std::make_unique<re2::RE2>(rendered_, re2::RE2::Quiet);
+    if (compiled_->ok()) re_ = compiled_.get();
+  }
+  RunRegex(const RunRegex&) = delete;
+  RunRegex& operator=(const RunRegex&) = delete;
+
+  // Null when the rendered pattern does not compile.
+  const re2::RE2* get() const { return re_; }
+  std::string_view pattern() const { return pattern_; }
+  // "/pattern/ is not a valid regex: why", for a pattern that did not compile.
+  std::string invalid(std::string prefix) const {
+    append_slashed(prefix, pattern_);
+    return prefix + " is not a valid regex: " + compiled_->error();
+  }
+
+ private:
+  const re2::RE2* re_ = nullptr;
+  std::string rendered_;
+  std::string_view pattern_;
+  std::unique_ptr<re2::RE2> compiled_;
+};
+
 Verdict fail(Reason reason, std::string message, bool due_to_regex = false) {
   Verdict v;
   v.passed = false;
@@ -147,30 +189,39 @@ std::optional<Verdict> check_status(const config::Expect& expect, long code) {
   return fail(Reason::status, "status " + std::to_string(code) + " not in " + config::describe(matchers));
 }
 
-std::optional<Verdict> check_body(const config::Expect& expect, std::string_view body) {
+std::optional<Verdict> check_body(const config::Expect& expect, std::string_view body,
+                                  const config::RenderInputs& values) {
+  std::string buffer;
   for (const auto& needle : expect.body_contains) {
-    if (body.find(needle) != std::string_view::npos) continue;
+    const std::string_view text = text_of(needle, values, buffer);
+    if (body.find(text) != std::string_view::npos) continue;
     std::string m = "body does not contain ";
-    append_quoted(m, needle);
+    append_quoted(m, text);
     return fail(Reason::assertion, std::move(m), true);
   }
   for (const auto& needle : expect.body_not_contains) {
-    if (body.find(needle) == std::string_view::npos) continue;
+    const std::string_view text = text_of(needle, values, buffer);
+    if (body.find(text) == std::string_view::npos) continue;
     std::string m = "body contains ";
-    append_quoted(m, needle);
+    append_quoted(m, text);
     return fail(Reason::assertion, std::move(m), true);
   }
   for (const auto& regex : expect.body_regex) {
-    if (re2::RE2::PartialMatch(body, *regex.re)) continue;
+    const RunRegex re(regex, values);
+    if (!re.get()) return fail(Reason::assertion, re.invalid("body_regex "), true);
+    if (re2::RE2::PartialMatch(body, *re.get())) continue;
     std::string m = "body does not match ";
-    append_slashed(m, regex.pattern);
+    append_slashed(m, re.pattern());
     return fail(Reason::assertion, std::move(m), true);
   }
   return std::nullopt;
 }
 
-std::optional<Verdict> check_headers(const config::Expect& expect, const ResponseView& response) {
+std::optional<Verdict> check_headers(const config::Expect& expect, const ResponseView& response,
+                                     const config::RenderInputs& values) {
   for (const auto& want : expect.headers) {
+    const RunRegex re(want.regex, values);
+    if (!re.get()) return fail(Reason::assertion, re.invalid("header " + want.name + " pattern "), true);
     const std::string* first_value = nullptr;
     bool matched = false;
     if (response.headers) {
@@ -178,7 +229,7 @@ std::optional<Verdict> check_headers(const config::Expect& expect, const Respons
       for (const auto& [name, value] : *response.headers) {
         if (!text::iequals(name, want.name)) continue;
         if (!first_value) first_value = &value;
-        if (re2::RE2::PartialMatch(value, *want.regex.re)) {
+        if (re2::RE2::PartialMatch(value, *re.get())) {
           matched = true;
           break;
         }
@@ -191,13 +242,26 @@ std::optional<Verdict> check_headers(const config::Expect& expect, const Respons
     m += ' ';
     append_quoted(m, *first_value);
     m += " does not match ";
-    append_slashed(m, want.regex.pattern);
+    append_slashed(m, re.pattern());
     return fail(Reason::assertion, std::move(m), true);
   }
   return std::nullopt;
 }
 
-std::optional<Verdict> check_json(const config::Expect& expect, std::string_view body) {
+// The expected value: as loaded, or a copy with this run's values rendered in.
+const json::value& expected_json(const config::JsonExpectation& want, const config::RenderInputs& values,
+                                 json::value& rendered) {
+  if (want.templates.empty()) return want.value;
+  rendered = want.value;
+  for (const auto& t : want.templates) {
+    json::error_code ec;
+    if (json::value* slot = rendered.find_pointer(t.pointer, ec)) *slot = json::string(t.text.render(values));
+  }
+  return rendered;
+}
+
+std::optional<Verdict> check_json(const config::Expect& expect, std::string_view body,
+                                  const config::RenderInputs& values) {
   if (expect.json.empty() && expect.json_absent.empty()) return std::nullopt;
   // The parsed document lives only for this call: an arena on the stack avoids one heap allocation per
   // node for the common small API response.
@@ -207,15 +271,17 @@ std::optional<Verdict> check_json(const config::Expect& expect, std::string_view
   const json::value doc = json::parse(body, ec, &arena);
   if (ec) return fail(Reason::assertion, "body is not JSON: " + ec.message());
 
+  json::value rendered;
   for (const auto& want : expect.json) {
     json::error_code pointer_ec;
     const json::value* got = doc.find_pointer(want.pointer, pointer_ec);
     if (!got) return fail(Reason::assertion, "JSON " + want.pointer + " missing");
-    if (json_equal(*got, want.value)) continue;
+    const json::value& expected = expected_json(want, values, rendered);
+    if (json_equal(*got, expected)) continue;
     std::string m = "JSON " + want.pointer + " is ";
     append_json(m, *got);
     m += ", expected ";
-    append_json(m, want.value);
+    append_json(m, expected);
     return fail(Reason::assertion, std::move(m));
   }
   for (const auto& pointer : expect.json_absent) {
@@ -243,11 +309,11 @@ double seconds(config::Duration d) { return static_cast<double>(d.count()) / 100
 
 }  // namespace
 
-Verdict evaluate(const config::Expect& expect, const ResponseView& response) {
+Verdict evaluate(const config::Expect& expect, const ResponseView& response, const config::RenderInputs& values) {
   if (auto v = check_status(expect, response.status_code)) return std::move(*v);
-  if (auto v = check_body(expect, response.body)) return std::move(*v);
-  if (auto v = check_headers(expect, response)) return std::move(*v);
-  if (auto v = check_json(expect, response.body)) return std::move(*v);
+  if (auto v = check_body(expect, response.body, values)) return std::move(*v);
+  if (auto v = check_headers(expect, response, values)) return std::move(*v);
+  if (auto v = check_json(expect, response.body, values)) return std::move(*v);
   if (auto v = check_certificate(expect, response)) return std::move(*v);
 
   if (expect.max_latency && response.total_seconds > seconds(*expect.max_latency)) {

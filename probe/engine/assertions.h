@@ -38,6 +38,9 @@ struct Verdict {
 // Checks, stopping at the first failure: status, body (contains, not contains, regex), headers, JSON values,
 // JSON absences, certificate days, max_latency; then degraded_latency on a passing response.
 // An empty expect.status means the default ["2xx"].
-Verdict evaluate(const config::Expect& expect, const ResponseView& response);
+// Expectations with run-time values (what earlier flow steps extracted, built-ins) are rendered with
+// `values`, and messages show them rendered; the rest are used as loaded, with no copy and no compile. A
+// regex whose rendering is not a valid RE2 fails the response (assertion) with RE2's reason.
+Verdict evaluate(const config::Expect& expect, const ResponseView& response, const config::RenderInputs& values = {});
 
 }  // namespace synthprobe

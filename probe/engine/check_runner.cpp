@@ -122,11 +122,10 @@ class CheckRunner::Run final : public TransferSink {
       if (cookie_jar_) release_cookie_jar(easy_);
       curl_easy_reset(easy_);
     }
-    const config::RenderInputs inputs{
-        &vars_,
+    step_unix_ms_ =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count(),
-        &runner_.rng_};
+            .count();
+    const config::RenderInputs inputs{&vars_, step_unix_ms_, &runner_.rng_};
     // A step's own timeout applies too, but never beyond what is left of the run's.
     const long step_timeout = std::min<long>(remaining, static_cast<long>(step.request.timeout.count()));
     exchange_.prepare(easy_, step.request, inputs, HttpExchange::Options{step_timeout, needs_body(step), needs_headers(step), cookie_jar_});
@@ -145,7 +144,8 @@ class CheckRunner::Run final : public TransferSink {
   void judge(const config::Step& step, StepResult& out) {
     const ResponseView view{out.status_code,  exchange_.body(), &exchange_.headers(), out.duration_seconds,
                             out.cert_expiry_unix, static_cast<std::int64_t>(std::time(nullptr))};
-    Verdict verdict = evaluate(step.request.expect, view);
+    // The step's ${unix_ms} is the one its request was sent with, so a response can be checked for it.
+    Verdict verdict = evaluate(step.request.expect, view, config::RenderInputs{&vars_, step_unix_ms_, &runner_.rng_});
     out.success = verdict.passed;
     out.degraded = verdict.degraded;
     out.failed_due_to_regex = verdict.failed_due_to_regex;
@@ -251,6 +251,7 @@ class CheckRunner::Run final : public TransferSink {
   HttpExchange exchange_;
   std::vector<StepResult> steps_;
   std::vector<std::pair<std::string, std::string>> vars_;
+  std::int64_t step_unix_ms_ = 0;
   std::size_t step_index_ = 0;
   std::size_t steps_started_ = 0;
   int failed_index_ = -1;
