@@ -865,3 +865,108 @@ TEST_CASE("kill -9 during an outage: the restart records when the probe was last
   d.process.signal(SIGTERM);
   CHECK(d.process.wait(30s) == std::optional<int>(0));
 }
+
+// ---- paging order and delivery limits (hardening) ----------------------------------------------
+
+TEST_CASE("a late resolve never closes the next incident's page: events of one dedup key stay in order") {
+  // PagerDuty, Opsgenie and Alertmanager key alerts by the dedup key, not by the incident: if incident A's
+  // retried resolve arrived after incident B's trigger, it would close B's page while the site is down.
+  Shop shop;
+  std::atomic<int> resolves{0};
+  Receiver hook([&](std::size_t, const TestRequest& req) {
+    const bool resolve = req.body.find("\"event\":\"resolve\"") != std::string::npos;
+    if (resolve && resolves++ == 0) {  // A's resolve fails once, and asks for a pause long enough for B to open
+      TestResponse r = answer(503);
+      r.headers = {{"Retry-After", "4"}};
+      return r;
+    }
+    return answer(200);
+  });
+  TempDir dir;
+  Daemon d(dir, probe_header() + site_table("shop", shop.base()) +
+                    check_table("checkout", "shop", "checkout", "P2", "/checkout") + webhook_table("hook", hook.url("/hook")));
+  REQUIRE_MESSAGE(eventually([&] { return d.all_up(1); }, 30s), d.log());
+  shop.set_down("/checkout", true);
+  REQUIRE_MESSAGE(eventually([&] { return hook.accepted_events().size() == 1; }, 30s), d.log());
+  shop.heal();
+  REQUIRE_MESSAGE(eventually([&] { return resolves.load() >= 1; }, 30s), d.log());
+  shop.set_down("/checkout", true);  // B opens while A's resolve waits for its retry
+  REQUIRE_MESSAGE(eventually([&] { return hook.accepted_events().size() >= 3; }, 30s), (describe(hook.accepted_events()) + d.log()));
+  const auto events = hook.accepted_events();
+  INFO(describe(events));
+  const std::string a = str(events[0].at("incident").at("id"));
+  CHECK(events[0].at("event") == "open");
+  CHECK(events[1].at("event") == "resolve");
+  CHECK(str(events[1].at("incident").at("id")) == a);
+  CHECK(events[2].at("event") == "open");
+  CHECK(str(events[2].at("incident").at("id")) != a);
+}
+
+TEST_CASE("one Alertmanager down: the healthy one keeps getting re-sends") {
+  Shop shop;
+  Receiver healthy([](std::size_t, const TestRequest&) { return answer(200); });
+  Receiver dead([](std::size_t, const TestRequest&) { return answer(503); });
+  TempDir dir;
+  Daemon d(dir, probe_header() + site_table("shop", shop.base()) +
+                    check_table("checkout", "shop", "checkout", "P2", "/checkout") +
+                    "[[notifier]]\nname = \"am\"\ntype = \"alertmanager\"\nurls = [\"" + healthy.url("") + "\", \"" +
+                    dead.url("") + "\"]\nresend_interval = \"1s\"\n\n");
+  REQUIRE_MESSAGE(eventually([&] { return d.all_up(1); }, 30s), d.log());
+  shop.set_down("/checkout", true);
+  REQUIRE_MESSAGE(eventually([&] { return healthy.count_path("/api/v2/alerts") >= 1; }, 30s), d.log());
+  const std::size_t first = healthy.count_path("/api/v2/alerts");
+  // Several resend intervals pass while the second Alertmanager keeps failing.
+  CHECK_MESSAGE(eventually([&] { return healthy.count_path("/api/v2/alerts") >= first + 3; }, 15s), d.log());
+  CHECK(dead.count_path("/api/v2/alerts") >= 1);
+}
+
+TEST_CASE("an event not delivered within max_delivery_age expires: counted, logged, on the timeline") {
+  Shop shop;
+  Receiver hook([](std::size_t, const TestRequest&) { return answer(503); });
+  TempDir dir;
+  Daemon d(dir, probe_header() + site_table("shop", shop.base()) +
+                    check_table("checkout", "shop", "checkout", "P2", "/checkout") +
+                    webhook_table("hook", hook.url("/hook"), "max_delivery_age = \"2s\""));
+  REQUIRE_MESSAGE(eventually([&] { return d.all_up(1); }, 30s), d.log());
+  shop.set_down("/checkout", true);
+  REQUIRE_MESSAGE(eventually([&] { return sample_is(d, notifications("hook", "open", "expired"), 1); }, 30s), d.metrics());
+  CHECK(sample(d.metrics(), "synthprobe_notification_queue{notifier=\"hook\"}") == 0.0);
+  CHECK(d.log().find("notification expired undelivered") != std::string::npos);
+  REQUIRE(eventually([&] {
+    const auto list = d.incidents();
+    if (list.empty()) return false;
+    for (const auto& e : list[0].at("timeline").as_array())
+      if (e.at("event") == "notify_failed" && str(e.at("detail")).find("expired") != std::string::npos) return true;
+    return false;
+  }, 10s));
+}
+
+TEST_CASE("Retry-After is honoured, and the receiver's error text reaches the timeline") {
+  Shop shop;
+  Receiver hook([](std::size_t index, const TestRequest&) {
+    TestResponse r;
+    if (index == 0) {
+      r.status = 429;
+      r.headers = {{"Retry-After", "3"}};
+      r.body = R"({"error":"rate_limited"})";
+      return r;
+    }
+    return answer(200);
+  });
+  TempDir dir;
+  Daemon d(dir, probe_header() + site_table("shop", shop.base()) +
+                    check_table("checkout", "shop", "checkout", "P2", "/checkout") + webhook_table("hook", hook.url("/hook")));
+  REQUIRE_MESSAGE(eventually([&] { return d.all_up(1); }, 30s), d.log());
+  shop.set_down("/checkout", true);
+  REQUIRE_MESSAGE(eventually([&] { return hook.accepted_events().size() == 1; }, 30s), d.log());
+  const auto all = hook.all();
+  REQUIRE(all.size() >= 2);
+  CHECK(all[1].at - all[0].at >= 2900ms);  // our backoff alone would have retried after 0.5-1 s
+  CHECK(d.log().find("rate_limited") != std::string::npos);
+  bool noted = false;
+  const json::array list = d.incidents();
+  REQUIRE(!list.empty());
+  for (const auto& e : list[0].at("timeline").as_array())
+    noted = noted || (e.at("event") == "notify_failed" && str(e.at("detail")).find("HTTP 429: {\"error\":\"rate_limited\"}") != std::string::npos);
+  CHECK(noted);
+}
