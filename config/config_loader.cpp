@@ -141,6 +141,22 @@ class UniqueNames {
   std::map<std::string, SourcePos> first_;
 };
 
+// Incidents are keyed "synthprobe/<site>/<region>" at the receivers; PagerDuty takes dedup keys of at
+// most 255 characters (Opsgenie 512). A key that long would turn every page into a 400, so it is refused
+// here, where it can still be fixed.
+constexpr std::size_t kDedupKeyMax = 255;
+
+bool dedup_key_fits(std::string_view site, std::string_view region) {
+  return std::string_view("synthprobe/").size() + site.size() + 1 + region.size() <= kDedupKeyMax;
+}
+
+void check_dedup_key_length(std::string_view site, std::string_view region, SourcePos pos, LoadContext& ctx) {
+  if (dedup_key_fits(site, region)) return;
+  ctx.error(pos, "site name " + quote(std::string(site.substr(0, 40))) + "... with region " +
+                     quote(std::string(region)) + " makes an incident key longer than " +
+                     std::to_string(kDedupKeyMax) + " characters (PagerDuty's limit): shorten one of them");
+}
+
 void read_document(const toml::table& doc, Config& config, LoadContext& ctx) {
   TableReader(doc, "the top-level table", ctx).reject_unknown(kTopKeys);
   config.probe = read_probe(table_of(doc, "probe", ctx), ctx);
@@ -158,6 +174,7 @@ void read_document(const toml::table& doc, Config& config, LoadContext& ctx) {
     merge_into(layer, read_layer(r, Level::site, kSiteOwnKeys));
     if (!name) continue;
     site_names.add(*table, name->value, ctx);
+    check_dedup_key_length(name->value, config.probe.region, name->pos, ctx);
     if (sites.find(name->value)) continue;
     config.sites.push_back(make_site(name->value, layer));
     sites.add(name->value, std::move(layer));
@@ -180,6 +197,9 @@ void read_document(const toml::table& doc, Config& config, LoadContext& ctx) {
   }
   // Made for the checks and flows without `site`, before maintenance windows, which may name them too.
   for (const std::string& name : sites.implicit()) {
+    if (!dedup_key_fits(name, config.probe.region))
+      ctx.error(pos_of(doc), "implicit site " + quote(name.substr(0, 40)) + "... makes an incident key longer than " +
+                                 std::to_string(kDedupKeyMax) + " characters: give its checks a shorter site");
     Site site = make_site(name, defaults);
     site.implicit = true;
     config.sites.push_back(std::move(site));

@@ -1213,3 +1213,12 @@ TEST_CASE("redaction replaces every secret, longest first") {
   CHECK(cfg::redact_secrets("x abcdef y", {"abc", "abcdef"}) == "x <secret> y");
   CHECK(c.redact("nothing here") == "nothing here");
 }
+
+TEST_CASE("a site name that would make the incident key longer than PagerDuty takes is refused at load") {
+  const std::string long_name(250, 's');
+  const auto r = cfg::load_config_string("[probe]\nregion = \"eu-west\"\n[[site]]\nname = \"" + long_name + "\"\n", "t.toml");
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0].to_string().find("t.toml:4:8: site name") == 0);
+  CHECK(r.errors[0].message.find("longer than 255 characters") != std::string::npos);
+  CHECK(cfg::load_config_string("[[site]]\nname = \"" + std::string(200, 's') + "\"\n", "t.toml").errors.empty());
+}

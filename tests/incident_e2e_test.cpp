@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "tests/support/process.h"
+#include "common/time_format.h"
 #include "tests/support/exposition.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
@@ -918,6 +919,24 @@ TEST_CASE("one Alertmanager down: the healthy one keeps getting re-sends") {
   // Several resend intervals pass while the second Alertmanager keeps failing.
   CHECK_MESSAGE(eventually([&] { return healthy.count_path("/api/v2/alerts") >= first + 3; }, 15s), d.log());
   CHECK(dead.count_path("/api/v2/alerts") >= 1);
+
+  // Resolved: Alertmanager hears the resolve again for a few minutes, so one lost resolve cannot leave
+  // the alert firing.
+  shop.heal();
+  const std::size_t before_heal = healthy.all().size();
+  // Posts after the heal whose alert has already ended: the resolve and its repeats.
+  auto resolved_posts = [&] {
+    std::size_t n = 0;
+    const auto all = healthy.all();
+    for (std::size_t i = before_heal; i < all.size(); ++i) {
+      if (all[i].target != "/api/v2/alerts") continue;
+      const json::value alerts = json::parse(all[i].body);
+      const auto ends = synthprobe::parse_rfc3339(str(alerts.at(0).at("endsAt")));
+      n += ends && *ends <= std::chrono::system_clock::now();
+    }
+    return n;
+  };
+  CHECK_MESSAGE(eventually([&] { return resolved_posts() >= 3; }, 15s), d.log());
 }
 
 TEST_CASE("an event not delivered within max_delivery_age expires: counted, logged, on the timeline") {

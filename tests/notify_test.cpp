@@ -56,7 +56,7 @@ json::object resolved_incident() {
 
 NotificationEvent event(NotificationKind kind, json::object inc = incident(), std::uint64_t sequence = 1,
                         std::optional<Severity> previous = std::nullopt) {
-  return NotificationEvent{kind, sequence, "evt-" + std::to_string(sequence), std::move(inc), previous};
+  return NotificationEvent{kind, sequence, "evt-" + std::to_string(sequence), std::move(inc), previous, std::nullopt};
 }
 
 Notifier notifier(std::string type) {
@@ -183,18 +183,50 @@ TEST_CASE("opsgenie: resolve closes the alert by alias") {
   CHECK(body(rs[0]).is_object());
 }
 
-TEST_CASE("opsgenie: an escalation also sets the priority of the open alert by alias") {
+TEST_CASE("opsgenie: an update is the create, then what changed as a note, then the priority when it changed") {
   json::object inc = incident();
   inc["severity"] = "P1";
   auto rs = requests(notifier("opsgenie"), event(NotificationKind::update, inc, 2, Severity::P2));
-  REQUIRE(rs.size() == 2);
+  REQUIRE(rs.size() == 3);
   CHECK(rs[0].method == "POST");
-  CHECK(rs[1].method == "PUT");
-  CHECK(rs[1].url == "https://api.opsgenie.com/v2/alerts/synthprobe%2Fshop%2Feu-west/priority?identifierType=alias");
-  CHECK(str(body(rs[1]).at("priority")) == "P1");
+  CHECK(rs[0].url == "https://api.opsgenie.com/v2/alerts");
+  // A repeated create of an open alias is deduplicated: the change reaches the alert as a note.
+  CHECK(rs[1].method == "POST");
+  CHECK(rs[1].url == "https://api.opsgenie.com/v2/alerts/synthprobe%2Fshop%2Feu-west/notes?identifierType=alias");
+  CHECK(str(body(rs[1]).at("note")) == "Updated: P1 (was P2), partial. shop: checkout down (status 503)");
   CHECK(header(rs[1], "Authorization") == "GenieKey 0PSG3N1EKEY");
-  // Without a change of severity an update is the create alone.
-  CHECK(requests(notifier("opsgenie"), event(NotificationKind::update, inc, 3, Severity::P1)).size() == 1);
+  CHECK(rs[2].method == "PUT");
+  CHECK(rs[2].url == "https://api.opsgenie.com/v2/alerts/synthprobe%2Fshop%2Feu-west/priority?identifierType=alias");
+  CHECK(str(body(rs[2]).at("priority")) == "P1");
+  CHECK(header(rs[2], "Authorization") == "GenieKey 0PSG3N1EKEY");
+  // Without a change of severity: the create and the note.
+  CHECK(requests(notifier("opsgenie"), event(NotificationKind::update, inc, 3, Severity::P1)).size() == 2);
+  // An open is the create alone.
+  CHECK(requests(notifier("opsgenie"), event(NotificationKind::open, inc, 1)).size() == 1);
+}
+
+TEST_CASE("opsgenie: details stay within the service's 8,000 characters however many labels a site has") {
+  json::object inc = incident();
+  json::object labels;
+  for (int i = 0; i < 200; ++i) labels["label" + std::to_string(i)] = std::string(300, 'v');
+  inc["labels"] = labels;
+  const auto rs = requests(notifier("opsgenie"), event(NotificationKind::open, inc, 1));
+  const json::value b = body(rs[0]);
+  std::size_t total = 0;
+  for (const auto& kv : b.at("details").as_object()) total += kv.key().size() + kv.value().as_string().size();
+  CHECK(total <= 8000);
+  CHECK(b.at("details").as_object().contains("incident_id"));  // what matters comes first
+}
+
+TEST_CASE("pagerduty: payload.timestamp is when the probe detected the change, not when a retry is sent") {
+  NotificationEvent e = event(NotificationKind::open);
+  e.detected_at = kNow - 10min;
+  const auto rs = requests(notifier("pagerduty"), e, kNow);
+  CHECK(str(body(rs[0]).at("payload").at("timestamp")) == "2026-11-27T10:06:00Z");
+  // It survives the store.
+  auto back = synthprobe::event_from_json_text(synthprobe::event_to_json_text(e));
+  REQUIRE(back.has_value());
+  CHECK(back->detected_at == e.detected_at);
 }
 
 TEST_CASE("alertmanager: every url gets the alert, endsAt = now + 4 x resend_interval while open") {

@@ -139,8 +139,16 @@ void Dispatcher::announce(const Incident& incident, IncidentAction::Kind kind, s
     const ProgressKey key{n.name, incident.id};
     auto it = progress_.find(key);
     if (kind == IncidentAction::Kind::resolve) {
-      if (it != progress_.end() && it->second.opened)  // a resolve goes only where an open went
+      if (it != progress_.end() && it->second.opened) {  // a resolve goes only where an open went
         enqueue(n, incident, NotificationKind::resolve, it->second, writes, now);
+        if (n.type == "alertmanager") {
+          ResolvedAlert& r = resolved_alerts_[key];
+          r.incident = incident;
+          r.until = now + kResolveResendFor;
+          r.sequence = it->second.sequence;
+          for (const auto& target : delivery_targets(n)) r.last_sent[target] = now;
+        }
+      }
       continue;
     }
     if (it == progress_.end() || !it->second.opened) {
@@ -161,6 +169,7 @@ void Dispatcher::enqueue(const config::Notifier& n, const Incident& incident, No
   event.sequence = ++p.sequence;
   event.event_id = incident.id + "/" + n.name + "/" + std::to_string(event.sequence);
   event.incident = to_json(incident);
+  event.detected_at = now;
   if (p.last_severity && *p.last_severity != incident.severity) event.previous_severity = p.last_severity;
   p.opened = true;
   p.last_severity = incident.severity;
@@ -213,10 +222,35 @@ void Dispatcher::resend(const std::vector<const Incident*>& open, Clock::time_po
       }
     }
   }
-  if (due.empty()) return;
+  // Resolved alerts, repeated as resolved for a few minutes.
+  std::vector<std::tuple<const config::Notifier*, ResolvedAlert*, std::string>> resolved_due;
+  for (auto it = resolved_alerts_.begin(); it != resolved_alerts_.end();) {
+    const config::Notifier* n = find(it->first.first);
+    if (!n || now >= it->second.until) {
+      it = resolved_alerts_.erase(it);
+      continue;
+    }
+    for (auto& [target, sent] : it->second.last_sent) {
+      if (now - sent < n->resend_interval) continue;
+      if (outbox_.pending_in_queue(n->name, target, it->second.incident.dedup_key) > 0) continue;
+      resolved_due.emplace_back(n, &it->second, target);
+    }
+    ++it;
+  }
+  if (due.empty() && resolved_due.empty()) return;
   const std::uint64_t seq = store_.stage([&](store::PendingWrites& w) {
     for (auto& [n, inc, target] : due)
       enqueue(*n, *inc, NotificationKind::update, progress_[{n->name, inc->id}], w, now, target);
+    for (auto& [n, r, target] : resolved_due) {
+      Progress p;  // a repeat of the resolve: the notifier's progress for the incident is already done
+      p.opened = true;
+      p.sequence = r->sequence++;
+      p.last_severity = r->incident.severity;
+      enqueue(*n, r->incident, NotificationKind::resolve, p, w, now, target);
+      w.progress.erase({n->name, r->incident.id});
+      r->last_sent[target] = now;
+      r->sequence = p.sequence;
+    }
   });
   send_when_committed(seq);
 }
@@ -284,28 +318,26 @@ void Dispatcher::pump() {
       continue;
     }
     if (!outbox_.begin_send(entry.id)) continue;
-    struct Pending {
-      std::vector<DeliveryResult> results;
-      std::string detail;
-      std::optional<std::chrono::seconds> retry_after;
-      std::size_t left;
-    };
-    auto pending = std::make_shared<Pending>(Pending{{}, {}, {}, built.requests.size()});
-    const std::uint64_t id = entry.id;
-    for (OutgoingRequest& r : built.requests) {
-      HttpPostRequest req{std::move(r.method), std::move(r.url), std::move(r.headers), std::move(r.body), n->timeout};
-      http_post(multi_, std::move(req), [this, id, pending](HttpPostResult result) {
-        const DeliveryResult r = classify(result.status);
-        pending->results.push_back(r);
-        // The first answer that was not a success explains the outcome best.
-        if (pending->detail.empty() || (r != DeliveryResult::delivered && pending->detail.starts_with("HTTP 2")))
-          pending->detail = describe(result);
-        if (result.retry_after) pending->retry_after = std::max(pending->retry_after.value_or(std::chrono::seconds(0)), *result.retry_after);
-        if (--pending->left == 0) finished(id, combine(pending->results), pending->detail, pending->retry_after);
-      });
-    }
+    send_in_order(entry.id, std::make_shared<std::vector<OutgoingRequest>>(std::move(built.requests)), 0, n->timeout);
   }
   arm();
+}
+
+// One request after the other: an Opsgenie note after its create, Alertmanager's fresh alert after the
+// resolve of the old severity. The first that is not accepted ends the attempt.
+void Dispatcher::send_in_order(std::uint64_t id, std::shared_ptr<std::vector<OutgoingRequest>> requests, std::size_t i,
+                               std::chrono::milliseconds timeout) {
+  OutgoingRequest& r = (*requests)[i];
+  HttpPostRequest req{std::move(r.method), std::move(r.url), std::move(r.headers), std::move(r.body), timeout};
+  http_post(multi_, std::move(req), [this, id, requests, i, timeout](HttpPostResult result) {
+    const DeliveryResult outcome = classify(result.status);
+    if (stopped_) return;
+    if (outcome == DeliveryResult::delivered && i + 1 < requests->size()) {
+      send_in_order(id, requests, i + 1, timeout);
+      return;
+    }
+    finished(id, outcome, describe(result), result.retry_after);
+  });
 }
 
 void Dispatcher::finished(std::uint64_t id, DeliveryResult result, const std::string& detail,

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -61,7 +62,11 @@ class Dispatcher {
   void announce(const Incident& incident, IncidentAction::Kind kind, store::PendingWrites& writes, Clock::time_point now);
   void send_when_committed(std::uint64_t seq);
 
-  // Alertmanager re-sends for the open incidents; call about once a second.
+  // How long a resolved alert is re-sent to Alertmanager (its documentation asks for a few minutes).
+  static constexpr std::chrono::minutes kResolveResendFor{5};
+
+  // Alertmanager re-sends for the open incidents (and, for kResolveResendFor, the resolved ones); call
+  // about once a second.
   void resend(const std::vector<const Incident*>& open, Clock::time_point now);
 
   // Stops timers; undelivered events stay in the store for the next start.
@@ -81,6 +86,8 @@ class Dispatcher {
   void enqueue(const config::Notifier& n, const Incident& incident, NotificationKind kind, Progress& p,
                store::PendingWrites& writes, Clock::time_point now, std::optional<std::string> only_target = {});
   void pump();
+  void send_in_order(std::uint64_t id, std::shared_ptr<std::vector<OutgoingRequest>> requests, std::size_t i,
+                     std::chrono::milliseconds timeout);
   void arm();
   void finished(std::uint64_t id, DeliveryResult result, const std::string& detail,
                 std::optional<std::chrono::seconds> retry_after = std::nullopt);
@@ -103,6 +110,15 @@ class Dispatcher {
   std::map<ProgressKey, Progress> progress_;
   // Alertmanager re-sends: when each target last got the incident's alert.
   std::map<std::tuple<std::string, std::string, std::string>, Clock::time_point> last_sent_to_target_;
+  // Alertmanager asks clients to repeat a resolve for a while, so one lost resolve does not leave an
+  // alert firing: resolved incidents are re-sent as resolved until `until`.
+  struct ResolvedAlert {
+    Incident incident;
+    Clock::time_point until;
+    std::uint64_t sequence = 0;
+    std::map<std::string, Clock::time_point> last_sent;  // per target
+  };
+  std::map<ProgressKey, ResolvedAlert> resolved_alerts_;
   std::mt19937_64 rng_{std::random_device{}()};
 };
 

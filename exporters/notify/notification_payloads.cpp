@@ -27,7 +27,9 @@ constexpr std::size_t kOpsgenieDescriptionMax = 15000;
 constexpr std::size_t kOpsgenieTagMax = 50;
 constexpr std::size_t kOpsgenieTagsMax = 20;
 constexpr std::size_t kOpsgenieSourceMax = 100;
-constexpr std::size_t kOpsgenieDetailMax = 1000;  // per value; the service allows 8000 in all
+constexpr std::size_t kOpsgenieNoteMax = 25000;
+constexpr std::size_t kOpsgenieDetailMax = 1000;     // per value
+constexpr std::size_t kOpsgenieDetailsTotal = 7500;  // the service allows 8,000 characters in all
 
 struct Evidence {
   std::string name;
@@ -249,7 +251,7 @@ OutgoingRequest pagerduty(const config::Notifier& n, const NotificationEvent& ev
     payload["summary"] = truncate_utf8(in.summary, kPagerDutySummaryMax);
     payload["source"] = in.probe.empty() ? std::string("synthprobe") : in.probe;
     payload["severity"] = pagerduty_severity(in.severity);
-    payload["timestamp"] = format_rfc3339(now);
+    payload["timestamp"] = format_rfc3339(event.detected_at.value_or(now));
     payload["component"] = in.site;
     if (!in.region.empty()) payload["group"] = in.region;
     if (!in.extent.empty()) payload["class"] = in.extent;
@@ -287,8 +289,12 @@ std::vector<OutgoingRequest> opsgenie(const config::Notifier& n, const Notificat
   for (const auto& [k, v] : in.labels) add_tag(k + ":" + v);
   body["tags"] = std::move(tags);
   json::object details;
+  std::size_t budget = kOpsgenieDetailsTotal;  // a 4xx for our own oversized payload must never stop a page
   auto detail = [&](std::string_view key, std::string value) {
-    if (!value.empty() && !details.contains(key)) details[key] = truncate_utf8(value, kOpsgenieDetailMax);
+    if (value.empty() || details.contains(key) || budget <= key.size() + 8) return;
+    value = truncate_utf8(value, std::min(kOpsgenieDetailMax, budget - key.size() - 8));
+    budget -= key.size() + value.size();
+    details[key] = std::move(value);
   };
   detail("incident_id", in.id);
   detail("site", in.site);
@@ -304,14 +310,22 @@ std::vector<OutgoingRequest> opsgenie(const config::Notifier& n, const Notificat
   body["entity"] = in.site;
   body["source"] = source;
   body["user"] = "synthprobe";
+  std::string note;
   if (event.kind == NotificationKind::update) {
-    std::string note = "Updated: " + std::string(severity_name(in.severity));
+    note = "Updated: " + std::string(severity_name(in.severity));
     if (event.previous_severity && *event.previous_severity != in.severity)
       note += " (was " + std::string(severity_name(*event.previous_severity)) + ")";
     if (!in.extent.empty()) note += ", " + in.extent;
+    note += ". " + in.summary;
     body["note"] = note;
   }
   std::vector<OutgoingRequest> out{{n.url, headers, serialize_json(body)}};
+  if (event.kind == NotificationKind::update) {
+    // The create above is deduplicated for an open alias: what changed reaches the alert as a note.
+    json::object add_note{{"user", "synthprobe"}, {"source", source}, {"note", truncate_utf8(note, kOpsgenieNoteMax)}};
+    out.push_back({join_url(n.url, text::percent_encode(in.dedup_key) + "/notes", "identifierType=alias"), headers,
+                   serialize_json(add_note)});
+  }
   // A create for an alias that is still open is deduplicated by Opsgenie and keeps the old priority:
   // an escalation (or de-escalation) also sets the priority explicitly.
   if (event.kind == NotificationKind::update && event.previous_severity && *event.previous_severity != in.severity) {

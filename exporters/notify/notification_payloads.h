@@ -8,12 +8,14 @@
 // Formats (contract section 8):
 // - pagerduty: Events API v2 at `url`: routing_key, event_action (trigger for open and update, resolve),
 //   dedup_key, and for triggers payload{summary, source = probe, severity critical/error/warning for
-//   P1/P2/P3, timestamp = now, component = site, group = region, class = extent, custom_details = the
+//   P1/P2/P3, timestamp = when the probe detected it, component = site, group = region, class = extent, custom_details = the
 //   incident}.
 // - opsgenie: Alert API v2. open/update: POST `url` {message (summary, at most 130 bytes), alias = dedup
-//   key, description, priority P1/P2/P3, tags, details (flat string map), entity = site, source = probe};
-//   resolve: POST `url`/<alias, percent-encoded>/close?identifierType=alias {source, user, note}. Header
-//   `Authorization: GenieKey <api_key>`.
+//   key, description, priority P1/P2/P3, tags, details (flat string map, at most 8,000 characters in all),
+//   entity = site, source = probe}; an update then adds what changed as a note on the alias (a repeated
+//   create of an open alias is deduplicated and changes nothing else) and, when the severity changed,
+//   PUTs the priority; resolve: POST `url`/<alias, percent-encoded>/close?identifierType=alias {source,
+//   user, note}. Header `Authorization: GenieKey <api_key>`.
 // - alertmanager: one POST <base>/api/v2/alerts per base in `urls`, body an array of alerts: labels
 //   {alertname="SiteDown", site, severity, region, probe, then the incident's labels (never overriding
 //   those five)}, annotations {summary, description (the evidence), incident_id}, startsAt = opened_at,
@@ -54,8 +56,13 @@ struct NotificationEvent {
   // The severity last sent to this notifier, when this event changes it (alertmanager resolves the alert
   // with the old severity label). nullopt or equal to the incident's: no change.
   std::optional<config::Severity> previous_severity;
+  // When the probe detected what the event announces (PagerDuty's payload.timestamp): not when a retry
+  // happens to be sent. nullopt: the send time.
+  std::optional<std::chrono::system_clock::time_point> detected_at;
 };
 
+// The requests of one event go one after the other, in order; the first that is not accepted ends the
+// attempt (and the whole event is tried again, receivers deduplicate).
 struct OutgoingRequest {
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;  // Content-Type included

@@ -113,6 +113,8 @@ std::string event_to_json_text(const NotificationEvent& e) {
   o["event_id"] = e.event_id;
   o["previous_severity"] = e.previous_severity ? json::value(severity_name(*e.previous_severity)) : json::value(nullptr);
   o["incident"] = e.incident;
+  if (e.detected_at)
+    o["detected_at_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(e.detected_at->time_since_epoch()).count();
   return serialize_json(o);
 }
 
@@ -137,6 +139,8 @@ std::optional<NotificationEvent> event_from_json_text(std::string_view text) {
   if (nec) return std::nullopt;
   e.incident = incident->get_object();
   if (const json::string* prev = string_field(o, "previous_severity")) e.previous_severity = parse_severity_name(*prev);
+  if (const auto* at = o.if_contains("detected_at_ms"); at && at->is_int64())
+    e.detected_at = std::chrono::system_clock::time_point(std::chrono::milliseconds(at->get_int64()));
   return e;
 }
 
