@@ -1,5 +1,6 @@
 #include "common/log.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -20,20 +21,38 @@ std::string_view level_name(LogLevel l) {
   return "info";
 }
 
+bool is_control(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u < 0x20 || u == 0x7f;
+}
+
+// Control characters are escaped, never written: a target's text must not be able to forge a log line.
 void append_logfmt_value(std::string& out, std::string_view v) {
-  const bool quote = v.empty() || v.find_first_of(" =\"\t\n") != std::string_view::npos;
+  const bool quote = v.empty() || v.find_first_of(" =\"\\") != std::string_view::npos ||
+                     std::any_of(v.begin(), v.end(), is_control);
   if (!quote) {
     out += v;
     return;
   }
+  static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
   for (char c : v) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (is_control(c)) {
+          const auto u = static_cast<unsigned char>(c);
+          out += "\\x";
+          out += kHex[u >> 4];
+          out += kHex[u & 0xF];
+        } else {
+          out += c;
+        }
     }
-    out += c;
   }
   out += '"';
 }

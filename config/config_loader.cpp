@@ -16,11 +16,13 @@
 
 #include <toml++/toml.h>
 
+#include "common/listen_address.h"
 #include "config/check_builder.h"
 #include "config/maintenance_reader.h"
 #include "config/notifier_reader.h"
 #include "config/settings_layer.h"
 #include "config/site_directory.h"
+#include "config/template_field.h"
 #include "config/toml_reader.h"
 
 namespace synthprobe::config {
@@ -28,8 +30,8 @@ namespace {
 
 constexpr std::array<std::string_view, 8> kTopKeys{"probe", "defaults", "site", "check", "flow", "notifier", "heartbeat",
                                                    "maintenance"};
-constexpr std::array<std::string_view, 7> kProbeKeys{"name",          "region",     "listen",         "state_dir",
-                                                     "max_in_flight", "log_format", "state_retention"};
+constexpr std::array<std::string_view, 8> kProbeKeys{"name",          "region",     "listen",          "state_dir",
+                                                     "max_in_flight", "log_format", "state_retention", "api_token"};
 constexpr std::array<std::string_view, 1> kSiteOwnKeys{"name"};
 
 std::string host_name() {
@@ -68,18 +70,6 @@ const toml::table* table_of(const toml::table& doc, std::string_view key, LoadCo
   return node->as_table();
 }
 
-bool valid_listen(std::string_view listen) {
-  const std::size_t colon = listen.rfind(':');
-  if (colon == std::string_view::npos) return false;
-  const std::string_view host = listen.substr(0, colon);
-  const std::string_view port = listen.substr(colon + 1);
-  if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return false;
-  if (std::atoi(std::string(port).c_str()) > 65535) return false;
-  if (host.find(':') != std::string_view::npos) return host.size() > 2 && host.front() == '[' && host.back() == ']';
-  return true;
-}
-
 Probe read_probe(const toml::table* table, LoadContext& ctx) {
   Probe probe;
   probe.name = host_name();
@@ -91,8 +81,9 @@ Probe read_probe(const toml::table* table, LoadContext& ctx) {
     if (r.find("region"))
       if (auto region = read_name(r, "region")) probe.region = region->value;
     if (auto listen = r.string("listen")) {
-      if (valid_listen(listen->value)) probe.listen = listen->value;
-      else ctx.error(listen->pos, "\"listen\" " + quote(listen->value) + " must be \"host:port\", like \"127.0.0.1:9464\"");
+      std::string why;
+      if (parse_listen_address(listen->value, why)) probe.listen = listen->value;
+      else ctx.error(listen->pos, "\"listen\" " + quote(listen->value) + ": " + why);
     }
     if (auto dir = r.string("state_dir")) {
       if (dir->value.empty()) ctx.error(dir->pos, "\"state_dir\" must not be empty");
@@ -102,6 +93,14 @@ Probe read_probe(const toml::table* table, LoadContext& ctx) {
     if (auto keep = r.duration("state_retention")) {
       if (keep->value < std::chrono::hours(1)) ctx.error(keep->pos, "\"state_retention\" must be at least 1h");
       else probe.state_retention = keep->value;
+    }
+    if (const toml::node* node = r.string_node("api_token")) {
+      // Usually "${env:SYNTHPROBE_API_TOKEN}": a secret, redacted wherever it could be printed.
+      const TemplateEnv env = make_template_env(ctx, nullptr, nullptr);
+      if (auto token = parse_constant(*node, "\"api_token\"", env, ctx)) {
+        if (token->size() < 16) ctx.error(pos_of(*node), "\"api_token\" must be at least 16 characters");
+        else probe.api_token = *token;
+      }
     }
     if (auto format = r.string("log_format")) {
       if (format->value == "logfmt" || format->value == "json") probe.log_format = format->value;

@@ -165,6 +165,9 @@ struct Probe {
   int max_in_flight = 1000;
   std::string log_format = "logfmt";  // logfmt | json
   Duration state_retention{std::chrono::hours(24 * 90)};  // resolved incidents and rollups kept this long
+  // Bearer token for the HTTP write endpoints (POST /-/reload); usually "${env:...}". Empty: reload is
+  // open to non-browser clients only.
+  std::string api_token;
 };
 
 struct Notifier {

@@ -1165,7 +1165,7 @@ max_in_flight = 0
 [site]
 name = "shop"
 )toml",
-             {R"(t.toml:2:10: "listen" "9464" must be "host:port", like "127.0.0.1:9464")",
+             {R"(t.toml:2:10: "listen" "9464": needs a port, like "127.0.0.1:9464")",
               R"(t.toml:3:14: "log_format" "text" must be "logfmt" or "json")",
               R"(t.toml:4:17: "max_in_flight" must be between 1 and 1000000, not 0)",
               R"(t.toml:5:1: "site" must be an array of tables: write [[site]])"});
@@ -1221,4 +1221,36 @@ TEST_CASE("a site name that would make the incident key longer than PagerDuty ta
   CHECK(r.errors[0].to_string().find("t.toml:4:8: site name") == 0);
   CHECK(r.errors[0].message.find("longer than 255 characters") != std::string::npos);
   CHECK(cfg::load_config_string("[[site]]\nname = \"" + std::string(200, 's') + "\"\n", "t.toml").errors.empty());
+}
+
+TEST_CASE("listen: check-config accepts exactly what the daemon can bind") {
+  for (const char* ok : {"127.0.0.1:9464", "[::1]:9464", ":9464", "0.0.0.0:0"}) {
+    CAPTURE(ok);
+    CHECK(cfg::load_config_string(std::string("[probe]\nlisten = \"") + ok + "\"\n", "t.toml").errors.empty());
+  }
+  const std::pair<const char*, const char*> bad[] = {
+      {"localhost:9464", "the host must be an IP address"},
+      {"::1:9464", "an IPv6 address goes in brackets"},
+      {"127.0.0.1:99999", "the port must be a number from 0 to 65535"},
+      {"[127.0.0.1]:80", "the host must be an IP address"},
+  };
+  for (const auto& [text, why] : bad) {
+    CAPTURE(text);
+    const auto r = cfg::load_config_string(std::string("[probe]\nlisten = \"") + text + "\"\n", "t.toml");
+    REQUIRE(r.errors.size() == 1);
+    CHECK(r.errors[0].message.find(why) != std::string::npos);
+  }
+}
+
+TEST_CASE("api_token: a secret of at least 16 characters, redacted like every secret") {
+  std::map<std::string, std::string> env{{"TOKEN", "0123456789abcdef0123"}};
+  auto getenv = [&](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+  auto r = cfg::load_config_string("[probe]\napi_token = \"${env:TOKEN}\"\n", "t.toml", getenv);
+  REQUIRE(r.errors.empty());
+  CHECK(r.config->probe.api_token == "0123456789abcdef0123");
+  CHECK(r.config->redact("token 0123456789abcdef0123") == "token <secret>");
+  CHECK(cfg::load_config_string("[probe]\napi_token = \"short\"\n", "t.toml").errors.size() == 1);
 }

@@ -238,3 +238,33 @@ TEST_CASE("a real Prometheus scrapes probe_success for every check with the cont
     CHECK(labels.at("job") == "synthprobe");  // set by Prometheus, never by the probe
   }
 }
+
+TEST_CASE("reload is for operators' tools, not for web pages: browser requests are refused, a token is honoured") {
+  TestServer server(shop());
+  TempDir dir;
+  {
+    Daemon d(dir, config_text(server, kTwoChecks));
+    CHECK(http_request(d.url("/-/reload")).status == 405);  // GET
+    CHECK(http_request(d.url("/-/reload"), true).status == 200);  // curl -X POST
+    // What a cross-site form or fetch would send.
+    CHECK(http_request(d.url("/-/reload"), true, {"Content-Type: application/x-www-form-urlencoded"}).status == 403);
+    CHECK(http_request(d.url("/-/reload"), true, {"Content-Type: text/plain"}).status == 403);
+    CHECK(http_request(d.url("/-/reload"), true, {"Origin: https://evil.example"}).status == 403);
+    CHECK(http_request(d.url("/metrics"), true).status == 405);
+    const auto head = http_request(d.url("/metrics"), false, {}, "HEAD");
+    CHECK(head.status == 200);
+    CHECK(head.body.empty());
+    d.process.signal(SIGTERM);
+    CHECK(d.process.wait(30s) == std::optional<int>(0));
+  }
+  TempDir dir2;
+  const std::string with_token = std::regex_replace(config_text(server, kTwoChecks), std::regex("\\[\\[site\\]\\]"),
+                                                    "api_token = \"correct-horse-battery-staple\"\n\n[[site]]", std::regex_constants::format_first_only);
+  Daemon d(dir2, with_token);
+  CHECK(http_request(d.url("/-/reload"), true).status == 401);
+  CHECK(http_request(d.url("/-/reload"), true, {"Authorization: Bearer wrong-token-wrong-token"}).status == 401);
+  CHECK(http_request(d.url("/-/reload"), true, {"Authorization: Bearer correct-horse-battery-staple"}).status == 200);
+  CHECK(d.log().find("correct-horse-battery-staple") == std::string::npos);
+  d.process.signal(SIGTERM);
+  CHECK(d.process.wait(30s) == std::optional<int>(0));
+}

@@ -1,11 +1,21 @@
 #pragma once
 // The probe's own HTTP server (Boost.Beast) on a thread and io_context of its own, so that rendering a
 // large /metrics or /api/status never delays the event loop that runs checks.
+//
+// It must stay up when clients misbehave: at most kMaxConnections at once (when full, the oldest idle
+// connection is closed to make room, so idle clients never lock out a scrape), a request must arrive
+// whole within kRequestTimeout and fit kMaxHeaderBytes / kMaxBodyBytes, idle keep-alive connections close
+// after kIdleTimeout, and when accept() fails (out of descriptors) it backs off instead of spinning. HEAD
+// answers as GET without the body.
 
+#include <chrono>
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace synthprobe {
 
@@ -13,13 +23,32 @@ struct HttpReply {
   unsigned status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // more headers (Allow, ...)
+  // Set when the answer is not ready yet (a reload): the server waits for it without blocking its thread,
+  // at most kDeferredTimeout, then answers 503.
+  std::shared_ptr<std::future<HttpReply>> later;
+};
+
+struct HttpRequestView {
+  std::string_view method;
+  std::string_view target;
+  std::string_view content_type;   // "" when absent
+  std::string_view authorization;  // "" when absent
+  std::string_view origin;         // "" when absent: a browser sends one on a cross-site POST
 };
 
 // Called on the server's thread for every request.
-using HttpHandler = std::function<HttpReply(std::string_view method, std::string_view target)>;
+using HttpHandler = std::function<HttpReply(const HttpRequestView& request)>;
 
 class HttpServer {
  public:
+  static constexpr std::size_t kMaxConnections = 512;
+  static constexpr std::size_t kMaxHeaderBytes = 16 * 1024;
+  static constexpr std::size_t kMaxBodyBytes = 64 * 1024;
+  static constexpr std::chrono::seconds kRequestTimeout{10};
+  static constexpr std::chrono::seconds kIdleTimeout{30};
+  static constexpr std::chrono::seconds kDeferredTimeout{30};
+
   explicit HttpServer(HttpHandler handler);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
@@ -30,6 +59,7 @@ class HttpServer {
   bool start(const std::string& listen, std::string& error);
   void stop();
   unsigned short port() const;
+  std::size_t connections() const;
 
  private:
   struct Impl;

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "common/log.h"
+#include "common/text.h"
 #include "common/version.h"
 #include "config/config_error.h"
 #include "config/config_loader.h"
@@ -93,7 +94,7 @@ struct Daemon::Impl {
                    [this](store::PendingWrites& w) { stage_streaks(w); }}),
         heartbeats(multi, logger),
         reloader(io, config_path),
-        http([this](std::string_view method, std::string_view target) { return handle_http(method, target); }) {}
+        http([this](const HttpRequestView& req) { return handle_http(req); }) {}
 
   store::StateStore::Options store_options(const config::Probe& probe) {
     store::StateStore::Options o;
@@ -559,48 +560,66 @@ struct Daemon::Impl {
     return html ? render_status_html(view) : render_status_json(view);
   }
 
-  HttpReply handle_http(std::string_view method, std::string_view target) {
-    const std::string_view path = target.substr(0, target.find('?'));
-    if (path == "/metrics") return {200, std::string(kMetricsContentType), render_metrics({&registry, &check_metrics})};
-    if (path == "/-/healthy") return {200, "text/plain; charset=utf-8", "Healthy\n"};
-    if (path == "/-/ready") {
-      return ready ? HttpReply{200, "text/plain; charset=utf-8", "Ready\n"}
-                   : HttpReply{503, "text/plain; charset=utf-8", "Not ready\n"};
-    }
-    if (path == "/-/reload") return reload_over_http(method);
-    if (path == "/api/incidents") return {200, "application/json", render_incidents_json(*incidents.board())};
+  static HttpReply text_reply(unsigned status, std::string body, std::vector<std::pair<std::string, std::string>> headers = {}) {
+    return {status, "text/plain; charset=utf-8", std::move(body), std::move(headers), {}};
+  }
+
+  HttpReply handle_http(const HttpRequestView& req) {
+    const std::string_view path = req.target.substr(0, req.target.find('?'));
+    if (path == "/-/reload") return reload_over_http(req);
+    if (req.method != "GET") return text_reply(405, "use GET\n", {{"Allow", "GET, HEAD"}});
+    if (path == "/metrics") return {200, std::string(kMetricsContentType), render_metrics({&registry, &check_metrics}), {}, {}};
+    if (path == "/-/healthy") return text_reply(200, "Healthy\n");
+    if (path == "/-/ready") return ready ? text_reply(200, "Ready\n") : text_reply(503, "Not ready\n");
+    if (path == "/api/incidents") return {200, "application/json", render_incidents_json(*incidents.board()), {}, {}};
     if (path.starts_with("/api/incidents/")) {
       std::string id(path.substr(15));
       const bool report = id.ends_with("/report");
       if (report) id.resize(id.size() - 7);
       const auto board = incidents.board();
       if (report) {
-        if (auto md = render_incident_review(*board, id)) return {200, "text/markdown; charset=utf-8", *md};
+        if (auto md = render_incident_review(*board, id)) return {200, "text/markdown; charset=utf-8", *md, {}, {}};
       } else if (auto one = render_incident_json(*board, id)) {
-        return {200, "application/json", *one};
+        return {200, "application/json", *one, {}, {}};
       }
-      return {404, "text/plain; charset=utf-8", "no incident " + id + "\n"};
+      return text_reply(404, "no incident " + id + "\n");
     }
-    if (path == "/api/status") return {200, "application/json", render_status(false)};
-    if (path == "/status") return {200, "text/html; charset=utf-8", render_status(true)};
-    return {404, "text/plain; charset=utf-8", "not found\n"};
+    if (path == "/api/status") return {200, "application/json", render_status(false), {}, {}};
+    if (path == "/status") return {200, "text/html; charset=utf-8", render_status(true), {}, {}};
+    return text_reply(404, "not found\n");
   }
 
-  HttpReply reload_over_http(std::string_view method) {
-    if (method != "POST" && method != "PUT") return {405, "text/plain; charset=utf-8", "use POST\n"};
-    if (stopping) return {503, "text/plain; charset=utf-8", "shutting down\n"};
-    auto done = std::make_shared<std::promise<std::string>>();
-    auto result = done->get_future();
-    reloader.request([this, done](config::LoadResult& loaded) { done->set_value(apply_loaded(loaded)); });
-    // Wait in short steps: a drain drops reload requests, and finish() joins this thread.
-    const auto give_up = SteadyClock::now() + std::chrono::seconds(30);
-    while (result.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
-      if (stopping || SteadyClock::now() > give_up)
-        return {503, "text/plain; charset=utf-8", "reload did not complete\n"};
+  // Who may reload: with [probe] api_token, a client presenting it; without, any client that is not a
+  // browser page (a cross-site form or fetch carries an Origin or a form content type), so a web page a
+  // responder happens to open cannot reload the probe behind their back.
+  std::optional<HttpReply> refuse_write(const HttpRequestView& req) const {
+    const std::string& token = snapshot_config()->probe.api_token;
+    if (!token.empty()) {
+      if (req.authorization != "Bearer " + token)
+        return text_reply(401, "this endpoint needs Authorization: Bearer <[probe] api_token>\n",
+                          {{"WWW-Authenticate", "Bearer"}});
+      return std::nullopt;
     }
-    const std::string errors = result.get();
-    if (errors.empty()) return {200, "text/plain; charset=utf-8", "OK\n"};
-    return {400, "text/plain; charset=utf-8", errors};
+    const std::string type = text::to_lower(req.content_type.substr(0, req.content_type.find(';')));
+    if (!req.origin.empty() || type == "application/x-www-form-urlencoded" || type == "multipart/form-data" ||
+        type == "text/plain")
+      return text_reply(403, "refused: looks like a browser request; set [probe] api_token and send it as a bearer token\n");
+    return std::nullopt;
+  }
+
+  HttpReply reload_over_http(const HttpRequestView& req) {
+    if (req.method != "POST" && req.method != "PUT") return text_reply(405, "use POST\n", {{"Allow", "POST, PUT"}});
+    if (auto refused = refuse_write(req)) return *refused;
+    if (stopping) return text_reply(503, "shutting down\n");
+    // Parsed on the reload worker and swapped in on the loop; the HTTP thread keeps serving meanwhile.
+    auto done = std::make_shared<std::promise<HttpReply>>();
+    HttpReply reply;
+    reply.later = std::make_shared<std::future<HttpReply>>(done->get_future());
+    reloader.request([this, done](config::LoadResult& loaded) {
+      const std::string errors = apply_loaded(loaded);
+      done->set_value(errors.empty() ? text_reply(200, "OK\n") : text_reply(400, errors));
+    });
+    return reply;
   }
 };
 

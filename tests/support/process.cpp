@@ -59,7 +59,8 @@ std::size_t append(char* data, std::size_t size, std::size_t n, void* out) {
 }
 }  // namespace
 
-HttpGetResult http_request(const std::string& url, bool post) {
+HttpGetResult http_request(const std::string& url, bool post, const std::vector<std::string>& extra_headers,
+                           const char* method) {
   HttpGetResult result;
   CURL* easy = curl_easy_init();
   curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
@@ -68,11 +69,19 @@ HttpGetResult http_request(const std::string& url, bool post) {
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 60000L);
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_PROXY, "");
+  curl_slist* headers = nullptr;
+  for (const auto& h : extra_headers) headers = curl_slist_append(headers, h.c_str());
   if (post) {
     curl_easy_setopt(easy, CURLOPT_POST, 1L);
     curl_easy_setopt(easy, CURLOPT_POSTFIELDS, "");
+    // As `curl -X POST` does: no form Content-Type unless the caller gives one.
+    if (extra_headers.empty()) headers = curl_slist_append(headers, "Content-Type:");
   }
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+  if (method && std::string_view(method) == "HEAD") curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+  else if (method) curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method);
   if (curl_easy_perform(easy) == CURLE_OK) curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &result.status);
+  curl_slist_free_all(headers);
   curl_easy_cleanup(easy);
   return result;
 }

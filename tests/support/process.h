@@ -31,8 +31,10 @@ struct HttpGetResult {
   long status = 0;  // 0: no answer
   std::string body;
 };
-// A plain HTTP request with libcurl's easy API (GET, or POST with `post`).
-HttpGetResult http_request(const std::string& url, bool post = false);
+// A plain HTTP request with libcurl's easy API (GET, or POST with `post`, with no Content-Type unless
+// `extra_headers` ("Name: value") give one); `method` overrides the verb (HEAD, DELETE, ...).
+HttpGetResult http_request(const std::string& url, bool post = false, const std::vector<std::string>& extra_headers = {},
+                           const char* method = nullptr);
 
 // Polls `condition` every 50 ms until it is true or `limit` passes.
 template <typename F>

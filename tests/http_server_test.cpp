@@ -1,0 +1,163 @@
+// The probe's own HTTP server under clients that misbehave: it keeps answering.
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "exporters/web/http_server.h"
+#include "tests/support/process.h"
+
+using namespace synthprobe;
+using namespace std::chrono_literals;
+
+namespace {
+
+HttpReply route(const HttpRequestView& req) {
+  const std::string_view path = req.target;
+  if (req.method != "GET" && path != "/later") return {405, "text/plain", "no\n", {{"Allow", "GET, HEAD"}}, {}};
+  if (path == "/later") {
+    auto promise = std::make_shared<std::promise<HttpReply>>();
+    HttpReply r;
+    r.later = std::make_shared<std::future<HttpReply>>(promise->get_future());
+    std::thread([promise] {
+      std::this_thread::sleep_for(500ms);
+      promise->set_value({200, "text/plain", "finally\n", {}, {}});
+    }).detach();
+    return r;
+  }
+  return {200, "text/plain", "hello, world\n", {}, {}};
+}
+
+struct Server {
+  HttpServer server{route};
+  Server() {
+    std::string error;
+    REQUIRE_MESSAGE(server.start("127.0.0.1:0", error), error);
+  }
+  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(server.port()) + path; }
+};
+
+int connect_to(unsigned short port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Sends `request` raw and reads the answer until the server closes or 5 s pass.
+std::string raw_exchange(unsigned short port, const std::string& request) {
+  const int fd = connect_to(port);
+  REQUIRE(fd >= 0);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::size_t sent = 0;
+  while (sent < request.size()) {
+    const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<std::size_t>(n);
+  }
+  std::string answer;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    answer.append(buf, static_cast<std::size_t>(n));
+    if (answer.find("\r\n\r\n") != std::string::npos && request.starts_with("HEAD")) break;
+  }
+  ::close(fd);
+  return answer;
+}
+
+}  // namespace
+
+TEST_CASE("HEAD answers with the headers of a GET and no body; other methods get 405 with Allow") {
+  Server s;
+  const std::string head = raw_exchange(s.server.port(), "HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  CHECK(head.starts_with("HTTP/1.1 200"));
+  CHECK(head.find("Content-Length: 13\r\n") != std::string::npos);
+  CHECK(head.ends_with("\r\n\r\n"));  // nothing after the headers
+  const std::string del = raw_exchange(s.server.port(), "DELETE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  CHECK(del.starts_with("HTTP/1.1 405"));
+  CHECK(del.find("Allow: GET, HEAD\r\n") != std::string::npos);
+}
+
+TEST_CASE("an oversized request or a header bomb is refused, and the server goes on") {
+  Server s;
+  const std::string huge_line = "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 * 1024, 'a') + "\r\n\r\n";
+  CHECK(raw_exchange(s.server.port(), huge_line).starts_with("HTTP/1.1 413"));
+  std::string bomb = "GET / HTTP/1.1\r\nHost: x\r\n";
+  for (int i = 0; i < 20000; ++i) bomb += "X-" + std::to_string(i) + ": y\r\n";
+  bomb += "\r\n";
+  const std::string answer = raw_exchange(s.server.port(), bomb);
+  CHECK((answer.empty() || answer.starts_with("HTTP/1.1 413")));
+  std::string body = "POST /later HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n";
+  CHECK(raw_exchange(s.server.port(), body + std::string(1000000, 'z')).starts_with("HTTP/1.1 413"));
+  CHECK(testing::http_request(s.url("/")).status == 200);
+}
+
+TEST_CASE("a slow client and a deferred answer never hold up other requests") {
+  Server s;
+  // A client dribbling its headers a byte at a time.
+  std::atomic<bool> stop{false};
+  std::thread slow([&] {
+    const int fd = connect_to(s.server.port());
+    const std::string request = "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+    for (std::size_t i = 0; !stop && fd >= 0; ++i) {
+      (void)::send(fd, &request[i % request.size()], 1, MSG_NOSIGNAL);
+      std::this_thread::sleep_for(50ms);
+    }
+    if (fd >= 0) ::close(fd);
+  });
+  auto later = std::async(std::launch::async, [&] { return testing::http_request(s.url("/later"), true); });
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(testing::http_request(s.url("/")).status == 200);
+  CHECK(std::chrono::steady_clock::now() - start < 400ms);  // answered while /later still waits (500 ms)
+  const auto deferred = later.get();
+  CHECK(deferred.status == 200);
+  CHECK(deferred.body == "finally\n");
+  stop = true;
+  slow.join();
+}
+
+TEST_CASE("5,000 idle connections: the server still answers a scrape") {
+  rlimit lim{};
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &lim) == 0);
+  if (lim.rlim_cur < 12000 && lim.rlim_max >= 12000) {
+    lim.rlim_cur = std::min<rlim_t>(lim.rlim_max, 65536);
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+  if (lim.rlim_cur < 12000) {
+    MESSAGE("skipped: the descriptor limit (" << lim.rlim_cur << ") is too low for 5,000 client and server sockets");
+    return;
+  }
+  Server s;
+  std::vector<int> idle;
+  for (int i = 0; i < 5000; ++i) {
+    const int fd = connect_to(s.server.port());
+    if (fd < 0) break;
+    idle.push_back(fd);
+  }
+  CHECK(idle.size() == 5000);
+  std::this_thread::sleep_for(300ms);  // let the server accept what it will
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(testing::http_request(s.url("/")).status == 200);
+  CHECK(std::chrono::steady_clock::now() - start < 5s);
+  CHECK(s.server.connections() <= HttpServer::kMaxConnections);
+  for (int fd : idle) ::close(fd);
+}
