@@ -5,10 +5,20 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CTEST_JOBS ?= $(shell nproc)
 SANITIZE ?= 0
+TSAN ?= 0
+TSAN_BUILD_DIR ?= build-tsan
+# Under ThreadSanitizer: the tests whose code runs on several threads (the daemon and its HTTP server,
+# the state store's writer, the end-to-end runs of the binary).
+TSAN_TESTS ?= daemon_test|http_server_test|state_store_test|incident_e2e_test|multi_region_test
+CTEST_FILTER :=
 
 ifeq ($(SANITIZE),1)
   TEST_DIR := $(SAN_BUILD_DIR)
   CMAKE_FLAGS := -DCMAKE_BUILD_TYPE=Debug -DSYNTHPROBE_SANITIZE=ON
+else ifeq ($(TSAN),1)
+  TEST_DIR := $(TSAN_BUILD_DIR)
+  CMAKE_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSYNTHPROBE_TSAN=ON
+  CTEST_FILTER := -R '$(TSAN_TESTS)'
 else
   TEST_DIR := $(BUILD_DIR)
   CMAKE_FLAGS := -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
@@ -28,18 +38,19 @@ build: deps
 	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) >/dev/null
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
-# `make test` builds and runs every test; `make test SANITIZE=1` does the same under ASan+UBSan.
+# `make test` builds and runs every test; `make test SANITIZE=1` does the same under ASan+UBSan;
+# `make test TSAN=1` runs the threaded parts under ThreadSanitizer.
 test: test-deps
 	@cmake -S . -B $(TEST_DIR) $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(TEST_DIR) -j $(JOBS)
-	@cd $(TEST_DIR) && ctest --output-on-failure -j $(CTEST_JOBS)
+	@cd $(TEST_DIR) && ctest --output-on-failure -j $(CTEST_JOBS) $(CTEST_FILTER)
 
 # The embedded demo shop with a scripted outage, watched by the daemon; Ctrl-C stops it.
 demo: build
 	@$(BUILD_DIR)/synthprobe demo $(if $(LISTEN),--listen $(LISTEN),)
 
 clean:
-	rm -rf $(BUILD_DIR) $(SAN_BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(SAN_BUILD_DIR) $(TSAN_BUILD_DIR)
 
 # Performance benchmarks (benchmarks/run.sh): `make bench` (full) or `make bench-quick` (under 2 minutes).
 .PHONY: bench bench-quick

@@ -7,6 +7,7 @@
 #include <prometheus/registry.h>
 
 #include <atomic>
+#include <csignal>
 #include <chrono>
 #include <future>
 #include <iostream>
@@ -651,6 +652,9 @@ std::string Daemon::incidents_json() const { return render_incidents_json(*impl_
 std::string Daemon::status_json() const { return impl_->render_status(false); }
 
 int run_daemon(const std::string& config_path) {
+  // A full disk (or RLIMIT_FSIZE) must fail a write with EFBIG, which the state store reports and retries,
+  // not kill the probe with SIGXFSZ.
+  std::signal(SIGXFSZ, SIG_IGN);
   config::LoadResult loaded = config::load_config_file(config_path);
   if (!loaded.config || !loaded.errors.empty()) {
     for (const auto& e : loaded.errors) std::cerr << e.to_string() << '\n';
