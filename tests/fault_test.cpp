@@ -198,3 +198,28 @@ TEST_CASE("secrets never appear in logs, errors, APIs, metrics, pages, reports, 
   CHECK(pd.all().front().body.find(secrets.at("SP_ROUTING")) != std::string::npos);
   for (const auto& [k, v] : secrets) ::unsetenv(k.c_str());
 }
+
+TEST_CASE("a notifier that black-holes (accepts, never answers): checks keep their schedule") {
+  Shop shop;
+  Receiver hole([](std::size_t, const TestRequest&) {
+    TestResponse r;
+    r.action = TestResponse::Action::hang;
+    return r;
+  });
+  TempDir dir;
+  Daemon d(dir, probe_header() + site_table("shop", shop.base()) +
+                    check_table("checkout", "shop", "checkout", "P2", "/checkout") +
+                    check_table("home", "shop", "storefront", "P3", "/") +
+                    webhook_table("hook", hole.url("/hook"), "timeout = \"2s\""));
+  REQUIRE_MESSAGE(eventually([&] { return d.all_up(2); }, 30s), d.log());
+  shop.set_down("/checkout", true);
+  REQUIRE_MESSAGE(eventually([&] { return hole.count() >= 2; }, 30s), d.log());  // tried, timed out, tried again
+  const auto count = [&] { return sample(d.metrics(), "probe_all_success_count{check=\"home\"}").value_or(0); };
+  const double before = count();
+  std::this_thread::sleep_for(5s);
+  CHECK(count() - before >= 4);  // about one run a second, as scheduled
+  CHECK(sample(d.metrics(), "synthprobe_checks_skipped_total").value_or(0) == 0.0);
+  CHECK(sample(d.metrics(), "synthprobe_notification_queue{notifier=\"hook\"}") == 1.0);
+  d.process.signal(SIGTERM);
+  CHECK(d.process.wait(30s) == std::optional<int>(0));
+}

@@ -259,7 +259,7 @@ void Dispatcher::arm() {
   if (stopped_) return;
   const auto due = outbox_.next_due();
   if (!due) return;
-  const auto wait = std::max(milliseconds(0), duration_cast<milliseconds>(*due - Clock::now()));
+  const auto wait = std::max(milliseconds(0), duration_cast<milliseconds>(*due - now()));
   timer_.expires_after(wait);
   timer_.async_wait([this](boost::system::error_code ec) {
     if (!ec) pump();
@@ -285,13 +285,13 @@ void Dispatcher::drop(const OutboxEntry& entry, DeliveryResult result, const std
                : std::next(it);
   }
   if (hooks_.attempt) hooks_.attempt(copy.notifier, copy.event.kind, result);
-  if (hooks_.outcome) hooks_.outcome(copy, result, detail, Clock::now());
+  if (hooks_.outcome) hooks_.outcome(copy, result, detail, now());
   report_queue(copy.notifier);
 }
 
 void Dispatcher::pump() {
   if (stopped_) return;
-  const auto now = Clock::now();
+  const auto now = this->now();
   for (const OutboxEntry& entry : outbox_.next_ready(now)) {
     const config::Notifier* n = find(entry.notifier);
     if (!n) {
@@ -354,7 +354,7 @@ void Dispatcher::finished(std::uint64_t id, DeliveryResult result, const std::st
     return;
   }
   const double unit = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
-  const auto now = Clock::now();
+  const auto now = this->now();
   const OutboxEntry* updated = outbox_.reschedule(id, now + retry_delay(entry->attempts + 1, unit, retry_after));
   logger_.log(LogLevel::warn, "notification will be retried",
               {{"notifier", updated->notifier}, {"event", to_string(updated->event.kind)},

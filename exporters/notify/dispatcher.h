@@ -47,6 +47,8 @@ class Dispatcher {
     // A delivery (or its failure) for the incident's timeline; `detail` is the receiver's answer.
     std::function<void(const OutboxEntry& entry, DeliveryResult, const std::string& detail, Clock::time_point now)>
         outcome;
+    // The wall clock (tests drive it); system_clock::now when empty.
+    std::function<Clock::time_point()> clock;
   };
 
   Dispatcher(boost::asio::io_context& io, CurlMulti& multi, store::StateStore& store, const Logger& logger,
@@ -68,6 +70,10 @@ class Dispatcher {
   // Alertmanager re-sends for the open incidents (and, for kResolveResendFor, the resolved ones); call
   // about once a second.
   void resend(const std::vector<const Incident*>& open, Clock::time_point now);
+
+  // Sends what is due. Its own timer does this on time; the daemon also calls it once a second, so a jump
+  // of the wall clock (or a test's fake clock) never leaves an event waiting on a stale timer.
+  void tick() { pump(); }
 
   // Stops timers; undelivered events stay in the store for the next start.
   void stop();
@@ -95,6 +101,7 @@ class Dispatcher {
   const config::Notifier* find(const std::string& name) const;
   void report_queue(const std::string& notifier);
   static store::ProgressRow progress_row(const ProgressKey& key, const Progress& p);
+  Clock::time_point now() const { return hooks_.clock ? hooks_.clock() : Clock::now(); }
 
   boost::asio::io_context& io_;
   CurlMulti& multi_;

@@ -90,7 +90,8 @@ struct Daemon::Impl {
                     },
                     [this](const OutboxEntry& e, DeliveryResult r, const std::string& detail, SystemClock::time_point now) {
                       incidents.on_delivery(e, r, detail, now);
-                    }}),
+                    },
+                    {}}),
         incidents({store, dispatcher, incident_metrics, logger, [this](std::uint32_t id) { return describe(id); },
                    [this](store::PendingWrites& w) { stage_streaks(w); }}),
         heartbeats(multi, logger),
@@ -466,6 +467,7 @@ struct Daemon::Impl {
     }
     incidents.tick(wall);
     dispatcher.resend(incidents.open_incidents(), wall);
+    dispatcher.tick();
     heartbeats.tick(wall);
     flush_streaks(wall);
     if (now - last_rollup_flush >= kRollupEvery) {
