@@ -9,8 +9,9 @@ TSAN ?= 0
 TSAN_BUILD_DIR ?= build-tsan
 # Under ThreadSanitizer: the tests whose code runs on several threads (the daemon and its HTTP server,
 # the state store's writer, the end-to-end runs of the binary).
-TSAN_TESTS ?= daemon_test|http_server_test|state_store_test|incident_e2e_test|multi_region_test
+TSAN_TESTS ?= daemon_test http_server_test state_store_test dispatcher_test incident_e2e_test fault_test multi_region_test
 CTEST_FILTER :=
+BUILD_TARGETS :=
 
 ifeq ($(SANITIZE),1)
   TEST_DIR := $(SAN_BUILD_DIR)
@@ -18,7 +19,8 @@ ifeq ($(SANITIZE),1)
 else ifeq ($(TSAN),1)
   TEST_DIR := $(TSAN_BUILD_DIR)
   CMAKE_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSYNTHPROBE_TSAN=ON
-  CTEST_FILTER := -R '$(TSAN_TESTS)'
+  CTEST_FILTER := -R '^($(shell echo $(TSAN_TESTS) | tr ' ' '|'))$$'
+  BUILD_TARGETS := --target synthprobe $(TSAN_TESTS)
 else
   TEST_DIR := $(BUILD_DIR)
   CMAKE_FLAGS := -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
@@ -42,7 +44,7 @@ build: deps
 # `make test TSAN=1` runs the threaded parts under ThreadSanitizer.
 test: test-deps
 	@cmake -S . -B $(TEST_DIR) $(CMAKE_FLAGS) >/dev/null
-	@cmake --build $(TEST_DIR) -j $(JOBS)
+	@cmake --build $(TEST_DIR) -j $(JOBS) $(BUILD_TARGETS)
 	@cd $(TEST_DIR) && ctest --output-on-failure -j $(CTEST_JOBS) $(CTEST_FILTER)
 
 # The embedded demo shop with a scripted outage, watched by the daemon; Ctrl-C stops it.
