@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <mutex>
+#include <optional>
 
 #include <boost/asio/io_context.hpp>
 
@@ -300,6 +301,35 @@ TEST_CASE("resolve pins a host name to an address; the Host header keeps the nam
   RunResult r = run_check(c);
   CHECK(r.success);
   CHECK(host == "shop.example.test:" + port);
+}
+
+TEST_CASE("a resolve pin applies to its own check only, not to other checks of the same host:port") {
+  // The origin on 127.0.0.2 and the edge on 127.0.0.1 share one port, as an origin and its CDN share :443.
+  TestServer edge(always(ok("edge")));
+  std::optional<TestServer> origin;
+  try {
+    origin.emplace(always(ok("origin")), ListenOn{"127.0.0.2", edge.port()});
+  } catch (const std::exception& e) {
+    MESSAGE("skipped: cannot listen on 127.0.0.2: " << e.what());
+    return;
+  }
+  const std::string port = std::to_string(edge.port());
+  auto pinned = make_check("http://localhost:" + port + "/", "pinned");
+  pinned.settings.resolve = {"localhost:" + port + ":127.0.0.2"};
+  pinned.settings.expect.body_contains = {"origin"};
+  auto plain = make_check("http://localhost:" + port + "/", "plain");
+  plain.settings.ip_version = config::IpVersion::v4;  // localhost may also be ::1, where nothing listens
+  plain.settings.expect.body_contains = {"edge"};
+  for (const bool fresh : {true, false}) {
+    CAPTURE(fresh);
+    pinned.settings.fresh_connection = fresh;
+    plain.settings.fresh_connection = fresh;
+    // One after another on one CurlMulti, the pinned check first: its pin must not stay behind.
+    const auto results = run_once({finish(pinned), finish(plain), finish(pinned), finish(plain)}, 1);
+    for (const RunResult& r : results) CHECK_MESSAGE(r.success, r.name << ": " << r.message);
+  }
+  CHECK(origin->requests() == 4);
+  CHECK(edge.requests() == 4);
 }
 
 TEST_CASE("environment proxy variables are ignored") {

@@ -11,6 +11,7 @@
 
 #include "common/text.h"
 #include "config/duration.h"
+#include "probe/engine/connect_to.h"
 #include "probe/engine/phase_timings.h"
 
 namespace synthprobe {
@@ -81,9 +82,9 @@ void release_cookie_jar(CURL* easy) {
 
 void HttpExchange::free_lists() {
   curl_slist_free_all(request_headers_);
-  curl_slist_free_all(resolve_);
+  curl_slist_free_all(connect_to_);
   request_headers_ = nullptr;
-  resolve_ = nullptr;
+  connect_to_ = nullptr;
 }
 
 void HttpExchange::prepare(CURL* easy, const config::RequestSettings& s, const config::RenderInputs& inputs,
@@ -131,8 +132,11 @@ void HttpExchange::prepare(CURL* easy, const config::RequestSettings& s, const c
     case config::IpVersion::v6: curl_easy_setopt(easy, CURLOPT_IPRESOLVE, CURL_IPRESOLVE_V6); break;
     case config::IpVersion::any: curl_easy_setopt(easy, CURLOPT_IPRESOLVE, CURL_IPRESOLVE_WHATEVER); break;
   }
-  for (const auto& entry : s.resolve) resolve_ = curl_slist_append(resolve_, entry.c_str());
-  if (resolve_) curl_easy_setopt(easy, CURLOPT_RESOLVE, resolve_);
+  // Pins go with this transfer only (see connect_to.h), never into the multi's shared DNS cache.
+  for (const auto& entry : s.resolve)
+    if (const std::string pin = connect_to_entry(entry); !pin.empty())
+      connect_to_ = curl_slist_append(connect_to_, pin.c_str());
+  if (connect_to_) curl_easy_setopt(easy, CURLOPT_CONNECT_TO, connect_to_);
 
   if (!s.tls.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, s.tls.ca_file.c_str());
   if (s.tls.insecure) {

@@ -52,7 +52,7 @@ class HttpExchange {
   std::string request_body_;
   std::string scratch_;
   curl_slist* request_headers_ = nullptr;
-  curl_slist* resolve_ = nullptr;
+  curl_slist* connect_to_ = nullptr;
   char error_[CURL_ERROR_SIZE] = {};
 
   std::uint64_t max_body_bytes_ = 0;
