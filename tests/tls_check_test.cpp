@@ -66,3 +66,21 @@ TEST_CASE("tls: a certificate expiring sooner than cert_min_days fails with reas
   c.settings.expect.cert_min_days = 2;
   CHECK(run_check(c).success);
 }
+
+TEST_CASE("tls: fresh_connection measures a full handshake on every run, never a resumed session") {
+  TempDir dir;
+  const TlsFiles files = make_self_signed_certificate(dir.path().string(), 30);
+  TestServer server(page(), files);
+  auto c = make_check(server.url("/"));
+  c.settings.tls.ca_file = files.cert_file;
+  c.settings.fresh_connection = true;
+  const auto check = finish(c);
+  // One after another on one CurlMulti: a pooled easy handle keeps its TLS sessions across resets.
+  const auto results = run_once({check, check, check}, 1);
+  for (const RunResult& r : results) {
+    CHECK_MESSAGE(r.success, r.message);
+    CHECK(r.phases.tls > 0.0);
+  }
+  CHECK(server.tls_handshakes() == 3);
+  CHECK(server.tls_resumptions() == 0);
+}

@@ -126,6 +126,9 @@ void HttpExchange::prepare(CURL* easy, const config::RequestSettings& s, const c
     curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
     curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
     curl_easy_setopt(easy, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
+    // A resumed TLS session skips most of the handshake, and a pooled handle keeps its sessions across
+    // curl_easy_reset: without this the tls phase would be full only on a handle's first run.
+    curl_easy_setopt(easy, CURLOPT_SSL_SESSIONID_CACHE, 0L);
   }
   switch (s.ip_version) {
     case config::IpVersion::v4: curl_easy_setopt(easy, CURLOPT_IPRESOLVE, CURL_IPRESOLVE_V4); break;
