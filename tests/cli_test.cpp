@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 
+#include "common/utf8.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
 
@@ -232,4 +233,42 @@ headers = { X-Api-Key = "${env:SYNTHPROBE_TEST_TOKEN}" }
   Run unset = invoke("check-config " + path, true);
   CHECK(unset.code == 2);
   CHECK(unset.out.find("SYNTHPROBE_TEST_TOKEN") != std::string::npos);
+}
+
+TEST_CASE("once --format json stays valid UTF-8 when a target sends invalid bytes that a message quotes") {
+  TestServer server([](const TestRequest& req) {
+    TestResponse r;
+    r.headers = {{"X-Note", "caf\xE9 \xFF\xFE broken"}, {"Content-Type", "text/plain"}};
+    r.body = "body \xC3\x28 \xFF";
+    if (req.target == "/away") {
+      r.status = 302;
+      r.headers = {{"Location", "gopher://caf\xE9.example/\xFF"}};
+    }
+    return r;
+  });
+  TempDir dir;
+  const std::string path = dir.write("utf8.toml", R"TOML(
+[[site]]
+name = "shop"
+[[check]]
+name = "header"
+site = "shop"
+url = ")TOML" + server.url("/") + R"TOML("
+expect = { headers = { x-note = "^fine" } }
+[[check]]
+name = "redirect"
+site = "shop"
+url = ")TOML" + server.url("/away") + R"TOML("
+)TOML");
+  Run run = invoke("once --config " + path + " --format json");
+  CHECK(run.code == 1);
+  CHECK_MESSAGE(synthprobe::utf8::is_valid(run.out), run.out);
+  json::error_code ec;
+  const json::value doc = json::parse(run.out, ec);  // Boost.JSON rejects invalid UTF-8 in strings
+  REQUIRE_MESSAGE(!ec, ec.message() << ": " << run.out);
+  const json::array& results = doc.at("results").as_array();
+  REQUIRE(results.size() == 2);
+  const std::string header_message(results[0].at("message").as_string());
+  CHECK(header_message.find("caf\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD broken") != std::string::npos);
+  CHECK(results[1].at("reason") == "protocol");
 }
