@@ -8,6 +8,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "config/config_loader.h"
 #include "probe/engine/check_runner.h"
 #include "probe/engine/curl_multi.h"
 #include "tests/support/check_builder.h"
@@ -384,4 +385,67 @@ TEST_CASE("fresh_connection = false reuses the connection across runs without st
   }
   // The second and third runs reused the first run's connection: no new TCP connect.
   CHECK(results[1].phases.connect == 0.0);
+}
+
+TEST_CASE("a header carrying a secret never follows a redirect to another origin unless the check opts in") {
+  std::mutex mu;
+  std::vector<TestRequest> elsewhere_seen;
+  TestServer elsewhere([&](const TestRequest& req) {
+    std::lock_guard lock(mu);
+    elsewhere_seen.push_back(req);
+    return ok("elsewhere");
+  });
+  std::vector<TestRequest> origin_seen;
+  TestServer origin([&](const TestRequest& req) {
+    std::lock_guard lock(mu);
+    origin_seen.push_back(req);
+    TestResponse r;
+    r.status = 302;
+    if (req.target == "/same") r.headers = {{"Location", "/final"}};
+    else if (req.target == "/away") r.headers = {{"Location", elsewhere.url("/landing")}};
+    else return ok("final");
+    return r;
+  });
+  // Secrets come from the config, as users write them.
+  const auto load = [&](const std::string& path, const std::string& headers, const std::string& extra = "") {
+    const std::string toml = "[[site]]\nname = \"shop\"\n[[check]]\nname = \"api\"\nsite = \"shop\"\nurl = \"" +
+                             origin.url(path) + "\"\nheaders = " + headers + "\n" + extra;
+    auto loaded = config::load_config_string(toml, "t.toml", [](const char* name) -> const char* {
+      return std::string_view(name) == "API_KEY" ? "key-123" : nullptr;
+    });
+    REQUIRE(loaded.errors.empty());
+    REQUIRE(loaded.config.has_value());
+    return std::make_shared<const config::Check>(loaded.config->checks.at(0));
+  };
+  const std::string secret_headers = R"({ X-Api-Key = "${env:API_KEY}", Authorization = "Bearer ${env:API_KEY}" })";
+
+  SUBCASE("refused, naming the target, the header and the setting; the other origin never sees a request") {
+    const RunResult r = run_once({load("/away", secret_headers)}, 1).at(0);
+    CHECK_FALSE(r.success);
+    CHECK(r.reason == Reason::protocol);
+    CHECK(r.message == "redirect to " + elsewhere.url("/landing") +
+                           " would carry a secret header (X-Api-Key); set follow_redirects_with_secrets = true to allow");
+    CHECK(elsewhere_seen.empty());
+  }
+  SUBCASE("a redirect on the same origin keeps the header") {
+    const RunResult r = run_once({load("/same", secret_headers)}, 1).at(0);
+    CHECK_MESSAGE(r.success, r.message);
+    REQUIRE(origin_seen.size() == 2);
+    CHECK(origin_seen[1].header("x-api-key") == "key-123");
+  }
+  SUBCASE("follow_redirects_with_secrets = true follows, as the user asked") {
+    const RunResult r = run_once({load("/away", secret_headers, "follow_redirects_with_secrets = true")}, 1).at(0);
+    CHECK_MESSAGE(r.success, r.message);
+    REQUIRE(elsewhere_seen.size() == 1);
+    CHECK(elsewhere_seen[0].header("x-api-key") == "key-123");
+    CHECK(elsewhere_seen[0].header("authorization").empty());  // curl drops that one itself
+  }
+  SUBCASE("headers without secrets, and Authorization (which curl drops), follow") {
+    const RunResult r =
+        run_once({load("/away", R"({ X-Plain = "v", Authorization = "Bearer ${env:API_KEY}" })")}, 1).at(0);
+    CHECK_MESSAGE(r.success, r.message);
+    REQUIRE(elsewhere_seen.size() == 1);
+    CHECK(elsewhere_seen[0].header("x-plain") == "v");
+    CHECK(elsewhere_seen[0].header("authorization").empty());
+  }
 }

@@ -1,10 +1,13 @@
 // HTTPS checks against a server with a certificate made at test time.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <ctime>
 
+#include "config/config_loader.h"
 #include "tests/support/check_builder.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_certificate.h"
 #include "tests/support/test_server.h"
 
 using namespace synthprobe;
@@ -83,4 +86,30 @@ TEST_CASE("tls: fresh_connection measures a full handshake on every run, never a
   }
   CHECK(server.tls_handshakes() == 3);
   CHECK(server.tls_resumptions() == 0);
+}
+
+TEST_CASE("tls: a secret header is not carried from https to a plain http redirect target") {
+  TempDir dir;
+  const TlsFiles files = make_certificate(dir.path().string(), {});
+  std::atomic<int> plain_requests{0};
+  TestServer plain([&](const TestRequest&) {
+    ++plain_requests;
+    return TestResponse{};
+  });
+  TestServer secure([&](const TestRequest&) {
+    TestResponse r;
+    r.status = 301;
+    r.headers = {{"Location", plain.url("/")}};
+    return r;
+  }, files);
+  const std::string toml = "[[site]]\nname = \"shop\"\n[[check]]\nname = \"api\"\nsite = \"shop\"\nurl = \"" +
+                           secure.url("/") + "\"\nheaders = { X-Api-Key = \"${file:key.txt}\" }\ntls = { ca_file = \"" +
+                           files.cert_file + "\" }\n";
+  dir.write("key.txt", "key-from-file\n");
+  auto loaded = config::load_config_string(toml, (dir.path() / "t.toml").string());
+  REQUIRE(loaded.errors.empty());
+  const RunResult r = run_once({std::make_shared<const config::Check>(loaded.config->checks.at(0))}, 1).at(0);
+  CHECK(r.reason == Reason::protocol);
+  CHECK(r.message.find("redirect to " + plain.url("/") + " would carry a secret header (X-Api-Key)") == 0);
+  CHECK(plain_requests == 0);
 }

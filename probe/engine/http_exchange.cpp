@@ -13,6 +13,7 @@
 #include "config/duration.h"
 #include "probe/engine/connect_to.h"
 #include "probe/engine/phase_timings.h"
+#include "probe/engine/redirect_guard.h"
 
 namespace synthprobe {
 namespace {
@@ -91,7 +92,9 @@ void HttpExchange::prepare(CURL* easy, const config::RequestSettings& s, const c
                            const Options& options) {
   free_lists();
   easy_ = easy;
+  settings_ = &s;
   error_[0] = '\0';
+  redirect_refused_.clear();
   keep_body_ = options.keep_body;
   keep_headers_ = options.keep_headers;
   max_body_bytes_ = s.max_body_bytes;
@@ -241,12 +244,27 @@ std::size_t HttpExchange::on_header(char* data, std::size_t size, std::size_t co
     self->capture_certificate_expiry(self->easy_);
     return n;
   }
-  if (!self->keep_headers_) return n;  // most checks never read a header: no copies per run
   const auto colon = line.find(':');
   if (colon == std::string_view::npos) return n;
-  self->headers_.emplace_back(text::to_lower(text::trim(line.substr(0, colon))),
+  const std::string_view name = line.substr(0, colon);
+  if (text::iequals(name, "location") && !self->allow_redirect(text::trim(line.substr(colon + 1)))) return 0;
+  if (!self->keep_headers_) return n;  // most checks never read a header: no copies per run
+  self->headers_.emplace_back(text::to_lower(text::trim(name)),
                               std::string(text::trim(line.substr(colon + 1))));
   return n;
+}
+
+bool HttpExchange::allow_redirect(std::string_view location) {
+  if (!settings_->follow_redirects) return true;  // the 3xx is judged, not followed
+  long status = 0;
+  curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &status);
+  if (status < 300 || status > 399) return true;  // curl follows Location on 3xx only
+  const char* current = nullptr;  // the URL that answered: the first, or the last redirect's target
+  curl_easy_getinfo(easy_, CURLINFO_EFFECTIVE_URL, &current);
+  auto refusal = refuse_redirect(*settings_, current ? current : url_.c_str(), location);
+  if (!refusal) return true;
+  redirect_refused_ = std::move(*refusal);
+  return false;
 }
 
 void HttpExchange::capture_certificate_expiry(CURL* easy) {
@@ -302,6 +320,11 @@ void HttpExchange::collect(CURL* easy, CURLcode code, StepResult& out) const {
 
   if (code == CURLE_OK) return;
   out.success = false;
+  if (!redirect_refused_.empty()) {
+    out.reason = Reason::protocol;
+    out.message = redirect_refused_;
+    return;
+  }
   if (body_over_limit_ || code == CURLE_FILESIZE_EXCEEDED) {
     out.reason = Reason::protocol;
     out.message = "body over max_body_bytes (" + std::to_string(max_body_bytes_) + " bytes)";

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -44,10 +45,13 @@ class HttpExchange {
  private:
   static std::size_t on_write(char* data, std::size_t size, std::size_t count, void* self);
   static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* self);
+  // A Location header on a 3xx that curl is about to follow; false refuses the redirect (aborts).
+  bool allow_redirect(std::string_view location);
   void capture_certificate_expiry(CURL* easy);
   void free_lists();
 
   CURL* easy_ = nullptr;
+  const config::RequestSettings* settings_ = nullptr;  // the step's; outlives the transfer
   std::string url_;
   std::string request_body_;
   std::string scratch_;
@@ -59,6 +63,7 @@ class HttpExchange {
   bool keep_body_ = false;
   bool keep_headers_ = false;
   bool body_over_limit_ = false;
+  std::string redirect_refused_;  // why a redirect was refused, when it was
   std::string body_;
   std::uint64_t body_bytes_ = 0;
   std::vector<std::pair<std::string, std::string>> headers_;
