@@ -271,4 +271,6 @@ url = ")TOML" + server.url("/away") + R"TOML("
   const std::string header_message(results[0].at("message").as_string());
   CHECK(header_message.find("caf\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD broken") != std::string::npos);
   CHECK(results[1].at("reason") == "protocol");
+  const std::string redirect_message(results[1].at("message").as_string());
+  CHECK(redirect_message.find("redirect to gopher://caf\xEF\xBF\xBD.example/\xEF\xBF\xBD") == 0);
 }

@@ -12,6 +12,7 @@
 #include "probe/engine/check_runner.h"
 #include "probe/engine/curl_multi.h"
 #include "tests/support/check_builder.h"
+#include "tests/support/scripted_server.h"
 #include "tests/support/test_server.h"
 
 using namespace synthprobe;
@@ -126,7 +127,7 @@ TEST_CASE("protocol: a redirect loop exceeds max_redirects") {
   CHECK(r.message.find("redirect") != std::string::npos);
 }
 
-TEST_CASE("protocol: a redirect to another scheme") {
+TEST_CASE("protocol: a redirect to another scheme says where it went") {
   TestServer server([](const TestRequest&) {
     TestResponse r;
     r.status = 302;
@@ -135,6 +136,28 @@ TEST_CASE("protocol: a redirect to another scheme") {
   });
   RunResult r = run_check(make_check(server.url("/")));
   CHECK(r.reason == Reason::protocol);
+  CHECK(r.message == "redirect to ftp://127.0.0.1/file refused: only http and https are followed");
+}
+
+TEST_CASE("protocol: an HTTP/0.9 answer (no status line) is not mistaken for a redirect") {
+  SUBCASE("on the first request") {
+    ScriptedServer server({Move::read_request(), Move::send("just some bytes, no status line\n")});
+    RunResult r = run_check(make_check(server.url("/")));
+    CHECK(r.reason == Reason::protocol);
+    CHECK(r.message == "the server answered without a valid status line (HTTP/0.9 or not HTTP)");
+  }
+  SUBCASE("after a redirect to http") {
+    ScriptedServer target({Move::read_request(), Move::send("just some bytes, no status line\n")});
+    TestServer server([&](const TestRequest&) {
+      TestResponse r;
+      r.status = 302;
+      r.headers = {{"Location", target.url("/")}};
+      return r;
+    });
+    RunResult r = run_check(make_check(server.url("/")));
+    CHECK(r.reason == Reason::protocol);
+    CHECK(r.message == "the server answered without a valid status line (HTTP/0.9 or not HTTP)");
+  }
 }
 
 TEST_CASE("protocol: a body over max_body_bytes aborts the transfer") {

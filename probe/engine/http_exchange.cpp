@@ -21,6 +21,10 @@ namespace {
 // Small enough to keep many transfers in flight, large enough not to cost extra reads on web pages.
 constexpr long kReceiveBufferBytes = 16 * 1024;
 
+// curl reads an answer whose first line is no valid status line ("HTTP/1.1 2x0", or no HTTP at all) as
+// HTTP/0.9, which it refuses.
+constexpr const char* kNoStatusLine = "the server answered without a valid status line (HTTP/0.9 or not HTTP)";
+
 bool has_header(const config::RequestSettings& s, std::string_view name) {
   return std::any_of(s.headers.begin(), s.headers.end(), [&](const auto& h) { return text::iequals(h.name, name); });
 }
@@ -95,6 +99,8 @@ void HttpExchange::prepare(CURL* easy, const config::RequestSettings& s, const c
   settings_ = &s;
   error_[0] = '\0';
   redirect_refused_.clear();
+  last_location_.clear();
+  status_lines_ = 0;
   keep_body_ = options.keep_body;
   keep_headers_ = options.keep_headers;
   max_body_bytes_ = s.max_body_bytes;
@@ -238,6 +244,7 @@ std::size_t HttpExchange::on_header(char* data, std::size_t size, std::size_t co
   const std::string_view line(data, n);
   if (line.starts_with("HTTP/")) {
     // A new response (after a redirect or a 100 Continue): only the final one's headers count.
+    ++self->status_lines_;
     self->headers_.clear();
     self->body_.clear();
     self->body_bytes_ = 0;
@@ -261,7 +268,11 @@ bool HttpExchange::allow_redirect(std::string_view location) {
   if (status < 300 || status > 399) return true;  // curl follows Location on 3xx only
   const char* current = nullptr;  // the URL that answered: the first, or the last redirect's target
   curl_easy_getinfo(easy_, CURLINFO_EFFECTIVE_URL, &current);
-  auto refusal = refuse_redirect(*settings_, current ? current : url_.c_str(), location);
+  if (!current) current = url_.c_str();
+  // Kept for the message should curl refuse to go there (another scheme, a malformed URL).
+  auto target = resolve_location(current, location);
+  last_location_ = target ? std::move(*target) : std::string(location);
+  auto refusal = refuse_redirect(*settings_, current, location);
   if (!refusal) return true;
   redirect_refused_ = std::move(*refusal);
   return false;
@@ -331,9 +342,30 @@ void HttpExchange::collect(CURL* easy, CURLcode code, StepResult& out) const {
     return;
   }
   out.reason = reason_for(code);
-  out.message = error_[0] ? std::string(error_) : std::string(curl_easy_strerror(code));
-  if (code == CURLE_TOO_MANY_REDIRECTS) out.message = "too many redirects: " + out.message;
-  if (code == CURLE_UNSUPPORTED_PROTOCOL) out.message = "redirect to an unsupported scheme: " + out.message;
+  out.message = failure_message(easy, code);
+}
+
+std::string HttpExchange::failure_message(CURL* easy, CURLcode code) const {
+  std::string curl_text = error_[0] ? std::string(error_) : std::string(curl_easy_strerror(code));
+  switch (code) {
+    case CURLE_TOO_MANY_REDIRECTS:
+      return "too many redirects: " + curl_text;
+    case CURLE_UNSUPPORTED_PROTOCOL: {
+      // curl says "unsupported protocol" both for a redirect it may not follow and for an answer without
+      // a status line (HTTP/0.9, or not HTTP at all).
+      if (!last_location_.empty() && !is_http_url(last_location_))
+        return "redirect to " + quote_url(last_location_) + " refused: only http and https are followed";
+      long redirects = 0;
+      curl_easy_getinfo(easy, CURLINFO_REDIRECT_COUNT, &redirects);
+      if (status_lines_ <= redirects) return kNoStatusLine;
+      return curl_text;
+    }
+    case CURLE_URL_MALFORMAT:
+      if (!last_location_.empty()) return "redirect to " + quote_url(last_location_) + ": " + curl_text;
+      return curl_text;
+    default:
+      return curl_text;
+  }
 }
 
 }  // namespace synthprobe

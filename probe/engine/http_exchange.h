@@ -48,6 +48,8 @@ class HttpExchange {
   // A Location header on a 3xx that curl is about to follow; false refuses the redirect (aborts).
   bool allow_redirect(std::string_view location);
   void capture_certificate_expiry(CURL* easy);
+  // The message for a transfer that failed with `code`, in words about what the target did.
+  std::string failure_message(CURL* easy, CURLcode code) const;
   void free_lists();
 
   CURL* easy_ = nullptr;
@@ -64,6 +66,8 @@ class HttpExchange {
   bool keep_headers_ = false;
   bool body_over_limit_ = false;
   std::string redirect_refused_;  // why a redirect was refused, when it was
+  std::string last_location_;     // where the last 3xx pointed (absolute when it parsed)
+  int status_lines_ = 0;          // responses that began with a status line, redirects included
   std::string body_;
   std::uint64_t body_bytes_ = 0;
   std::vector<std::pair<std::string, std::string>> headers_;
