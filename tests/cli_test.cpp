@@ -3,13 +3,17 @@
 
 #include <boost/json.hpp>
 
+#include <csignal>
 #include <cstdlib>
+#include <fstream>
 
 #include "common/utf8.h"
+#include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
 
 using namespace synthprobe::testing;
+using namespace std::chrono_literals;
 namespace json = boost::json;
 
 namespace {
@@ -273,4 +277,47 @@ url = ")TOML" + server.url("/away") + R"TOML("
   CHECK(results[1].at("reason") == "protocol");
   const std::string redirect_message(results[1].at("message").as_string());
   CHECK(redirect_message.find("redirect to gopher://caf\xEF\xBF\xBD.example/\xEF\xBF\xBD") == 0);
+}
+
+TEST_CASE("once raises the open files limit to the hard limit and warns when max_in_flight cannot fit") {
+  TestServer server(shop());
+  TempDir dir;
+  const std::string path = dir.write("many.toml", R"TOML(
+[probe]
+max_in_flight = 1000
+[[site]]
+name = "shop"
+[[check]]
+name = "home"
+site = "shop"
+url = ")TOML" + server.url("/") + R"TOML("
+)TOML");
+  // A soft limit of 100 under a hard one of 400: the warning names 400, so the soft limit was raised.
+  Run run;
+  run.code = run_command("sh -c 'ulimit -Sn 100 && ulimit -Hn 400 && exec " + bin() + " once --config " + path + "'",
+                         &run.out);
+  CHECK(run.code == 0);
+  CHECK_MESSAGE(run.out.find("open files limit (400)") != std::string::npos, run.out);
+  CHECK(run.out.find("max_in_flight = 1000") != std::string::npos);
+}
+
+TEST_CASE("run raises the open files limit and warns as once does") {
+  TempDir dir;
+  const std::string path = dir.write("probe.toml", R"TOML(
+[probe]
+listen = "127.0.0.1:)TOML" + std::to_string(closed_port()) + R"TOML("
+state_dir = "state"
+max_in_flight = 1000
+)TOML");
+  const std::string log = (dir.path() / "probe.log").string();
+  ChildProcess probe({"/bin/sh", "-c", "ulimit -Sn 100 && ulimit -Hn 400 && exec " + bin() + " run --config " + path},
+                     log);
+  const auto read_log = [&] {
+    std::ifstream in(log);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  CHECK_MESSAGE(eventually([&] { return read_log().find("open files limit (400)") != std::string::npos; }, 10s),
+                read_log());
+  probe.signal(SIGTERM);
+  CHECK(probe.wait(10s) == 0);
 }

@@ -11,11 +11,13 @@
 #include <string_view>
 #include <vector>
 
+#include "common/log.h"
 #include "common/version.h"
 #include "config/config_loader.h"
 #include "probe/cli/result_table.h"
 #include "probe/daemon/daemon.h"
 #include "probe/demo/demo_command.h"
+#include "probe/engine/fd_limit.h"
 #include "probe/engine/result_json.h"
 #include "probe/engine/run_once.h"
 
@@ -52,6 +54,25 @@ std::optional<config::Config> load_or_report(const std::string& path) {
     return std::nullopt;
   }
   return std::move(loaded.config);
+}
+
+// Every run in flight holds descriptors: take all the kernel allows, and say so when max_in_flight
+// still cannot fit, before runs start failing as connect errors that look like target outages.
+void prepare_fd_limit(const config::Probe& probe) {
+  const auto limit = raise_fd_limit();
+  const auto warning = fd_limit_warning(limit, static_cast<std::size_t>(probe.max_in_flight));
+  if (!warning) return;
+  Logger logger;
+  logger.set_format(probe.log_format == "json" ? LogFormat::json : LogFormat::logfmt);
+  logger.log(LogLevel::warn, *warning);
+}
+
+int daemon_command(const std::string& path) {
+  // The daemon loads (and reports on) the config itself; this look is only for max_in_flight.
+  config::LoadResult loaded = config::load_config_file(path);
+  if (loaded.config) prepare_fd_limit(loaded.config->probe);
+  else raise_fd_limit();
+  return run_daemon(path);
 }
 
 int check_config_command(const std::vector<std::string_view>& args) {
@@ -93,6 +114,7 @@ int once_command(const std::vector<std::string_view>& args) {
   if (path.empty()) return usage_error("once needs --config FILE");
   auto cfg = load_or_report(path);
   if (!cfg) return kExitUsage;
+  prepare_fd_limit(cfg->probe);
 
   std::vector<std::shared_ptr<const config::Check>> checks;
   for (const std::string& name : selected) {
@@ -140,8 +162,8 @@ int run_cli(int argc, char** argv) {
   if (command == "check-config") return check_config_command(rest);
   if (command == "once") return once_command(rest);
   if (command == "run") {
-    if (rest.size() == 2 && rest[0] == "--config") return run_daemon(std::string(rest[1]));
-    if (rest.size() == 1 && rest[0].starts_with("--config=")) return run_daemon(std::string(rest[0].substr(9)));
+    if (rest.size() == 2 && rest[0] == "--config") return daemon_command(std::string(rest[1]));
+    if (rest.size() == 1 && rest[0].starts_with("--config=")) return daemon_command(std::string(rest[0].substr(9)));
     return usage_error("run needs --config FILE");
   }
   if (command == "demo") {
