@@ -101,6 +101,7 @@ void HttpExchange::prepare(CURL* easy, const config::RequestSettings& s, const c
   redirect_refused_.clear();
   last_location_.clear();
   status_lines_ = 0;
+  in_head_ = true;
   keep_body_ = options.keep_body;
   keep_headers_ = options.keep_headers;
   max_body_bytes_ = s.max_body_bytes;
@@ -245,6 +246,7 @@ std::size_t HttpExchange::on_header(char* data, std::size_t size, std::size_t co
   if (line.starts_with("HTTP/")) {
     // A new response (after a redirect or a 100 Continue): only the final one's headers count.
     ++self->status_lines_;
+    self->in_head_ = true;
     self->headers_.clear();
     self->body_.clear();
     self->body_bytes_ = 0;
@@ -252,7 +254,10 @@ std::size_t HttpExchange::on_header(char* data, std::size_t size, std::size_t co
     return n;
   }
   const auto colon = line.find(':');
-  if (colon == std::string_view::npos) return n;
+  if (colon == std::string_view::npos) {
+    if (text::trim(line).empty()) self->in_head_ = false;  // the blank line that ends the head
+    return n;
+  }
   const std::string_view name = line.substr(0, colon);
   if (text::iequals(name, "location") && !self->allow_redirect(text::trim(line.substr(colon + 1)))) return 0;
   if (!self->keep_headers_) return n;  // most checks never read a header: no copies per run
@@ -360,8 +365,17 @@ std::string HttpExchange::failure_message(CURL* easy, CURLcode code) const {
       if (status_lines_ <= redirects) return kNoStatusLine;
       return curl_text;
     }
+    case CURLE_SSL_CONNECT_ERROR:
+      // OpenSSL's name for "the connection closed or failed under the handshake".
+      if (curl_text.find("SSL_ERROR_SYSCALL") != std::string::npos)
+        return "TLS handshake cut off (the server closed or reset the connection): " + curl_text;
+      return curl_text;
     case CURLE_URL_MALFORMAT:
       if (!last_location_.empty()) return "redirect to " + quote_url(last_location_) + ": " + curl_text;
+      return curl_text;
+    case CURLE_OUT_OF_MEMORY:
+      // What curl answers, without a word of its own, to a response header line over its 100 KiB limit.
+      if (in_head_) return "a response header line over 100 KiB (curl: " + curl_text + ")";
       return curl_text;
     default:
       return curl_text;

@@ -68,6 +68,7 @@ class HttpExchange {
   std::string redirect_refused_;  // why a redirect was refused, when it was
   std::string last_location_;     // where the last 3xx pointed (absolute when it parsed)
   int status_lines_ = 0;          // responses that began with a status line, redirects included
+  bool in_head_ = true;           // waiting for or reading a response head, not its body
   std::string body_;
   std::uint64_t body_bytes_ = 0;
   std::vector<std::pair<std::string, std::string>> headers_;
