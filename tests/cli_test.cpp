@@ -279,26 +279,29 @@ url = ")TOML" + server.url("/away") + R"TOML("
   CHECK(redirect_message.find("redirect to gopher://caf\xEF\xBF\xBD.example/\xEF\xBF\xBD") == 0);
 }
 
-TEST_CASE("once raises the open files limit to the hard limit and warns when max_in_flight cannot fit") {
+TEST_CASE("once raises the open files limit to the hard limit and warns when its runs cannot fit") {
   TestServer server(shop());
   TempDir dir;
-  const std::string path = dir.write("many.toml", R"TOML(
-[probe]
-max_in_flight = 1000
-[[site]]
-name = "shop"
-[[check]]
-name = "home"
-site = "shop"
-url = ")TOML" + server.url("/") + R"TOML("
-)TOML");
-  // A soft limit of 100 under a hard one of 400: the warning names 400, so the soft limit was raised.
-  Run run;
-  run.code = run_command("sh -c 'ulimit -Sn 100 && ulimit -Hn 400 && exec " + bin() + " once --config " + path + "'",
-                         &run.out);
-  CHECK(run.code == 0);
-  CHECK_MESSAGE(run.out.find("open files limit (400)") != std::string::npos, run.out);
-  CHECK(run.out.find("max_in_flight = 1000") != std::string::npos);
+  const auto config_with = [&](int checks) {
+    std::string toml = "[probe]\nmax_in_flight = 1000\n[[site]]\nname = \"shop\"\n";
+    for (int i = 0; i < checks; ++i)
+      toml += "[[check]]\nname = \"home" + std::to_string(i) + "\"\nsite = \"shop\"\nurl = \"" + server.url("/") + "\"\n";
+    return dir.write("checks" + std::to_string(checks) + ".toml", toml);
+  };
+  // A soft limit of 100 under a hard one of 200: a warning that names 200 shows the soft limit was raised.
+  const auto once_limited = [&](const std::string& path) {
+    Run run;
+    run.code = run_command("sh -c 'ulimit -Sn 100 && ulimit -Hn 200 && exec " + bin() + " once --config " + path + "'",
+                           &run.out);
+    return run;
+  };
+  const Run many = once_limited(config_with(60));  // 60 runs at once may need about 244 descriptors
+  CHECK(many.code == 0);
+  CHECK_MESSAGE(many.out.find("open files limit (200)") != std::string::npos, many.out);
+  CHECK(many.out.find("60 concurrent runs may need (max_in_flight = 1000)") != std::string::npos);
+  const Run few = once_limited(config_with(10));  // max_in_flight is 1000, but only 10 run
+  CHECK(few.code == 0);
+  CHECK_MESSAGE(few.out.find("open files limit") == std::string::npos, few.out);
 }
 
 TEST_CASE("run raises the open files limit and warns as once does") {

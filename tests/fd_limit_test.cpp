@@ -28,11 +28,12 @@ TEST_CASE("the soft limit is raised to the hard limit") {
 TEST_CASE("a warning only when max_in_flight cannot fit") {
   CHECK(fds_needed(1000) > 2000);
   CHECK(fds_needed(1000) < 4000);
-  CHECK_FALSE(fd_limit_warning(1'048'576, 1000).has_value());
-  CHECK_FALSE(fd_limit_warning(std::nullopt, 1000).has_value());  // unlimited
-  const auto warning = fd_limit_warning(1024, 1000);
+  CHECK_FALSE(fd_limit_warning(1'048'576, 1000, 1000).has_value());
+  CHECK_FALSE(fd_limit_warning(std::nullopt, 1000, 1000).has_value());  // unlimited
+  const auto warning = fd_limit_warning(1024, 1000, 1000);
   REQUIRE(warning.has_value());
-  CHECK(warning->find("1024") != std::string::npos);
+  CHECK(warning->find("open files limit (1024)") != std::string::npos);
+  CHECK(warning->find("1000 concurrent runs") != std::string::npos);
   CHECK(warning->find("max_in_flight = 1000") != std::string::npos);
-  CHECK_FALSE(fd_limit_warning(1024, 100).has_value());
+  CHECK_FALSE(fd_limit_warning(1024, 100, 1000).has_value());  // once, with only 100 checks
 }

@@ -56,11 +56,12 @@ std::optional<config::Config> load_or_report(const std::string& path) {
   return std::move(loaded.config);
 }
 
-// Every run in flight holds descriptors: take all the kernel allows, and say so when max_in_flight
-// still cannot fit, before runs start failing as connect errors that look like target outages.
-void prepare_fd_limit(const config::Probe& probe) {
+// Every run in flight holds descriptors: take all the kernel allows, and say so when `runs` concurrent runs
+// (at most max_in_flight) still cannot fit, before they fail as connect errors that look like outages.
+void prepare_fd_limit(const config::Probe& probe, std::size_t runs) {
   const auto limit = raise_fd_limit();
-  const auto warning = fd_limit_warning(limit, static_cast<std::size_t>(probe.max_in_flight));
+  const auto max_in_flight = static_cast<std::size_t>(probe.max_in_flight);
+  const auto warning = fd_limit_warning(limit, std::min(runs, max_in_flight), max_in_flight);
   if (!warning) return;
   Logger logger;
   logger.set_format(probe.log_format == "json" ? LogFormat::json : LogFormat::logfmt);
@@ -68,9 +69,10 @@ void prepare_fd_limit(const config::Probe& probe) {
 }
 
 int daemon_command(const std::string& path) {
-  // The daemon loads (and reports on) the config itself; this look is only for max_in_flight.
+  // The daemon loads (and reports on) the config itself; this look is only for max_in_flight, which it is
+  // held to whatever the number of checks: a reload may add some.
   config::LoadResult loaded = config::load_config_file(path);
-  if (loaded.config) prepare_fd_limit(loaded.config->probe);
+  if (loaded.config) prepare_fd_limit(loaded.config->probe, static_cast<std::size_t>(loaded.config->probe.max_in_flight));
   else raise_fd_limit();
   return run_daemon(path);
 }
@@ -114,7 +116,6 @@ int once_command(const std::vector<std::string_view>& args) {
   if (path.empty()) return usage_error("once needs --config FILE");
   auto cfg = load_or_report(path);
   if (!cfg) return kExitUsage;
-  prepare_fd_limit(cfg->probe);
 
   std::vector<std::shared_ptr<const config::Check>> checks;
   for (const std::string& name : selected) {
@@ -127,6 +128,7 @@ int once_command(const std::vector<std::string_view>& args) {
     if (selected.empty() ? c.enabled : named) checks.push_back(std::make_shared<const config::Check>(c));
   }
 
+  prepare_fd_limit(cfg->probe, checks.size());
   std::vector<RunResult> results = run_once(checks, static_cast<std::size_t>(cfg->probe.max_in_flight));
   for (RunResult& r : results) {
     r.message = cfg->redact(std::move(r.message));

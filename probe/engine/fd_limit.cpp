@@ -24,14 +24,16 @@ std::optional<std::uint64_t> raise_fd_limit() {
 
 std::uint64_t fds_needed(std::size_t max_in_flight) { return kPerTransfer * max_in_flight + kHeadroom; }
 
-std::optional<std::string> fd_limit_warning(std::optional<std::uint64_t> limit, std::size_t max_in_flight) {
+std::optional<std::string> fd_limit_warning(std::optional<std::uint64_t> limit, std::size_t runs,
+                                            std::size_t max_in_flight) {
   if (!limit) return std::nullopt;
-  const std::uint64_t needed = fds_needed(max_in_flight);
+  const std::uint64_t needed = fds_needed(runs);
   if (*limit >= needed) return std::nullopt;
   return "the open files limit (" + std::to_string(*limit) + ") is below the about " + std::to_string(needed) +
-         " that max_in_flight = " + std::to_string(max_in_flight) +
-         " may need; runs beyond it fail as connect errors: raise the hard limit (LimitNOFILE=, ulimit -Hn) or "
-         "lower max_in_flight";
+         " descriptors that " + std::to_string(runs) + " concurrent runs may need (max_in_flight = " +
+         std::to_string(max_in_flight) +
+         "); runs beyond it fail as connect errors: raise the hard limit (LimitNOFILE=, ulimit -Hn) or lower "
+         "max_in_flight";
 }
 
 }  // namespace synthprobe

@@ -18,7 +18,9 @@ std::optional<std::uint64_t> raise_fd_limit();
 // Descriptors `max_in_flight` concurrent transfers may need, with headroom for everything else.
 std::uint64_t fds_needed(std::size_t max_in_flight);
 
-// A warning when `limit` descriptors cannot carry `max_in_flight` transfers, else nullopt.
-std::optional<std::string> fd_limit_warning(std::optional<std::uint64_t> limit, std::size_t max_in_flight);
+// A warning when `limit` descriptors cannot carry `runs` concurrent runs (at most `max_in_flight`: fewer
+// when only a few checks run once), else nullopt.
+std::optional<std::string> fd_limit_warning(std::optional<std::uint64_t> limit, std::size_t runs,
+                                            std::size_t max_in_flight);
 
 }  // namespace synthprobe
