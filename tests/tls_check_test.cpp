@@ -3,8 +3,15 @@
 
 #include <atomic>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+
+#include <boost/asio/io_context.hpp>
 
 #include "config/config_loader.h"
+#include "probe/engine/check_runner.h"
+#include "probe/engine/curl_multi.h"
 #include "tests/support/check_builder.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_certificate.h"
@@ -112,4 +119,36 @@ TEST_CASE("tls: a secret header is not carried from https to a plain http redire
   CHECK(r.reason == Reason::protocol);
   CHECK(r.message.find("redirect to " + plain.url("/") + " would carry a secret header (X-Api-Key)") == 0);
   CHECK(plain_requests == 0);
+}
+
+TEST_CASE("tls: the CA file is read once and kept, not parsed again for every run") {
+  TempDir dir;
+  const TlsFiles files = make_certificate(dir.path().string(), {});
+  TestServer server(page(), files);
+  const std::string ca_copy = dir.write("ca.pem", [&] {
+    std::ifstream in(files.cert_file);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }());
+  auto c = make_check(server.url("/"));
+  c.settings.tls.ca_file = ca_copy;
+  const auto check = finish(c);
+  boost::asio::io_context io(1);
+  std::vector<RunResult> results;
+  {
+    CurlMulti multi(io);
+    CheckRunner runner(multi);
+    std::function<void()> next = [&] {
+      runner.run(check, [&](RunResult&& r) {
+        results.push_back(std::move(r));
+        // Once the first run has read it, the file goes: later runs can only pass on the kept store.
+        std::filesystem::remove(ca_copy);
+        if (results.size() < 3) next();
+      });
+    };
+    next();
+    io.run();
+  }
+  REQUIRE(results.size() == 3);
+  for (const RunResult& r : results) CHECK_MESSAGE(r.success, r.message);
+  CHECK(server.tls_handshakes() == 3);
 }
