@@ -321,6 +321,8 @@ max_in_flight = 1000
   };
   CHECK_MESSAGE(eventually([&] { return read_log().find("open files limit (400)") != std::string::npos; }, 10s),
                 read_log());
+  // Signal only once the daemon handles signals (it logs "started" then), else SIGTERM just kills it.
+  REQUIRE(eventually([&] { return read_log().find("msg=started") != std::string::npos; }, 10s));
   probe.signal(SIGTERM);
   CHECK(probe.wait(10s) == 0);
 }
