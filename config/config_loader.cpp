@@ -20,6 +20,7 @@
 #include "config/check_builder.h"
 #include "config/maintenance_reader.h"
 #include "config/notifier_reader.h"
+#include "config/secret_headers.h"
 #include "config/settings_layer.h"
 #include "config/site_directory.h"
 #include "config/template_field.h"
@@ -239,6 +240,7 @@ LoadResult load_config_string(std::string_view text, const std::string& path_for
 
   read_document(doc, config, ctx);
   sort_secrets(config.secrets);  // once, in the order redaction needs
+  mark_secret_headers(config);
   if (!errors.empty()) return LoadResult{std::nullopt, errors.take(config.secrets)};
   return LoadResult{std::move(config), {}};
 }

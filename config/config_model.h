@@ -81,6 +81,7 @@ enum class BodyKind { none, raw, form, json };
 struct Header {
   std::string name;  // as written (first spelling wins); merged case-insensitively
   TemplateString value;
+  bool secret = false;  // the value holds a ${env:}/${file:} secret (directly or through a var); set at load
 };
 
 struct FormField {
@@ -105,10 +106,12 @@ struct RequestSettings {
   int retries = 0;
   bool follow_redirects = true;
   int max_redirects = 10;
+  // Follow a redirect to another origin even when a header carries a secret (curl would send it along).
+  bool follow_redirects_with_secrets = false;
   std::uint64_t max_body_bytes = 4u * 1024 * 1024;
   bool fresh_connection = true;
   IpVersion ip_version = IpVersion::any;
-  std::vector<std::string> resolve;  // curl CURLOPT_RESOLVE entries "host:port:addr"
+  std::vector<std::string> resolve;  // pins "host:port:addr" (IPv6 in brackets), for this request only
   std::string proxy_url;
   Tls tls;
   Expect expect;

@@ -105,6 +105,7 @@ RequestSettings build_request(const Layer& layer, const RequestScope& scope, Loa
   set_if(out.retries, layer.retries);
   set_if(out.follow_redirects, layer.follow_redirects);
   set_if(out.max_redirects, layer.max_redirects);
+  set_if(out.follow_redirects_with_secrets, layer.follow_redirects_with_secrets);
   set_if(out.max_body_bytes, layer.max_body_bytes);
   set_if(out.fresh_connection, layer.fresh_connection);
   set_if(out.ip_version, layer.ip_version);

@@ -11,11 +11,11 @@
 namespace synthprobe::config {
 namespace {
 
-constexpr std::array<std::string_view, 22> kRequestKeys{
+constexpr std::array<std::string_view, 23> kRequestKeys{
     "url",     "method",  "headers",          "body",          "form",           "json",
     "basic_auth", "bearer_token", "interval", "interval_when_failing", "timeout", "retries",
-    "follow_redirects", "max_redirects", "max_body_bytes", "fresh_connection", "ip_version", "resolve",
-    "proxy_url", "tls", "expect", "vars"};
+    "follow_redirects", "max_redirects", "follow_redirects_with_secrets", "max_body_bytes", "fresh_connection",
+    "ip_version", "resolve", "proxy_url", "tls", "expect", "vars"};
 constexpr std::array<std::string_view, 5> kCheckKeys{"severity", "enabled", "labels", "open_after",
                                                      "resolve_after"};
 constexpr std::array<std::string_view, 1> kSiteKeys{"status_message"};
@@ -138,6 +138,7 @@ Layer read_layer(const TableReader& r, Level level, std::span<const std::string_
   layer.timeout = r.duration("timeout");
   layer.follow_redirects = r.boolean("follow_redirects");
   layer.max_redirects = to_int(r.integer("max_redirects", 0, 100));
+  layer.follow_redirects_with_secrets = r.boolean("follow_redirects_with_secrets");
   layer.max_body_bytes = r.size("max_body_bytes");
   layer.fresh_connection = r.boolean("fresh_connection");
   layer.ip_version = read_ip_version(r);
@@ -179,6 +180,7 @@ void merge_into(Layer& base, const Layer& over) {
   inherit(base.retries, over.retries);
   inherit(base.follow_redirects, over.follow_redirects);
   inherit(base.max_redirects, over.max_redirects);
+  inherit(base.follow_redirects_with_secrets, over.follow_redirects_with_secrets);
   inherit(base.max_body_bytes, over.max_body_bytes);
   inherit(base.fresh_connection, over.fresh_connection);
   inherit(base.ip_version, over.ip_version);

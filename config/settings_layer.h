@@ -58,6 +58,7 @@ struct Layer {
   Setting<int> retries;
   Setting<bool> follow_redirects;
   Setting<int> max_redirects;
+  Setting<bool> follow_redirects_with_secrets;
   Setting<std::uint64_t> max_body_bytes;
   Setting<bool> fresh_connection;
   Setting<IpVersion> ip_version;

@@ -3,12 +3,17 @@
 
 #include <boost/json.hpp>
 
+#include <csignal>
 #include <cstdlib>
+#include <fstream>
 
+#include "common/utf8.h"
+#include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
 
 using namespace synthprobe::testing;
+using namespace std::chrono_literals;
 namespace json = boost::json;
 
 namespace {
@@ -278,4 +283,92 @@ headers = { X-Api-Key = "${env:SYNTHPROBE_TEST_TOKEN}" }
   Run unset = invoke("check-config " + path, true);
   CHECK(unset.code == 2);
   CHECK(unset.out.find("SYNTHPROBE_TEST_TOKEN") != std::string::npos);
+}
+
+TEST_CASE("once --format json stays valid UTF-8 when a target sends invalid bytes that a message quotes") {
+  TestServer server([](const TestRequest& req) {
+    TestResponse r;
+    r.headers = {{"X-Note", "caf\xE9 \xFF\xFE broken"}, {"Content-Type", "text/plain"}};
+    r.body = "body \xC3\x28 \xFF";
+    if (req.target == "/away") {
+      r.status = 302;
+      r.headers = {{"Location", "gopher://caf\xE9.example/\xFF"}};
+    }
+    return r;
+  });
+  TempDir dir;
+  const std::string path = dir.write("utf8.toml", R"TOML(
+[[site]]
+name = "shop"
+[[check]]
+name = "header"
+site = "shop"
+url = ")TOML" + server.url("/") + R"TOML("
+expect = { headers = { x-note = "^fine" } }
+[[check]]
+name = "redirect"
+site = "shop"
+url = ")TOML" + server.url("/away") + R"TOML("
+)TOML");
+  Run run = invoke("once --config " + path + " --format json");
+  CHECK(run.code == 1);
+  CHECK_MESSAGE(synthprobe::utf8::is_valid(run.out), run.out);
+  json::error_code ec;
+  const json::value doc = json::parse(run.out, ec);  // Boost.JSON rejects invalid UTF-8 in strings
+  REQUIRE_MESSAGE(!ec, ec.message() << ": " << run.out);
+  const json::array& results = doc.at("results").as_array();
+  REQUIRE(results.size() == 2);
+  const std::string header_message(results[0].at("message").as_string());
+  CHECK(header_message.find("caf\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD broken") != std::string::npos);
+  CHECK(results[1].at("reason") == "protocol");
+  const std::string redirect_message(results[1].at("message").as_string());
+  CHECK(redirect_message.find("redirect to gopher://caf\xEF\xBF\xBD.example/\xEF\xBF\xBD") == 0);
+}
+
+TEST_CASE("once raises the open files limit to the hard limit and warns when its runs cannot fit") {
+  TestServer server(shop());
+  TempDir dir;
+  const auto config_with = [&](int checks) {
+    std::string toml = "[probe]\nmax_in_flight = 1000\n[[site]]\nname = \"shop\"\n";
+    for (int i = 0; i < checks; ++i)
+      toml += "[[check]]\nname = \"home" + std::to_string(i) + "\"\nsite = \"shop\"\nurl = \"" + server.url("/") + "\"\n";
+    return dir.write("checks" + std::to_string(checks) + ".toml", toml);
+  };
+  // A soft limit of 100 under a hard one of 200: a warning that names 200 shows the soft limit was raised.
+  const auto once_limited = [&](const std::string& path) {
+    Run run;
+    run.code = run_command("sh -c 'ulimit -Sn 100 && ulimit -Hn 200 && exec " + bin() + " once --config " + path + "'",
+                           &run.out);
+    return run;
+  };
+  const Run many = once_limited(config_with(60));  // 60 runs at once may need about 244 descriptors
+  CHECK(many.code == 0);
+  CHECK_MESSAGE(many.out.find("open files limit (200)") != std::string::npos, many.out);
+  CHECK(many.out.find("60 concurrent runs may need (max_in_flight = 1000)") != std::string::npos);
+  const Run few = once_limited(config_with(10));  // max_in_flight is 1000, but only 10 run
+  CHECK(few.code == 0);
+  CHECK_MESSAGE(few.out.find("open files limit") == std::string::npos, few.out);
+}
+
+TEST_CASE("run raises the open files limit and warns as once does") {
+  TempDir dir;
+  const std::string path = dir.write("probe.toml", R"TOML(
+[probe]
+listen = "127.0.0.1:)TOML" + std::to_string(closed_port()) + R"TOML("
+state_dir = "state"
+max_in_flight = 1000
+)TOML");
+  const std::string log = (dir.path() / "probe.log").string();
+  ChildProcess probe({"/bin/sh", "-c", "ulimit -Sn 100 && ulimit -Hn 400 && exec " + bin() + " run --config " + path},
+                     log);
+  const auto read_log = [&] {
+    std::ifstream in(log);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  CHECK_MESSAGE(eventually([&] { return read_log().find("open files limit (400)") != std::string::npos; }, 10s),
+                read_log());
+  // Signal only once the daemon handles signals (it logs "started" then), else SIGTERM just kills it.
+  REQUIRE(eventually([&] { return read_log().find("msg=started") != std::string::npos; }, 10s));
+  probe.signal(SIGTERM);
+  CHECK(probe.wait(10s) == 0);
 }

@@ -1254,3 +1254,45 @@ TEST_CASE("api_token: a secret of at least 16 characters, redacted like every se
   CHECK(r.config->redact("token 0123456789abcdef0123") == "token <secret>");
   CHECK(cfg::load_config_string("[probe]\napi_token = \"short\"\n", "t.toml").errors.size() == 1);
 }
+
+TEST_CASE("headers carrying a secret are marked, directly or through a var; follow_redirects_with_secrets inherits") {
+  const FakeEnv env{{{"API_KEY", "key-123"}, {"TOKEN", "tok-456"}}};
+  const cfg::Config c = valid(load(R"toml(
+[defaults]
+follow_redirects_with_secrets = true
+[[site]]
+name = "shop"
+vars = { token = "${env:TOKEN}", base = "https://shop.example.com" }
+[[check]]
+name = "api"
+site = "shop"
+url = "${base}/"
+headers = { X-Api-Key = "${env:API_KEY}", X-Via-Var = "Bearer ${token}", X-Plain = "${base}" }
+[[flow]]
+name = "f"
+site = "shop"
+follow_redirects_with_secrets = false
+[[flow.step]]
+name = "one"
+url = "${base}/a"
+headers = { X-Step = "${env:API_KEY}-${uuid}" }
+)toml", env));
+  const cfg::RequestSettings& api = c.checks.at(0).steps.at(0).request;
+  CHECK(header(api, "X-Api-Key")->secret);
+  CHECK(header(api, "X-Via-Var")->secret);
+  CHECK_FALSE(header(api, "X-Plain")->secret);
+  CHECK_FALSE(header(api, "User-Agent")->secret);
+  CHECK(api.follow_redirects_with_secrets);
+  const cfg::RequestSettings& step = c.checks.at(1).steps.at(0).request;
+  CHECK(header(step, "X-Step")->secret);
+  CHECK_FALSE(step.follow_redirects_with_secrets);
+
+  fails_with(with_site(R"toml(
+[[check]]
+name = "home"
+site = "shop"
+url = "${base_url}/"
+follow_redirect_with_secrets = true
+)toml"),
+             {R"(t.toml:8:1: unknown key "follow_redirect_with_secrets" in [[check]] (did you mean "follow_redirects_with_secrets"?))"});
+}

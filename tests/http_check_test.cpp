@@ -4,12 +4,15 @@
 
 #include <cstdlib>
 #include <mutex>
+#include <optional>
 
 #include <boost/asio/io_context.hpp>
 
+#include "config/config_loader.h"
 #include "probe/engine/check_runner.h"
 #include "probe/engine/curl_multi.h"
 #include "tests/support/check_builder.h"
+#include "tests/support/scripted_server.h"
 #include "tests/support/test_server.h"
 
 using namespace synthprobe;
@@ -124,7 +127,7 @@ TEST_CASE("protocol: a redirect loop exceeds max_redirects") {
   CHECK(r.message.find("redirect") != std::string::npos);
 }
 
-TEST_CASE("protocol: a redirect to another scheme") {
+TEST_CASE("protocol: a redirect to another scheme says where it went") {
   TestServer server([](const TestRequest&) {
     TestResponse r;
     r.status = 302;
@@ -133,6 +136,28 @@ TEST_CASE("protocol: a redirect to another scheme") {
   });
   RunResult r = run_check(make_check(server.url("/")));
   CHECK(r.reason == Reason::protocol);
+  CHECK(r.message == "redirect to ftp://127.0.0.1/file refused: only http and https are followed");
+}
+
+TEST_CASE("protocol: an HTTP/0.9 answer (no status line) is not mistaken for a redirect") {
+  SUBCASE("on the first request") {
+    ScriptedServer server({Move::read_request(), Move::send("just some bytes, no status line\n")});
+    RunResult r = run_check(make_check(server.url("/")));
+    CHECK(r.reason == Reason::protocol);
+    CHECK(r.message == "the server answered without a valid status line (HTTP/0.9 or not HTTP)");
+  }
+  SUBCASE("after a redirect to http") {
+    ScriptedServer target({Move::read_request(), Move::send("just some bytes, no status line\n")});
+    TestServer server([&](const TestRequest&) {
+      TestResponse r;
+      r.status = 302;
+      r.headers = {{"Location", target.url("/")}};
+      return r;
+    });
+    RunResult r = run_check(make_check(server.url("/")));
+    CHECK(r.reason == Reason::protocol);
+    CHECK(r.message == "the server answered without a valid status line (HTTP/0.9 or not HTTP)");
+  }
 }
 
 TEST_CASE("protocol: a body over max_body_bytes aborts the transfer") {
@@ -302,6 +327,35 @@ TEST_CASE("resolve pins a host name to an address; the Host header keeps the nam
   CHECK(host == "shop.example.test:" + port);
 }
 
+TEST_CASE("a resolve pin applies to its own check only, not to other checks of the same host:port") {
+  // The origin on 127.0.0.2 and the edge on 127.0.0.1 share one port, as an origin and its CDN share :443.
+  TestServer edge(always(ok("edge")));
+  std::optional<TestServer> origin;
+  try {
+    origin.emplace(always(ok("origin")), ListenOn{"127.0.0.2", edge.port()});
+  } catch (const std::exception& e) {
+    MESSAGE("skipped: cannot listen on 127.0.0.2: " << e.what());
+    return;
+  }
+  const std::string port = std::to_string(edge.port());
+  auto pinned = make_check("http://localhost:" + port + "/", "pinned");
+  pinned.settings.resolve = {"localhost:" + port + ":127.0.0.2"};
+  pinned.settings.expect.body_contains = {config::TemplateString::literal("origin")};
+  auto plain = make_check("http://localhost:" + port + "/", "plain");
+  plain.settings.ip_version = config::IpVersion::v4;  // localhost may also be ::1, where nothing listens
+  plain.settings.expect.body_contains = {config::TemplateString::literal("edge")};
+  for (const bool fresh : {true, false}) {
+    CAPTURE(fresh);
+    pinned.settings.fresh_connection = fresh;
+    plain.settings.fresh_connection = fresh;
+    // One after another on one CurlMulti, the pinned check first: its pin must not stay behind.
+    const auto results = run_once({finish(pinned), finish(plain), finish(pinned), finish(plain)}, 1);
+    for (const RunResult& r : results) CHECK_MESSAGE(r.success, r.name << ": " << r.message);
+  }
+  CHECK(origin->requests() == 4);
+  CHECK(edge.requests() == 4);
+}
+
 TEST_CASE("environment proxy variables are ignored") {
   TestServer server(always(ok()));
   const std::string bogus = "http://127.0.0.1:" + std::to_string(closed_port());
@@ -354,4 +408,67 @@ TEST_CASE("fresh_connection = false reuses the connection across runs without st
   }
   // The second and third runs reused the first run's connection: no new TCP connect.
   CHECK(results[1].phases.connect == 0.0);
+}
+
+TEST_CASE("a header carrying a secret never follows a redirect to another origin unless the check opts in") {
+  std::mutex mu;
+  std::vector<TestRequest> elsewhere_seen;
+  TestServer elsewhere([&](const TestRequest& req) {
+    std::lock_guard lock(mu);
+    elsewhere_seen.push_back(req);
+    return ok("elsewhere");
+  });
+  std::vector<TestRequest> origin_seen;
+  TestServer origin([&](const TestRequest& req) {
+    std::lock_guard lock(mu);
+    origin_seen.push_back(req);
+    TestResponse r;
+    r.status = 302;
+    if (req.target == "/same") r.headers = {{"Location", "/final"}};
+    else if (req.target == "/away") r.headers = {{"Location", elsewhere.url("/landing")}};
+    else return ok("final");
+    return r;
+  });
+  // Secrets come from the config, as users write them.
+  const auto load = [&](const std::string& path, const std::string& headers, const std::string& extra = "") {
+    const std::string toml = "[[site]]\nname = \"shop\"\n[[check]]\nname = \"api\"\nsite = \"shop\"\nurl = \"" +
+                             origin.url(path) + "\"\nheaders = " + headers + "\n" + extra;
+    auto loaded = config::load_config_string(toml, "t.toml", [](const char* name) -> const char* {
+      return std::string_view(name) == "API_KEY" ? "key-123" : nullptr;
+    });
+    REQUIRE(loaded.errors.empty());
+    REQUIRE(loaded.config.has_value());
+    return std::make_shared<const config::Check>(loaded.config->checks.at(0));
+  };
+  const std::string secret_headers = R"({ X-Api-Key = "${env:API_KEY}", Authorization = "Bearer ${env:API_KEY}" })";
+
+  SUBCASE("refused, naming the target, the header and the setting; the other origin never sees a request") {
+    const RunResult r = run_once({load("/away", secret_headers)}, 1).at(0);
+    CHECK_FALSE(r.success);
+    CHECK(r.reason == Reason::protocol);
+    CHECK(r.message == "redirect to " + elsewhere.url("/landing") +
+                           " would carry a secret header (X-Api-Key); set follow_redirects_with_secrets = true to allow");
+    CHECK(elsewhere_seen.empty());
+  }
+  SUBCASE("a redirect on the same origin keeps the header") {
+    const RunResult r = run_once({load("/same", secret_headers)}, 1).at(0);
+    CHECK_MESSAGE(r.success, r.message);
+    REQUIRE(origin_seen.size() == 2);
+    CHECK(origin_seen[1].header("x-api-key") == "key-123");
+  }
+  SUBCASE("follow_redirects_with_secrets = true follows, as the user asked") {
+    const RunResult r = run_once({load("/away", secret_headers, "follow_redirects_with_secrets = true")}, 1).at(0);
+    CHECK_MESSAGE(r.success, r.message);
+    REQUIRE(elsewhere_seen.size() == 1);
+    CHECK(elsewhere_seen[0].header("x-api-key") == "key-123");
+    CHECK(elsewhere_seen[0].header("authorization").empty());  // curl drops that one itself
+  }
+  SUBCASE("headers without secrets, and Authorization (which curl drops), follow") {
+    const RunResult r =
+        run_once({load("/away", R"({ X-Plain = "v", Authorization = "Bearer ${env:API_KEY}" })")}, 1).at(0);
+    CHECK_MESSAGE(r.success, r.message);
+    REQUIRE(elsewhere_seen.size() == 1);
+    CHECK(elsewhere_seen[0].header("x-plain") == "v");
+    CHECK(elsewhere_seen[0].header("authorization").empty());
+  }
 }

@@ -632,14 +632,16 @@ TEST_CASE("overload: a queued run that cannot start before its next one is due i
   for (std::uint32_t id = 0; id < 3; ++id) s.add(id, "c" + std::to_string(id), 1s, 0s, kOrigin);
   std::vector<Scheduler::Start> out;
   TimePoint now = kOrigin;
-  std::optional<std::pair<std::uint32_t, std::uint64_t>> running;
+  bool busy = false;
+  std::uint32_t running_id = 0;
+  std::uint64_t running_run = 0;
   TimePoint ends{};
   std::uint64_t started = 0;
   for (int step = 0; step < 600; ++step) {  // 60 s in 100 ms steps
     now = kOrigin + std::chrono::milliseconds(100 * step);
-    if (running && now >= ends) {
-      CHECK(s.finished(running->first, running->second, now));
-      running.reset();
+    if (busy && now >= ends) {
+      CHECK(s.finished(running_id, running_run, now));
+      busy = false;
     }
     out.clear();
     s.poll(now, out);
@@ -647,7 +649,9 @@ TEST_CASE("overload: a queued run that cannot start before its next one is due i
     CHECK(s.queued() <= 3);
     for (const auto& st : out) {
       CHECK(st.lag < 1s);  // never started for a due time more than one interval old
-      running = {st.id, st.run};
+      busy = true;
+      running_id = st.id;
+      running_run = st.run;
       ends = now + 2500ms;
       ++started;
     }

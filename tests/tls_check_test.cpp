@@ -1,10 +1,20 @@
 // HTTPS checks against a server with a certificate made at test time.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <functional>
 
+#include <boost/asio/io_context.hpp>
+
+#include "config/config_loader.h"
+#include "probe/engine/check_runner.h"
+#include "probe/engine/curl_multi.h"
 #include "tests/support/check_builder.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_certificate.h"
 #include "tests/support/test_server.h"
 
 using namespace synthprobe;
@@ -65,4 +75,80 @@ TEST_CASE("tls: a certificate expiring sooner than cert_min_days fails with reas
   CHECK(r.message.find("expires in") != std::string::npos);
   c.settings.expect.cert_min_days = 2;
   CHECK(run_check(c).success);
+}
+
+TEST_CASE("tls: fresh_connection measures a full handshake on every run, never a resumed session") {
+  TempDir dir;
+  const TlsFiles files = make_self_signed_certificate(dir.path().string(), 30);
+  TestServer server(page(), files);
+  auto c = make_check(server.url("/"));
+  c.settings.tls.ca_file = files.cert_file;
+  c.settings.fresh_connection = true;
+  const auto check = finish(c);
+  // One after another on one CurlMulti: a pooled easy handle keeps its TLS sessions across resets.
+  const auto results = run_once({check, check, check}, 1);
+  for (const RunResult& r : results) {
+    CHECK_MESSAGE(r.success, r.message);
+    CHECK(r.phases.tls > 0.0);
+  }
+  CHECK(server.tls_handshakes() == 3);
+  CHECK(server.tls_resumptions() == 0);
+}
+
+TEST_CASE("tls: a secret header is not carried from https to a plain http redirect target") {
+  TempDir dir;
+  const TlsFiles files = make_certificate(dir.path().string(), {});
+  std::atomic<int> plain_requests{0};
+  TestServer plain([&](const TestRequest&) {
+    ++plain_requests;
+    return TestResponse{};
+  });
+  TestServer secure([&](const TestRequest&) {
+    TestResponse r;
+    r.status = 301;
+    r.headers = {{"Location", plain.url("/")}};
+    return r;
+  }, files);
+  const std::string toml = "[[site]]\nname = \"shop\"\n[[check]]\nname = \"api\"\nsite = \"shop\"\nurl = \"" +
+                           secure.url("/") + "\"\nheaders = { X-Api-Key = \"${file:key.txt}\" }\ntls = { ca_file = \"" +
+                           files.cert_file + "\" }\n";
+  dir.write("key.txt", "key-from-file\n");
+  auto loaded = config::load_config_string(toml, (dir.path() / "t.toml").string());
+  REQUIRE(loaded.errors.empty());
+  const RunResult r = run_once({std::make_shared<const config::Check>(loaded.config->checks.at(0))}, 1).at(0);
+  CHECK(r.reason == Reason::protocol);
+  CHECK(r.message.find("redirect to " + plain.url("/") + " would carry a secret header (X-Api-Key)") == 0);
+  CHECK(plain_requests == 0);
+}
+
+TEST_CASE("tls: the CA file is read once and kept, not parsed again for every run") {
+  TempDir dir;
+  const TlsFiles files = make_certificate(dir.path().string(), {});
+  TestServer server(page(), files);
+  const std::string ca_copy = dir.write("ca.pem", [&] {
+    std::ifstream in(files.cert_file);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }());
+  auto c = make_check(server.url("/"));
+  c.settings.tls.ca_file = ca_copy;
+  const auto check = finish(c);
+  boost::asio::io_context io(1);
+  std::vector<RunResult> results;
+  {
+    CurlMulti multi(io);
+    CheckRunner runner(multi);
+    std::function<void()> next = [&] {
+      runner.run(check, [&](RunResult&& r) {
+        results.push_back(std::move(r));
+        // Once the first run has read it, the file goes: later runs can only pass on the kept store.
+        std::filesystem::remove(ca_copy);
+        if (results.size() < 3) next();
+      });
+    };
+    next();
+    io.run();
+  }
+  REQUIRE(results.size() == 3);
+  for (const RunResult& r : results) CHECK_MESSAGE(r.success, r.message);
+  CHECK(server.tls_handshakes() == 3);
 }

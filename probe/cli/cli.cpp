@@ -11,11 +11,13 @@
 #include <string_view>
 #include <vector>
 
+#include "common/log.h"
 #include "common/version.h"
 #include "config/config_loader.h"
 #include "probe/cli/result_table.h"
 #include "probe/daemon/daemon.h"
 #include "probe/demo/demo_command.h"
+#include "probe/engine/fd_limit.h"
 #include "probe/engine/result_json.h"
 #include "probe/engine/run_once.h"
 
@@ -72,6 +74,27 @@ std::string implicit_sites(const config::Config& cfg) {
   return out;
 }
 
+// Every run in flight holds descriptors: take all the kernel allows, and say so when `runs` concurrent runs
+// (at most max_in_flight) still cannot fit, before they fail as connect errors that look like outages.
+void prepare_fd_limit(const config::Probe& probe, std::size_t runs) {
+  const auto limit = raise_fd_limit();
+  const auto max_in_flight = static_cast<std::size_t>(probe.max_in_flight);
+  const auto warning = fd_limit_warning(limit, std::min(runs, max_in_flight), max_in_flight);
+  if (!warning) return;
+  Logger logger;
+  logger.set_format(probe.log_format == "json" ? LogFormat::json : LogFormat::logfmt);
+  logger.log(LogLevel::warn, *warning);
+}
+
+int daemon_command(const std::string& path) {
+  // The daemon loads (and reports on) the config itself; this look is only for max_in_flight, which it is
+  // held to whatever the number of checks: a reload may add some.
+  config::LoadResult loaded = config::load_config_file(path);
+  if (loaded.config) prepare_fd_limit(loaded.config->probe, static_cast<std::size_t>(loaded.config->probe.max_in_flight));
+  else raise_fd_limit();
+  return run_daemon(path);
+}
+
 int check_config_command(const std::vector<std::string_view>& args) {
   if (args.size() != 1 || args[0].starts_with("-")) return usage_error("check-config takes one FILE");
   auto cfg = load_or_report(std::string(args[0]));
@@ -123,6 +146,7 @@ int once_command(const std::vector<std::string_view>& args) {
     if (selected.empty() ? c.enabled : named) checks.push_back(std::make_shared<const config::Check>(c));
   }
 
+  prepare_fd_limit(cfg->probe, checks.size());
   std::vector<RunResult> results = run_once(checks, static_cast<std::size_t>(cfg->probe.max_in_flight));
   for (RunResult& r : results) {
     r.message = cfg->redact(std::move(r.message));
@@ -158,8 +182,8 @@ int run_cli(int argc, char** argv) {
   if (command == "check-config") return check_config_command(rest);
   if (command == "once") return once_command(rest);
   if (command == "run") {
-    if (rest.size() == 2 && rest[0] == "--config") return run_daemon(std::string(rest[1]));
-    if (rest.size() == 1 && rest[0].starts_with("--config=")) return run_daemon(std::string(rest[0].substr(9)));
+    if (rest.size() == 2 && rest[0] == "--config") return daemon_command(std::string(rest[1]));
+    if (rest.size() == 1 && rest[0].starts_with("--config=")) return daemon_command(std::string(rest[0].substr(9)));
     return usage_error("run needs --config FILE");
   }
   if (command == "demo") {

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/utf8.h"
 #include "config/duration.h"
 #include "probe/engine/assertions.h"
 #include "probe/engine/extraction.h"
@@ -174,7 +175,11 @@ class CheckRunner::Run final : public TransferSink {
     }
   }
 
-  void record(const config::Step& step, const StepResult& out) {
+  // A step is over: its message is final, and may quote what the target sent (a header value, a Location,
+  // curl's text about either), which is bytes, not UTF-8. Everything downstream (JSON, logs, incidents,
+  // notifications) gets valid UTF-8.
+  void record(const config::Step& step, StepResult& out) {
+    if (!out.message.empty()) out.message = utf8::sanitize(std::move(out.message));
     if (out.success == false && failed_index_ < 0 && !step.always)
       failed_index_ = static_cast<int>(&out - steps_.data());
     last_run_index_ = static_cast<int>(&out - steps_.data());

@@ -11,13 +11,21 @@
 
 #include "common/text.h"
 #include "config/duration.h"
+#include "probe/engine/connect_to.h"
 #include "probe/engine/phase_timings.h"
+#include "probe/engine/redirect_guard.h"
 
 namespace synthprobe {
 namespace {
 
 // Small enough to keep many transfers in flight, large enough not to cost extra reads on web pages.
 constexpr long kReceiveBufferBytes = 16 * 1024;
+
+constexpr long kCaCacheSeconds = 3600;
+
+// curl reads an answer whose first line is no valid status line ("HTTP/1.1 2x0", or no HTTP at all) as
+// HTTP/0.9, which it refuses.
+constexpr const char* kNoStatusLine = "the server answered without a valid status line (HTTP/0.9 or not HTTP)";
 
 bool has_header(const config::RequestSettings& s, std::string_view name) {
   return std::any_of(s.headers.begin(), s.headers.end(), [&](const auto& h) { return text::iequals(h.name, name); });
@@ -81,16 +89,21 @@ void release_cookie_jar(CURL* easy) {
 
 void HttpExchange::free_lists() {
   curl_slist_free_all(request_headers_);
-  curl_slist_free_all(resolve_);
+  curl_slist_free_all(connect_to_);
   request_headers_ = nullptr;
-  resolve_ = nullptr;
+  connect_to_ = nullptr;
 }
 
 void HttpExchange::prepare(CURL* easy, const config::RequestSettings& s, const config::RenderInputs& inputs,
                            const Options& options) {
   free_lists();
   easy_ = easy;
+  settings_ = &s;
   error_[0] = '\0';
+  redirect_refused_.clear();
+  last_location_.clear();
+  status_lines_ = 0;
+  in_head_ = true;
   keep_body_ = options.keep_body;
   keep_headers_ = options.keep_headers;
   max_body_bytes_ = s.max_body_bytes;
@@ -125,15 +138,27 @@ void HttpExchange::prepare(CURL* easy, const config::RequestSettings& s, const c
     curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
     curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
     curl_easy_setopt(easy, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
+    // A resumed TLS session skips most of the handshake, and a pooled handle keeps its sessions across
+    // curl_easy_reset: without this the tls phase would be full only on a handle's first run.
+    curl_easy_setopt(easy, CURLOPT_SSL_SESSIONID_CACHE, 0L);
   }
   switch (s.ip_version) {
     case config::IpVersion::v4: curl_easy_setopt(easy, CURLOPT_IPRESOLVE, CURL_IPRESOLVE_V4); break;
     case config::IpVersion::v6: curl_easy_setopt(easy, CURLOPT_IPRESOLVE, CURL_IPRESOLVE_V6); break;
     case config::IpVersion::any: curl_easy_setopt(easy, CURLOPT_IPRESOLVE, CURL_IPRESOLVE_WHATEVER); break;
   }
-  for (const auto& entry : s.resolve) resolve_ = curl_slist_append(resolve_, entry.c_str());
-  if (resolve_) curl_easy_setopt(easy, CURLOPT_RESOLVE, resolve_);
+  // Pins go with this transfer only (see connect_to.h), never into the multi's shared DNS cache.
+  for (const auto& entry : s.resolve)
+    if (const std::string pin = connect_to_entry(entry); !pin.empty())
+      connect_to_ = curl_slist_append(connect_to_, pin.c_str());
+  if (connect_to_) curl_easy_setopt(easy, CURLOPT_CONNECT_TO, connect_to_);
 
+  // Trust comes from one CA file (the system bundle, or tls.ca_file), not also from the hashed directory
+  // Debian's libcurl defaults to: with a directory set, libcurl re-reads the whole bundle for every
+  // connection (some 20 ms of CPU on the event loop per HTTPS run, which delays every other run); from a
+  // file alone it keeps the parsed store in the multi, re-read hourly so a replaced ca_file is picked up.
+  curl_easy_setopt(easy, CURLOPT_CAPATH, nullptr);
+  curl_easy_setopt(easy, CURLOPT_CA_CACHE_TIMEOUT, kCaCacheSeconds);
   if (!s.tls.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, s.tls.ca_file.c_str());
   if (s.tls.insecure) {
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -228,18 +253,42 @@ std::size_t HttpExchange::on_header(char* data, std::size_t size, std::size_t co
   const std::string_view line(data, n);
   if (line.starts_with("HTTP/")) {
     // A new response (after a redirect or a 100 Continue): only the final one's headers count.
+    ++self->status_lines_;
+    self->in_head_ = true;
     self->headers_.clear();
     self->body_.clear();
     self->body_bytes_ = 0;
     self->capture_certificate_expiry(self->easy_);
     return n;
   }
-  if (!self->keep_headers_) return n;  // most checks never read a header: no copies per run
   const auto colon = line.find(':');
-  if (colon == std::string_view::npos) return n;
-  self->headers_.emplace_back(text::to_lower(text::trim(line.substr(0, colon))),
+  if (colon == std::string_view::npos) {
+    if (text::trim(line).empty()) self->in_head_ = false;  // the blank line that ends the head
+    return n;
+  }
+  const std::string_view name = line.substr(0, colon);
+  if (text::iequals(name, "location") && !self->allow_redirect(text::trim(line.substr(colon + 1)))) return 0;
+  if (!self->keep_headers_) return n;  // most checks never read a header: no copies per run
+  self->headers_.emplace_back(text::to_lower(text::trim(name)),
                               std::string(text::trim(line.substr(colon + 1))));
   return n;
+}
+
+bool HttpExchange::allow_redirect(std::string_view location) {
+  if (!settings_->follow_redirects) return true;  // the 3xx is judged, not followed
+  long status = 0;
+  curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &status);
+  if (status < 300 || status > 399) return true;  // curl follows Location on 3xx only
+  const char* current = nullptr;  // the URL that answered: the first, or the last redirect's target
+  curl_easy_getinfo(easy_, CURLINFO_EFFECTIVE_URL, &current);
+  if (!current) current = url_.c_str();
+  // Kept for the message should curl refuse to go there (another scheme, a malformed URL).
+  auto target = resolve_location(current, location);
+  last_location_ = target ? std::move(*target) : std::string(location);
+  auto refusal = refuse_redirect(*settings_, current, location);
+  if (!refusal) return true;
+  redirect_refused_ = std::move(*refusal);
+  return false;
 }
 
 void HttpExchange::capture_certificate_expiry(CURL* easy) {
@@ -295,15 +344,50 @@ void HttpExchange::collect(CURL* easy, CURLcode code, StepResult& out) const {
 
   if (code == CURLE_OK) return;
   out.success = false;
+  if (!redirect_refused_.empty()) {
+    out.reason = Reason::protocol;
+    out.message = redirect_refused_;
+    return;
+  }
   if (body_over_limit_ || code == CURLE_FILESIZE_EXCEEDED) {
     out.reason = Reason::protocol;
     out.message = "body over max_body_bytes (" + std::to_string(max_body_bytes_) + " bytes)";
     return;
   }
   out.reason = reason_for(code);
-  out.message = error_[0] ? std::string(error_) : std::string(curl_easy_strerror(code));
-  if (code == CURLE_TOO_MANY_REDIRECTS) out.message = "too many redirects: " + out.message;
-  if (code == CURLE_UNSUPPORTED_PROTOCOL) out.message = "redirect to an unsupported scheme: " + out.message;
+  out.message = failure_message(easy, code);
+}
+
+std::string HttpExchange::failure_message(CURL* easy, CURLcode code) const {
+  std::string curl_text = error_[0] ? std::string(error_) : std::string(curl_easy_strerror(code));
+  switch (code) {
+    case CURLE_TOO_MANY_REDIRECTS:
+      return "too many redirects: " + curl_text;
+    case CURLE_UNSUPPORTED_PROTOCOL: {
+      // curl says "unsupported protocol" both for a redirect it may not follow and for an answer without
+      // a status line (HTTP/0.9, or not HTTP at all).
+      if (!last_location_.empty() && !is_http_url(last_location_))
+        return "redirect to " + quote_url(last_location_) + " refused: only http and https are followed";
+      long redirects = 0;
+      curl_easy_getinfo(easy, CURLINFO_REDIRECT_COUNT, &redirects);
+      if (status_lines_ <= redirects) return kNoStatusLine;
+      return curl_text;
+    }
+    case CURLE_SSL_CONNECT_ERROR:
+      // OpenSSL's name for "the connection closed or failed under the handshake".
+      if (curl_text.find("SSL_ERROR_SYSCALL") != std::string::npos)
+        return "TLS handshake cut off (the server closed or reset the connection): " + curl_text;
+      return curl_text;
+    case CURLE_URL_MALFORMAT:
+      if (!last_location_.empty()) return "redirect to " + quote_url(last_location_) + ": " + curl_text;
+      return curl_text;
+    case CURLE_OUT_OF_MEMORY:
+      // What curl answers, without a word of its own, to a response header line over its 100 KiB limit.
+      if (in_head_) return "a response header line over 100 KiB (curl: " + curl_text + ")";
+      return curl_text;
+    default:
+      return curl_text;
+  }
 }
 
 }  // namespace synthprobe

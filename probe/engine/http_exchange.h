@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -44,21 +45,30 @@ class HttpExchange {
  private:
   static std::size_t on_write(char* data, std::size_t size, std::size_t count, void* self);
   static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* self);
+  // A Location header on a 3xx that curl is about to follow; false refuses the redirect (aborts).
+  bool allow_redirect(std::string_view location);
   void capture_certificate_expiry(CURL* easy);
+  // The message for a transfer that failed with `code`, in words about what the target did.
+  std::string failure_message(CURL* easy, CURLcode code) const;
   void free_lists();
 
   CURL* easy_ = nullptr;
+  const config::RequestSettings* settings_ = nullptr;  // the step's; outlives the transfer
   std::string url_;
   std::string request_body_;
   std::string scratch_;
   curl_slist* request_headers_ = nullptr;
-  curl_slist* resolve_ = nullptr;
+  curl_slist* connect_to_ = nullptr;
   char error_[CURL_ERROR_SIZE] = {};
 
   std::uint64_t max_body_bytes_ = 0;
   bool keep_body_ = false;
   bool keep_headers_ = false;
   bool body_over_limit_ = false;
+  std::string redirect_refused_;  // why a redirect was refused, when it was
+  std::string last_location_;     // where the last 3xx pointed (absolute when it parsed)
+  int status_lines_ = 0;          // responses that began with a status line, redirects included
+  bool in_head_ = true;           // waiting for or reading a response head, not its body
   std::string body_;
   std::uint64_t body_bytes_ = 0;
   std::vector<std::pair<std::string, std::string>> headers_;

@@ -89,6 +89,9 @@ struct TestServer::Impl {
   tcp::acceptor acceptor{io};
   std::optional<net::ssl::context> tls;
   std::atomic<std::size_t> requests{0};
+  std::atomic<std::size_t> handshakes{0};
+  std::atomic<std::size_t> resumptions{0};
+  std::string address;
   std::thread thread;
 
   template <typename Stream>
@@ -152,6 +155,8 @@ struct TestServer::Impl {
       net::ssl::stream<tcp::socket&> stream(socket, *tls);
       auto [ec] = co_await stream.async_handshake(net::ssl::stream_base::server, net::as_tuple(net::use_awaitable));
       if (ec) co_return;
+      ++handshakes;
+      if (SSL_session_reused(stream.native_handle()) == 1) ++resumptions;
       co_await serve(stream, socket);
     } else {
       co_await serve(socket, socket);
@@ -167,14 +172,19 @@ struct TestServer::Impl {
   }
 };
 
-TestServer::TestServer(Handler handler, std::optional<TlsFiles> tls) : impl_(std::make_unique<Impl>()) {
+TestServer::TestServer(Handler handler, std::optional<TlsFiles> tls)
+    : TestServer(std::move(handler), ListenOn{}, std::move(tls)) {}
+
+TestServer::TestServer(Handler handler, const ListenOn& where, std::optional<TlsFiles> tls)
+    : impl_(std::make_unique<Impl>()) {
   impl_->handler = std::move(handler);
+  impl_->address = where.address;
   if (tls) {
     impl_->tls.emplace(net::ssl::context::tls_server);
     impl_->tls->use_certificate_chain_file(tls->cert_file);
     impl_->tls->use_private_key_file(tls->key_file, net::ssl::context::pem);
   }
-  tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"), 0);
+  tcp::endpoint endpoint(net::ip::make_address(where.address), where.port);
   impl_->acceptor.open(endpoint.protocol());
   impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
   impl_->acceptor.bind(endpoint);
@@ -191,10 +201,14 @@ TestServer::~TestServer() {
 unsigned short TestServer::port() const { return impl_->acceptor.local_endpoint().port(); }
 
 std::string TestServer::url(std::string_view path) const {
-  return std::string(impl_->tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(port()) + std::string(path);
+  const bool v6 = impl_->address.find(':') != std::string::npos;
+  const std::string host = v6 ? "[" + impl_->address + "]" : impl_->address;
+  return std::string(impl_->tls ? "https" : "http") + "://" + host + ":" + std::to_string(port()) + std::string(path);
 }
 
 std::size_t TestServer::requests() const { return impl_->requests.load(); }
+std::size_t TestServer::tls_handshakes() const { return impl_->handshakes.load(); }
+std::size_t TestServer::tls_resumptions() const { return impl_->resumptions.load(); }
 
 TlsFiles make_self_signed_certificate(const std::string& dir, int days) {
   TlsFiles files{dir + "/cert.pem", dir + "/key.pem"};

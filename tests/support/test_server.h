@@ -1,7 +1,8 @@
 #pragma once
-// An HTTP/1.1 server on 127.0.0.1 for tests, on a thread of its own, that answers each request as a
+// An HTTP/1.1 server on loopback for tests, on a thread of its own, that answers each request as a
 // handler says: normally, slowly, never, with garbage, or by resetting the connection mid-body.
-// With TLS files it speaks HTTPS.
+// With TLS files it speaks HTTPS. By default on 127.0.0.1 and a free port; any loopback address
+// (127.0.0.2, ::1) and a given port can be chosen, e.g. two servers on one port at different addresses.
 
 #include <atomic>
 #include <chrono>
@@ -42,19 +43,30 @@ struct TlsFiles {
   std::string key_file;
 };
 
+// Where a server listens: an IP address (IPv6 without brackets) and a port (0: any free one).
+struct ListenOn {
+  std::string address = "127.0.0.1";
+  unsigned short port = 0;
+};
+
 class TestServer {
  public:
   using Handler = std::function<TestResponse(const TestRequest&)>;
 
   explicit TestServer(Handler handler, std::optional<TlsFiles> tls = std::nullopt);
+  // Throws when the address cannot be bound (e.g. ::1 on a host without IPv6).
+  TestServer(Handler handler, const ListenOn& where, std::optional<TlsFiles> tls = std::nullopt);
   ~TestServer();
   TestServer(const TestServer&) = delete;
   TestServer& operator=(const TestServer&) = delete;
 
   unsigned short port() const;
-  // "http://127.0.0.1:PORT" + path (https with TLS).
+  // "http://127.0.0.1:PORT" + path (https with TLS; the address in brackets when IPv6).
   std::string url(std::string_view path = "/") const;
   std::size_t requests() const;
+  // TLS handshakes completed, and how many of them resumed an earlier session (abbreviated handshakes).
+  std::size_t tls_handshakes() const;
+  std::size_t tls_resumptions() const;
 
  private:
   struct Impl;
