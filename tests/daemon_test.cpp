@@ -136,7 +136,8 @@ TEST_CASE("metrics after scheduled runs pass promtool and carry known values") {
   CHECK(checks[0].at("uptime_1h").as_double() == doctest::Approx(1.0));
   CHECK(checks[1].at("state") == "down");
   CHECK(checks[1].at("last_result").at("reason") == "status");
-  CHECK(http_request(d.url("/status")).body.find("<h2>shop") != std::string::npos);
+  CHECK(http_request(d.url("/status/operator")).body.find("<h2>shop") != std::string::npos);
+  CHECK(http_request(d.url("/status")).body.find("<h1>shop</h1>") != std::string::npos);
 
   d.process.signal(SIGTERM);
   CHECK(d.process.wait(20s) == std::optional<int>(0));

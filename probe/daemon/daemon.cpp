@@ -27,7 +27,9 @@
 #include "exporters/notify/dispatcher.h"
 #include "exporters/store/state_store.h"
 #include "exporters/web/http_server.h"
+#include "exporters/store/store_reader.h"
 #include "exporters/web/incident_views.h"
+#include "exporters/web/public_status.h"
 #include "exporters/web/status_page.h"
 #include "probe/daemon/check_slot.h"
 #include "probe/daemon/heartbeats.h"
@@ -151,6 +153,11 @@ struct Daemon::Impl {
   SaturationMeter saturation;
   std::uint64_t skipped_seen = 0;
   std::atomic<bool> saturated{false};
+  // The HTTP thread's view of history (see area_history()).
+  mutable std::mutex history_mutex;
+  mutable store::StoreReader history_reader{initial.probe.state_dir};
+  mutable std::vector<store::AreaDay> history;
+  mutable std::optional<SteadyClock::time_point> history_read;
   HttpServer http;
 
   // ---- configuration -------------------------------------------------------------------------
@@ -555,6 +562,29 @@ struct Daemon::Impl {
     return rows;
   }
 
+  // 90 days of availability per area from the store, read at most every 15 s (the HTTP thread's own
+  // connection; the check loop never reads the store).
+  std::vector<store::AreaDay> area_history() const {
+    std::lock_guard lock(history_mutex);
+    const auto now = SteadyClock::now();
+    if (!history_read || now - *history_read >= std::chrono::seconds(15)) {
+      const std::int64_t today = static_cast<std::int64_t>(unix_seconds(SystemClock::now())) / 86400;
+      history = history_reader.daily_availability(today - kUptimeDays + 1);
+      history_read = now;
+    }
+    return history;
+  }
+
+  std::string render_public_status(bool html) const {
+    const auto cfg = snapshot_config();
+    const auto board = incidents.board();
+    const auto now_unix = static_cast<std::int64_t>(unix_seconds(SystemClock::now()));
+    const std::vector<CheckStatusRow> rows = copy_status_rows(now_unix);
+    const std::vector<store::AreaDay> days = area_history();
+    const PublicStatusView view{cfg->sites, rows, *board, days, now_unix};
+    return html ? render_public_status_html(view) : render_public_status_json(view);
+  }
+
   std::string render_status(bool html) const {
     const auto cfg = snapshot_config();
     const auto board = incidents.board();
@@ -589,7 +619,9 @@ struct Daemon::Impl {
       return text_reply(404, "no incident " + id + "\n");
     }
     if (path == "/api/status") return {200, "application/json", render_status(false), {}, {}};
-    if (path == "/status") return {200, "text/html; charset=utf-8", render_status(true), {}, {}};
+    if (path == "/status") return {200, "text/html; charset=utf-8", render_public_status(true), {}, {}};
+    if (path == "/status.json") return {200, "application/json", render_public_status(false), {}, {}};
+    if (path == "/status/operator") return {200, "text/html; charset=utf-8", render_status(true), {}, {}};
     return text_reply(404, "not found\n");
   }
 
