@@ -23,17 +23,18 @@
 #include "config/secret_headers.h"
 #include "config/settings_layer.h"
 #include "config/site_directory.h"
+#include "config/team_reader.h"
 #include "config/template_field.h"
 #include "config/toml_reader.h"
 
 namespace synthprobe::config {
 namespace {
 
-constexpr std::array<std::string_view, 8> kTopKeys{"probe", "defaults", "site", "check", "flow", "notifier", "heartbeat",
-                                                   "maintenance"};
+constexpr std::array<std::string_view, 9> kTopKeys{"probe",     "defaults",  "site",        "check",        "flow",
+                                                   "notifier",  "heartbeat", "maintenance", "incident_team"};
 constexpr std::array<std::string_view, 8> kProbeKeys{"name",          "region",     "listen",          "state_dir",
                                                      "max_in_flight", "log_format", "state_retention", "api_token"};
-constexpr std::array<std::string_view, 1> kSiteOwnKeys{"name"};
+constexpr std::array<std::string_view, 2> kSiteOwnKeys{"name", "incident_team"};
 
 std::string host_name() {
   char buf[HOST_NAME_MAX + 1] = {};
@@ -120,6 +121,8 @@ Site make_site(const std::string& name, const Layer& layer) {
   if (layer.open_after) site.open_after = layer.open_after->value;
   if (layer.resolve_after) site.resolve_after = layer.resolve_after->value;
   if (layer.status_message) site.status_message = layer.status_message->value;
+  if (layer.recovery_watch) site.recovery_watch = layer.recovery_watch->value;
+  if (layer.comms_deadline) site.comms_deadline = layer.comms_deadline->value;
   return site;
 }
 
@@ -164,6 +167,13 @@ void read_document(const toml::table& doc, Config& config, LoadContext& ctx) {
   Layer defaults;
   if (const toml::table* table = table_of(doc, "defaults", ctx))
     defaults = read_layer(TableReader(*table, "[defaults]", ctx), Level::defaults, {});
+  // Tables that name notifiers, checked once the notifiers are known.
+  std::vector<std::pair<const toml::table*, IncidentTeam>> teams;
+  const toml::table* team_table = table_of(doc, "incident_team", ctx);
+  if (team_table) {
+    config.incident_team = read_team(*team_table, "[incident_team]", ctx);
+    teams.emplace_back(team_table, config.incident_team);
+  }
 
   SiteDirectory sites(defaults);
   UniqueNames site_names("site");
@@ -176,7 +186,14 @@ void read_document(const toml::table& doc, Config& config, LoadContext& ctx) {
     site_names.add(*table, name->value, ctx);
     check_dedup_key_length(name->value, config.probe.region, name->pos, ctx);
     if (sites.find(name->value)) continue;
-    config.sites.push_back(make_site(name->value, layer));
+    Site site = make_site(name->value, layer);
+    site.team = config.incident_team;
+    if (const toml::table* own = r.subtable("incident_team")) {
+      const IncidentTeam team = read_team(*own, "[[site]] incident_team", ctx);
+      site.team = merge_team(config.incident_team, team);
+      teams.emplace_back(own, team);
+    }
+    config.sites.push_back(std::move(site));
     sites.add(name->value, std::move(layer));
   }
 
@@ -202,6 +219,7 @@ void read_document(const toml::table& doc, Config& config, LoadContext& ctx) {
                                  std::to_string(kDedupKeyMax) + " characters: give its checks a shorter site");
     Site site = make_site(name, defaults);
     site.implicit = true;
+    site.team = config.incident_team;
     config.sites.push_back(std::move(site));
   }
 
@@ -212,6 +230,7 @@ void read_document(const toml::table& doc, Config& config, LoadContext& ctx) {
     notifier_names.add(*table, notifier->name, ctx);
     config.notifiers.push_back(std::move(*notifier));
   }
+  for (const auto& [table, team] : teams) check_team_notifiers(*table, team, config.notifiers, ctx);
   for (const toml::table* table : tables_of(doc, "heartbeat", ctx))
     if (auto heartbeat = read_heartbeat(*table, ctx)) config.heartbeats.push_back(std::move(*heartbeat));
   for (const toml::table* table : tables_of(doc, "maintenance", ctx))

@@ -148,6 +148,23 @@ struct Check {
   int resolve_after = 2;
 };
 
+// Who handles an incident (the response plan's roles): a person's name or a rota URL each, and optionally
+// the notifier that reaches them. Incidents carry the team; a P1 open goes to every role's notifier.
+struct TeamMember {
+  std::string name;      // "Ana Ruiz" or "https://rota.example.com/web"
+  std::string notifier;  // a [[notifier]] name, or empty
+  bool operator==(const TeamMember&) const = default;
+};
+
+struct IncidentTeam {
+  std::optional<TeamMember> commander;
+  std::optional<TeamMember> technical_lead;
+  std::optional<TeamMember> communications_lead;
+  std::optional<TeamMember> support_lead;
+  bool empty() const { return !commander && !technical_lead && !communications_lead && !support_lead; }
+  bool operator==(const IncidentTeam&) const = default;
+};
+
 struct Site {
   std::string name;
   // Made for checks and flows without `site`, named after their URL's host, with the [defaults].
@@ -158,6 +175,12 @@ struct Site {
   int resolve_after = 2;
   std::string status_message =
       "We are currently experiencing technical issues and are working to resolve them.";
+  // After an incident resolves its checks keep interval_when_failing this long, and a check going down
+  // again within it reopens the same incident (a relapse). 0 turns the watch off.
+  Duration recovery_watch{std::chrono::minutes(15)};
+  // Customers must hear from us this long after an incident opens (the response plan's 30 minutes).
+  Duration comms_deadline{std::chrono::minutes(30)};
+  IncidentTeam team;  // [incident_team] with the site's own incident_team roles over it
 };
 
 struct Probe {
@@ -186,6 +209,8 @@ struct Notifier {
   Duration timeout{std::chrono::seconds(10)};
   // An event not delivered by then is given up (result "expired"): a page a day late helps nobody.
   Duration max_delivery_age{std::chrono::hours(24)};
+  // Also hear of an incident whose customer update is overdue (the communications clock).
+  bool notify_on_comms_overdue = false;
 };
 
 struct Heartbeat {
@@ -212,6 +237,7 @@ struct Config {
   std::vector<Heartbeat> heartbeats;
   std::vector<std::string> secrets;  // resolved secret values, for redaction: unique, longest first
   std::vector<MaintenanceWindow> maintenance;
+  IncidentTeam incident_team;  // [incident_team]: every site's, unless the site names its own
 
   std::size_t count(Check::Kind kind) const;
   const Site* find_site(const std::string& name) const;

@@ -11,9 +11,10 @@ namespace synthprobe::config {
 namespace {
 
 constexpr std::array<std::string_view, 5> kTypes{"pagerduty", "opsgenie", "alertmanager", "webhook", "slack"};
-constexpr std::array<std::string_view, 11> kNotifierKeys{"name",       "type",    "min_severity",    "timeout",
+constexpr std::array<std::string_view, 12> kNotifierKeys{"name",       "type",    "min_severity",    "timeout",
                                                          "url",        "urls",    "routing_key",     "api_key",
-                                                         "headers",    "resend_interval", "max_delivery_age"};
+                                                         "headers",    "resend_interval", "max_delivery_age",
+                                                         "notify_on_comms_overdue"};
 constexpr std::array<std::string_view, 2> kHeartbeatKeys{"url", "interval"};
 
 // Which type-specific keys apply to which type; a key for another type is a mistake worth naming.
@@ -142,6 +143,7 @@ std::optional<Notifier> read_notifier(const toml::table& table, LoadContext& ctx
       ctx.error(pos_of(*key), quote(key->str()) + " does not apply to a notifier of type " + quote(n.type));
   }
   if (auto min = read_min_severity(r)) n.min_severity = min->value;
+  if (auto overdue = r.boolean("notify_on_comms_overdue")) n.notify_on_comms_overdue = overdue->value;
   if (auto age = r.duration("max_delivery_age")) {
     if (age->value.count() <= 0) ctx.error(age->pos, "\"max_delivery_age\" must be more than 0s");
     n.max_delivery_age = age->value;

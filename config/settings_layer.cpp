@@ -18,7 +18,7 @@ constexpr std::array<std::string_view, 23> kRequestKeys{
     "ip_version", "resolve", "proxy_url", "tls", "expect", "vars"};
 constexpr std::array<std::string_view, 5> kCheckKeys{"severity", "enabled", "labels", "open_after",
                                                      "resolve_after"};
-constexpr std::array<std::string_view, 1> kSiteKeys{"status_message"};
+constexpr std::array<std::string_view, 3> kSiteKeys{"status_message", "recovery_watch", "comms_deadline"};
 // Settings of the whole run: a step cannot have its own.
 constexpr std::array<std::string_view, 8> kFlowOnlyKeys{"interval", "interval_when_failing", "retries",
                                                         "severity", "enabled",  "labels",
@@ -158,7 +158,11 @@ Layer read_layer(const TableReader& r, Level level, std::span<const std::string_
     layer.open_after = to_int(r.integer("open_after", 1, 1000));
     layer.resolve_after = to_int(r.integer("resolve_after", 1, 1000));
   }
-  if (level == Level::defaults || level == Level::site) layer.status_message = r.string("status_message");
+  if (level == Level::defaults || level == Level::site) {
+    layer.status_message = r.string("status_message");
+    layer.recovery_watch = r.duration("recovery_watch");
+    layer.comms_deadline = r.duration("comms_deadline");
+  }
   return layer;
 }
 
@@ -198,6 +202,8 @@ void merge_into(Layer& base, const Layer& over) {
   inherit(base.open_after, over.open_after);
   inherit(base.resolve_after, over.resolve_after);
   inherit(base.status_message, over.status_message);
+  inherit(base.recovery_watch, over.recovery_watch);
+  inherit(base.comms_deadline, over.comms_deadline);
 }
 
 }  // namespace synthprobe::config

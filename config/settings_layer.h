@@ -74,6 +74,8 @@ struct Layer {
   Setting<int> open_after;
   Setting<int> resolve_after;
   Setting<std::string> status_message;
+  Setting<Duration> recovery_watch;
+  Setting<Duration> comms_deadline;
 };
 
 // Reads the settings a table at `level` may hold. `own_keys` are the table's other keys (name, site, ...),

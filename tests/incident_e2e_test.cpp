@@ -675,7 +675,8 @@ TEST_CASE("a late resolve never closes the next incident's page: events of one d
     return answer(200);
   });
   TempDir dir;
-  Daemon d(dir, probe_header() + site_table("shop", shop.base()) +
+  // No recovery watch here: going down again right after is a new incident, not a relapse of the first.
+  Daemon d(dir, probe_header() + site_table("shop", shop.base()) + "recovery_watch = \"0s\"\n" +
                     check_table("checkout", "shop", "checkout", "P2", "/checkout") + webhook_table("hook", hook.url("/hook")));
   REQUIRE_MESSAGE(eventually([&] { return d.all_up(1); }, 30s), d.log());
   shop.set_down("/checkout", true);

@@ -284,7 +284,8 @@ TEST_CASE("JSON: the contract's field names, order and rendering") {
                                                "extent", "areas", "summary", "first_failure_at", "opened_at",
                                                "resolved_at", "time_to_detect_seconds", "failing_checks",
                                                "timeline", "failing_checks_omitted", "probe_saturated",
-                                               "probe_blind_seconds"});
+                                               "probe_blind_seconds", "recovery_watch_until", "relapses",
+                                               "customer_update_due", "customer_updates", "comms_overdue", "team"});
   CHECK(keys_of(o.at("failing_checks").as_array().at(0).as_object()) ==
         std::vector<std::string>{"name", "area", "reason", "message", "status_code", "phases"});
   CHECK(keys_of(o.at("timeline").as_array().at(0).as_object()) == std::vector<std::string>{"at", "event", "detail"});
@@ -297,7 +298,10 @@ TEST_CASE("JSON: the contract's field names, order and rendering") {
         R"j("status_code":503,"phases":{"resolve":0.0,"connect":0.0002,"tls":0.0,"processing":0.004,"transfer":0.0}}],)j"
         R"j("timeline":[{"at":"2026-11-27T10:14:50Z","event":"first_failure","detail":"checkout: status 503"},)j"
         R"j({"at":"2026-11-27T10:15:00Z","event":"opened","detail":"P2 partial: checkout"}],)j"
-            R"j("failing_checks_omitted":0,"probe_saturated":false,"probe_blind_seconds":0.0})j");
+            R"j("failing_checks_omitted":0,"probe_saturated":false,"probe_blind_seconds":0.0,)j"
+            R"j("recovery_watch_until":null,"relapses":0,"customer_update_due":null,"customer_updates":[],)j"
+            R"j("comms_overdue":false,"team":{"commander":null,"technical_lead":null,"communications_lead":null,)j"
+            R"j("support_lead":null}})j");
 }
 
 TEST_CASE("JSON: absent values are null") {

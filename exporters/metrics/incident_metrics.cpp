@@ -24,8 +24,18 @@ IncidentMetrics::IncidentMetrics(prometheus::Registry& registry, const ProbeIden
       queue_(prometheus::BuildGauge()
                  .Name("synthprobe_notification_queue")
                  .Help("Notifications waiting in the outbox, per notifier.")
-                .Labels(who.labels())
-                 .Register(registry)) {}
+                 .Labels(who.labels())
+                 .Register(registry)),
+      relapses_(prometheus::BuildCounter()
+                    .Name("synthprobe_incident_relapses_total")
+                    .Help("Incidents reopened because a check went down again within the recovery watch.")
+                    .Labels(who.labels())
+                    .Register(registry)),
+      comms_overdue_(prometheus::BuildGauge()
+                         .Name("synthprobe_incident_comms_overdue")
+                         .Help("1 while the site's open incident has had no customer update past its deadline.")
+                         .Labels(who.labels())
+                         .Register(registry)) {}
 
 void IncidentMetrics::set_open(const std::string& site, const std::string& severity) {
   for (const char* s : {"P1", "P2", "P3"}) open_.Add({{"site", site}, {"severity", s}}).Set(severity == s ? 1 : 0);
@@ -42,6 +52,18 @@ void IncidentMetrics::notification(const std::string& notifier, const std::strin
 
 void IncidentMetrics::set_queue(const std::string& notifier, double pending) {
   queue_.Add({{"notifier", notifier}}).Set(pending);
+}
+
+}  // namespace synthprobe
+
+namespace synthprobe {
+
+void IncidentMetrics::relapsed(const std::string& site) { relapses_.Add({{"site", site}}).Increment(); }
+
+void IncidentMetrics::relapsed_seen(const std::string& site) { relapses_.Add({{"site", site}}); }
+
+void IncidentMetrics::set_comms_overdue(const std::string& site, bool overdue) {
+  comms_overdue_.Add({{"site", site}}).Set(overdue ? 1 : 0);
 }
 
 }  // namespace synthprobe

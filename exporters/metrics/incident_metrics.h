@@ -23,12 +23,20 @@ class IncidentMetrics {
   // result: delivered | retry | permanent_failure
   void notification(const std::string& notifier, const std::string& event, const std::string& result);
   void set_queue(const std::string& notifier, double pending);
+  // synthprobe_incident_relapses_total{site}: incidents reopened within their recovery watch.
+  void relapsed(const std::string& site);
+  // Creates the site's relapse counter at 0 (series exist from load).
+  void relapsed_seen(const std::string& site);
+  // synthprobe_incident_comms_overdue{site}: 1 while the open incident's customer update is overdue.
+  void set_comms_overdue(const std::string& site, bool overdue);
 
  private:
   prometheus::Family<prometheus::Gauge>& open_;
   prometheus::Family<prometheus::Counter>& total_;
   prometheus::Family<prometheus::Counter>& notifications_;
   prometheus::Family<prometheus::Gauge>& queue_;
+  prometheus::Family<prometheus::Counter>& relapses_;
+  prometheus::Family<prometheus::Gauge>& comms_overdue_;
 };
 
 }  // namespace synthprobe

@@ -16,13 +16,11 @@ using namespace std::chrono;
 std::int64_t to_ms(Dispatcher::Clock::time_point t) { return duration_cast<milliseconds>(t.time_since_epoch()).count(); }
 Dispatcher::Clock::time_point from_ms(std::int64_t ms) { return Dispatcher::Clock::time_point(milliseconds(ms)); }
 
-NotificationKind notification_kind(IncidentAction::Kind k) {
-  switch (k) {
-    case IncidentAction::Kind::open: return NotificationKind::open;
-    case IncidentAction::Kind::update: return NotificationKind::update;
-    case IncidentAction::Kind::resolve: return NotificationKind::resolve;
-  }
-  return NotificationKind::update;
+// The roles whose notifier gets a P1 open whatever its min_severity.
+bool names_notifier(const config::IncidentTeam& team, const std::string& notifier) {
+  for (const auto* m : {&team.commander, &team.technical_lead, &team.communications_lead, &team.support_lead})
+    if (*m && (*m)->notifier == notifier) return true;
+  return false;
 }
 
 // A receiver's explanation ("channel_is_archived", {"error":"invalid_payload"}) for the log and the
@@ -94,7 +92,8 @@ void Dispatcher::report_queue(const std::string& notifier) {
 
 store::ProgressRow Dispatcher::progress_row(const ProgressKey& key, const Progress& p) {
   return {key.first, key.second, p.opened, p.sequence,
-          p.last_severity ? std::string(severity_name(*p.last_severity)) : std::string(), to_ms(p.last_sent)};
+          p.last_severity ? std::string(severity_name(*p.last_severity)) : std::string(), to_ms(p.last_sent),
+          p.resolved && p.keep_until ? to_ms(*p.keep_until) : 0};
 }
 
 void Dispatcher::restore(const store::RestoredState& restored) {
@@ -104,6 +103,10 @@ void Dispatcher::restore(const store::RestoredState& restored) {
     p.sequence = row.sequence;
     p.last_severity = parse_severity_name(row.last_severity);
     p.last_sent = from_ms(row.last_sent_ms);
+    if (row.keep_until_ms > 0) {
+      p.resolved = true;
+      p.keep_until = from_ms(row.keep_until_ms);
+    }
     progress_[{row.notifier, row.incident_id}] = p;
   }
   next_id_ = std::max(next_id_, restored.next_outbox_id);
@@ -138,6 +141,12 @@ void Dispatcher::announce(const Incident& incident, IncidentAction::Kind kind, s
   for (const auto& n : notifiers_) {
     const ProgressKey key{n.name, incident.id};
     auto it = progress_.find(key);
+    if (kind == IncidentAction::Kind::comms_overdue) {
+      // Only who asked for it, and only where the incident was announced.
+      if (n.notify_on_comms_overdue && it != progress_.end() && it->second.opened)
+        enqueue(n, incident, NotificationKind::update, it->second, writes, now);
+      continue;
+    }
     if (kind == IncidentAction::Kind::resolve) {
       if (it != progress_.end() && it->second.opened) {  // a resolve goes only where an open went
         enqueue(n, incident, NotificationKind::resolve, it->second, writes, now);
@@ -153,12 +162,17 @@ void Dispatcher::announce(const Incident& incident, IncidentAction::Kind kind, s
     }
     if (it == progress_.end() || !it->second.opened) {
       // The first event at or above min_severity is the open; a drop below it later never resolves early.
-      if (more_severe(n.min_severity, incident.severity)) continue;
+      // A P1 reaches every notifier of the incident team's roles, whatever its min_severity.
+      const bool for_a_role = incident.severity == config::Severity::P1 && names_notifier(incident.team, n.name);
+      if (more_severe(n.min_severity, incident.severity) && !for_a_role) continue;
       enqueue(n, incident, NotificationKind::open, progress_[key], writes, now);
       continue;
     }
-    enqueue(n, incident, kind == IncidentAction::Kind::open ? NotificationKind::update : notification_kind(kind),
-            it->second, writes, now);
+    // An update, or a relapse of a resolved incident (the same dedup key fires again: PagerDuty re-triggers,
+    // Alertmanager fires the same labels).
+    resolved_alerts_.erase(key);
+    it->second.resolved = false;
+    enqueue(n, incident, NotificationKind::update, it->second, writes, now);
   }
 }
 
@@ -206,6 +220,17 @@ void Dispatcher::send_when_committed(std::uint64_t seq) {
 }
 
 void Dispatcher::resend(const std::vector<const Incident*>& open, Clock::time_point now) {
+  // Progress kept through a recovery watch that ended without a relapse.
+  std::vector<ProgressKey> done;
+  for (const auto& [key, p] : progress_)
+    if (p.resolved && p.keep_until && now >= *p.keep_until && outbox_.pending_for_incident(key.first, key.second) == 0)
+      done.push_back(key);
+  if (!done.empty()) {
+    for (const auto& key : done) progress_.erase(key);
+    store_.stage([&](store::PendingWrites& w) {
+      for (const auto& key : done) w.progress[key] = std::nullopt;
+    });
+  }
   std::vector<std::tuple<const config::Notifier*, const Incident*, std::string>> due;
   for (const auto& n : notifiers_) {
     if (n.type != "alertmanager") continue;
@@ -270,9 +295,23 @@ void Dispatcher::drop(const OutboxEntry& entry, DeliveryResult result, const std
   const OutboxEntry copy = entry;
   outbox_.remove(copy.id);
   std::optional<ProgressKey> finished_progress;
-  // A resolve that is done (on every target) ends what this notifier keeps of the incident.
-  if (copy.event.kind == NotificationKind::resolve && outbox_.pending_for_incident(copy.notifier, copy.incident_id) == 0)
-    finished_progress = ProgressKey{copy.notifier, copy.incident_id};
+  // A resolve that is done (on every target) ends what this notifier keeps of the incident, unless a
+  // relapse may still reopen it: then its sequence must carry on, so receivers never see an event id twice.
+  if (copy.event.kind == NotificationKind::resolve && outbox_.pending_for_incident(copy.notifier, copy.incident_id) == 0) {
+    const ProgressKey key{copy.notifier, copy.incident_id};
+    std::optional<Clock::time_point> watch;
+    if (const auto* w = copy.event.incident.if_contains("recovery_watch_until"); w && w->is_string())
+      if (auto t = parse_rfc3339(w->get_string())) watch = *t;
+    auto p = progress_.find(key);
+    if (watch && *watch > now() && p != progress_.end()) {
+      p->second.resolved = true;
+      p->second.keep_until = *watch;
+      const store::ProgressRow row = progress_row(key, p->second);
+      store_.stage([&](store::PendingWrites& w) { w.progress[key] = row; });
+    } else {
+      finished_progress = key;
+    }
+  }
   store_.stage([&](store::PendingWrites& w) {
     w.outbox[copy.id] = std::nullopt;
     if (finished_progress) w.progress[*finished_progress] = std::nullopt;

@@ -86,6 +86,9 @@ class Dispatcher {
     std::uint64_t sequence = 0;
     std::optional<config::Severity> last_severity;
     Clock::time_point last_sent{};
+    // Its resolve was delivered; kept until the recovery watch ends, for a relapse to carry on from.
+    bool resolved = false;
+    std::optional<Clock::time_point> keep_until;
   };
   using ProgressKey = std::pair<std::string, std::string>;  // notifier, incident id
 

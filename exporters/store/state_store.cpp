@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS streaks(check_name TEXT PRIMARY KEY, state TEXT NOT N
   passed INTEGER NOT NULL, degraded INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS progress(notifier TEXT NOT NULL, incident_id TEXT NOT NULL, opened INTEGER NOT NULL,
   sequence INTEGER NOT NULL, last_severity TEXT NOT NULL, last_sent_ms INTEGER NOT NULL,
-  PRIMARY KEY(notifier, incident_id));
+  keep_until_ms INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(notifier, incident_id));
 CREATE TABLE IF NOT EXISTS outbox(id INTEGER PRIMARY KEY, notifier TEXT NOT NULL, target TEXT NOT NULL,
   dedup_key TEXT NOT NULL, incident_id TEXT NOT NULL, event TEXT NOT NULL, attempts INTEGER NOT NULL,
   next_attempt_at_ms INTEGER NOT NULL, created_at_ms INTEGER NOT NULL);
@@ -67,8 +67,8 @@ struct StateStore::Db {
     p(put_streak, "INSERT OR REPLACE INTO streaks(check_name, state, failed, passed, degraded) VALUES(?1, ?2, ?3, ?4, ?5)");
     p(delete_streak, "DELETE FROM streaks WHERE check_name = ?1");
     p(put_progress,
-      "INSERT OR REPLACE INTO progress(notifier, incident_id, opened, sequence, last_severity, last_sent_ms) "
-      "VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+      "INSERT OR REPLACE INTO progress(notifier, incident_id, opened, sequence, last_severity, last_sent_ms, "
+      "keep_until_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     p(delete_progress, "DELETE FROM progress WHERE notifier = ?1 AND incident_id = ?2");
     p(put_outbox,
       "INSERT OR REPLACE INTO outbox(id, notifier, target, dedup_key, incident_id, event, attempts, "
@@ -178,10 +178,12 @@ void StateStore::read_back(RestoredState& r) {
     else
       r.warnings.push_back("skipped an unreadable incident in the history");
   });
-  each("SELECT notifier, incident_id, opened, sequence, last_severity, last_sent_ms FROM progress", [&](Statement& s) {
-    r.progress.push_back({s.column_text(0), s.column_text(1), s.column_int(2) != 0,
-                          static_cast<std::uint64_t>(s.column_int(3)), s.column_text(4), s.column_int(5)});
-  });
+  each("SELECT notifier, incident_id, opened, sequence, last_severity, last_sent_ms, keep_until_ms FROM progress",
+       [&](Statement& s) {
+         r.progress.push_back({s.column_text(0), s.column_text(1), s.column_int(2) != 0,
+                               static_cast<std::uint64_t>(s.column_int(3)), s.column_text(4), s.column_int(5),
+                               s.column_int(6)});
+       });
   each("SELECT id, notifier, target, dedup_key, incident_id, event, attempts, next_attempt_at_ms, created_at_ms "
        "FROM outbox ORDER BY id",
        [&](Statement& s) {
@@ -263,7 +265,8 @@ std::string StateStore::commit(PendingWrites& b) {
                             .bind(3, static_cast<std::int64_t>(row->opened))
                             .bind(4, static_cast<std::int64_t>(row->sequence))
                             .bind(5, row->last_severity)
-                            .bind(6, row->last_sent_ms));
+                            .bind(6, row->last_sent_ms)
+                            .bind(7, row->keep_until_ms));
     else
       good = good && ok(d.delete_progress.bind(1, key.first).bind(2, key.second));
   }

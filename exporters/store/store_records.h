@@ -35,6 +35,8 @@ struct ProgressRow {
   std::uint64_t sequence = 0;
   std::string last_severity;  // "P1" | "P2" | "P3" | ""
   std::int64_t last_sent_ms = 0;
+  // Its resolve was delivered; kept until then (the recovery watch) for a relapse, then deleted. 0: open.
+  std::int64_t keep_until_ms = 0;
 };
 
 // Runs of one check in one UTC hour, for availability reports and the status page's uptime bars.

@@ -119,7 +119,8 @@ struct HttpServer::Impl {
       const bool head = req.method() == http::verb::head;
       const HttpRequestView view{head ? std::string_view("GET") : std::string_view(req.method_string()),
                                  std::string_view(req.target()), header_of(req, http::field::content_type),
-                                 header_of(req, http::field::authorization), header_of(req, http::field::origin)};
+                                 header_of(req, http::field::authorization), header_of(req, http::field::origin),
+                                 std::string_view(req.body())};
       HttpReply reply = handler(view);
       if (reply.later) reply = co_await resolve(std::move(reply));
       http::response<http::string_body> res{static_cast<http::status>(reply.status), req.version()};

@@ -35,6 +35,7 @@ struct HttpRequestView {
   std::string_view content_type;   // "" when absent
   std::string_view authorization;  // "" when absent
   std::string_view origin;         // "" when absent: a browser sends one on a cross-site POST
+  std::string_view body;           // at most kMaxBodyBytes
 };
 
 // Called on the server's thread for every request.

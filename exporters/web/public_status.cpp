@@ -195,6 +195,7 @@ constexpr std::string_view kStyle =
     ".major_outage{background:#cf222e}.checking{background:#6e7781}"
     ".incident{background:#fff;border-left:.3rem solid #cf222e;border-radius:.5rem;padding:.75rem 1rem;margin:1rem 0}"
     ".incident p{margin:.25rem 0}.when,.meta{color:#57606a;font-size:.9rem}"
+    ".updates{list-style:none;padding:0;margin:.5rem 0 0}.updates li{border-top:1px solid #d0d7de;padding:.35rem 0}"
     ".components{list-style:none;padding:0;margin:1rem 0;background:#fff;border-radius:.5rem;border:1px solid #d0d7de}"
     ".component{padding:.75rem 1rem;border-top:1px solid #d0d7de}.component:first-child{border-top:0}"
     ".row{display:flex;justify-content:space-between;gap:1rem;flex-wrap:wrap}.name{font-weight:600;overflow-wrap:anywhere}"
@@ -262,7 +263,17 @@ std::string render_public_status_html(const PublicStatusView& view) {
            std::string(state_key(s.state)) + "\">" + banner + "</div>";
     if (s.open) {
       out += "<div class=\"incident\" data-incident=\"open\"><h2>" + html_escape(incident_title(*s.open)) + "</h2><p>" +
-             html_escape(s.site->status_message) + "</p><p class=\"when\">Since " + time_tag(s.open->opened_at) + "</p></div>";
+             html_escape(s.site->status_message) + "</p><p class=\"when\">Since " + time_tag(s.open->opened_at) + "</p>";
+      // What the team told customers, newest first.
+      bool any = false;
+      for (auto it = s.open->comms.rbegin(); it != s.open->comms.rend(); ++it) {
+        if (it->source != "operator") continue;
+        if (!any) out += "<ul class=\"updates\">";
+        any = true;
+        out += "<li data-update><span class=\"when\">" + time_tag(it->at) + "</span> " + html_escape(it->message) + "</li>";
+      }
+      if (any) out += "</ul>";
+      out += "</div>";
     }
     out += "<ul class=\"components\">";
     for (const AreaFacts& a : s.areas) {
@@ -307,9 +318,13 @@ std::string render_public_status_json(const PublicStatusView& view) {
     o["status"] = state_key(s.state);
     o["status_text"] = public_words(s.state);
     if (s.open) {
+      json::array updates;
+      for (auto it = s.open->comms.rbegin(); it != s.open->comms.rend(); ++it)
+        if (it->source == "operator") updates.push_back(json::object{{"at", format_rfc3339(it->at)}, {"message", it->message}});
       o["incident"] = json::object{{"title", incident_title(*s.open)},
                                    {"message", s.site->status_message},
-                                   {"started_at", format_rfc3339(s.open->opened_at)}};
+                                   {"started_at", format_rfc3339(s.open->opened_at)},
+                                   {"updates", std::move(updates)}};
     } else {
       o["incident"] = nullptr;
     }

@@ -19,6 +19,7 @@ struct CheckSlot {
   MemberStatus member;     // what its site's counts hold for it
   store::StreakRow saved;  // the streaks as the store has them
   bool streak_dirty = false;
+  bool scheduled_failing = false;  // what the scheduler was told: failing, or in its site's recovery watch
   // Runs since the last rollup flush, in the UTC hour `rollup_hour`.
   std::int64_t rollup_hour = 0;
   std::uint32_t rollup_passed = 0;

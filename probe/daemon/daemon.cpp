@@ -1,6 +1,7 @@
 #include "probe/daemon/daemon.h"
 
 #include <boost/asio/post.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -12,6 +13,7 @@
 #include <future>
 #include <iostream>
 #include <mutex>
+#include <set>
 #include <unordered_map>
 #include <utility>
 
@@ -94,7 +96,8 @@ struct Daemon::Impl {
                     },
                     {}}),
         incidents({store, dispatcher, incident_metrics, logger, [this](std::uint32_t id) { return describe(id); },
-                   [this](store::PendingWrites& w) { stage_streaks(w); }}),
+                   [this](store::PendingWrites& w) { stage_streaks(w); },
+                   [this](std::uint32_t site, bool watching) { on_watch(site, watching); }}),
         heartbeats(multi, logger),
         reloader(io, config_path),
         http([this](const HttpRequestView& req) { return handle_http(req); }) {}
@@ -158,6 +161,7 @@ struct Daemon::Impl {
   mutable store::StoreReader history_reader{initial.probe.state_dir};
   mutable std::vector<store::AreaDay> history;
   mutable std::optional<SteadyClock::time_point> history_read;
+  mutable std::set<std::string> comms_noted;  // incidents whose status-page showing was handed to the loop
   HttpServer http;
 
   // ---- configuration -------------------------------------------------------------------------
@@ -205,7 +209,10 @@ struct Daemon::Impl {
         slots.push_back(std::move(slot));
         id_by_name.emplace(c.name, id);
         scheduler.add(id, c.name, c.settings.interval, failing_interval(c), now);
-        if (uses_failing_interval(slots[id]->health)) scheduler.set_failing(id, true, now);
+        if (uses_failing_interval(slots[id]->health)) {
+          slots[id]->scheduled_failing = true;
+          scheduler.set_failing(id, true, now);
+        }
       }
     }
     if (!removed.empty())
@@ -219,8 +226,11 @@ struct Daemon::Impl {
     for (std::size_t i = 0; i < slots.size(); ++i)
       if (slots[i]) members.push_back({static_cast<std::uint32_t>(i), slots[i]->check->site, slots[i]->member});
     incidents.configure(next, members, wall);
-    for (auto& slot : slots)
-      if (slot) slot->site = incidents.site_index(slot->check->site).value_or(0);
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      if (!slots[i]) continue;
+      slots[i]->site = incidents.site_index(slots[i]->check->site).value_or(0);
+      schedule_failing(static_cast<std::uint32_t>(i), *slots[i], now);
+    }
 
     std::vector<std::shared_ptr<const config::Check>> by_id(slots.size());
     for (std::size_t i = 0; i < slots.size(); ++i)
@@ -348,10 +358,8 @@ struct Daemon::Impl {
     r.message = cfg.redact(std::move(r.message));
     for (auto& s : r.steps) s.message = cfg.redact(std::move(s.message));
 
-    const bool was_failing = uses_failing_interval(slot.health);
     const Transition t = observe(slot.health, r.success, r.degraded, {c.open_after, c.resolve_after});
-    if (uses_failing_interval(slot.health) != was_failing)
-      scheduler.set_failing(id, uses_failing_interval(slot.health), now);
+    schedule_failing(id, slot, now);
 
     const auto wall = SystemClock::now();
     const double when = unix_seconds(wall);
@@ -396,6 +404,23 @@ struct Daemon::Impl {
       incidents.on_transition(slot.site, c.name, c.area, t.from, t.to, slot.status.last.reason,
                               slot.status.last.message, wall);
     incidents.on_run(slot.site, before, slot.member, wall);
+  }
+
+  // A check runs at interval_when_failing while it fails and while its site is in a recovery watch.
+  void schedule_failing(std::uint32_t id, CheckSlot& slot, SteadyClock::time_point now) {
+    const bool failing = uses_failing_interval(slot.health) || incidents.watching(slot.site);
+    if (failing == slot.scheduled_failing) return;
+    slot.scheduled_failing = failing;
+    scheduler.set_failing(id, failing, now);
+  }
+
+  // Rare (an incident resolving, a watch ending): O(checks) is fine here.
+  void on_watch(std::uint32_t site, bool watching) {
+    const auto now = SteadyClock::now();
+    for (std::size_t i = 0; i < slots.size(); ++i)
+      if (slots[i] && slots[i]->site == site) schedule_failing(static_cast<std::uint32_t>(i), *slots[i], now);
+    logger.log(LogLevel::info, watching ? "recovery watch started" : "recovery watch ended",
+               {{"site", snapshot_config()->sites.size() > site ? snapshot_config()->sites[site].name : ""}});
   }
 
   CheckHealth describe(std::uint32_t id) const {
@@ -575,12 +600,30 @@ struct Daemon::Impl {
     return history;
   }
 
-  std::string render_public_status(bool html) const {
+  // The status page showing the site's message for an open incident meets its communications clock:
+  // the loop records it once (the page itself only reads the board).
+  void note_status_page_shown(const IncidentBoard& board, const config::Config& cfg) {
+    for (const auto& [site, incident] : board.open_by_site) {
+      if (!incident->comms.empty()) continue;
+      {
+        std::lock_guard lock(history_mutex);
+        if (!comms_noted.insert(incident->id).second) continue;
+      }
+      const config::Site* s = cfg.find_site(site);
+      if (!s) continue;
+      net::post(io, [this, id = incident->id, message = s->status_message] {
+        incidents.record_comms(id, message, "status page", SystemClock::now());
+      });
+    }
+  }
+
+  std::string render_public_status(bool html) {
     const auto cfg = snapshot_config();
     const auto board = incidents.board();
     const auto now_unix = static_cast<std::int64_t>(unix_seconds(SystemClock::now()));
     const std::vector<CheckStatusRow> rows = copy_status_rows(now_unix);
     const std::vector<store::AreaDay> days = area_history();
+    note_status_page_shown(*board, *cfg);
     const PublicStatusView view{cfg->sites, rows, *board, days, now_unix};
     return html ? render_public_status_html(view) : render_public_status_json(view);
   }
@@ -601,6 +644,7 @@ struct Daemon::Impl {
   HttpReply handle_http(const HttpRequestView& req) {
     const std::string_view path = req.target.substr(0, req.target.find('?'));
     if (path == "/-/reload") return reload_over_http(req);
+    if (path.starts_with("/api/incidents/") && path.ends_with("/comms")) return comms_over_http(req, path);
     if (req.method != "GET") return text_reply(405, "use GET\n", {{"Allow", "GET, HEAD"}});
     if (path == "/metrics") return {200, std::string(kMetricsContentType), render_metrics({&registry, &check_metrics}), {}, {}};
     if (path == "/-/healthy") return text_reply(200, "Healthy\n");
@@ -641,6 +685,30 @@ struct Daemon::Impl {
         type == "text/plain")
       return text_reply(403, "refused: looks like a browser request; set [probe] api_token and send it as a bearer token\n");
     return std::nullopt;
+  }
+
+  // POST /api/incidents/{id}/comms {"message": "..."} with the api_token: an update customers were given.
+  HttpReply comms_over_http(const HttpRequestView& req, std::string_view path) {
+    if (req.method != "POST") return text_reply(405, "use POST\n", {{"Allow", "POST"}});
+    if (snapshot_config()->probe.api_token.empty())
+      return text_reply(403, "write endpoints need [probe] api_token in the config\n");
+    if (auto refused = refuse_write(req)) return *refused;
+    const std::string id(path.substr(15, path.size() - 15 - 6));
+    boost::system::error_code ec;
+    const boost::json::value body = boost::json::parse(req.body, ec);
+    const auto* message = !ec && body.is_object() ? body.as_object().if_contains("message") : nullptr;
+    if (!message || !message->is_string() || message->as_string().empty())
+      return text_reply(400, "send JSON: {\"message\": \"what customers were told\"}\n");
+    if (message->as_string().size() > 4000) return text_reply(400, "the message is longer than 4,000 characters\n");
+    auto done = std::make_shared<std::promise<HttpReply>>();
+    HttpReply reply;
+    reply.later = std::make_shared<std::future<HttpReply>>(done->get_future());
+    net::post(io, [this, done, id, text = std::string(message->as_string())]() mutable {
+      const bool ok = incidents.record_comms(id, config::redact_sorted_secrets(std::move(text), config->secrets),
+                                             "operator", SystemClock::now());
+      done->set_value(ok ? text_reply(201, "recorded\n") : text_reply(404, "no open incident " + id + "\n"));
+    });
+    return reply;
   }
 
   HttpReply reload_over_http(const HttpRequestView& req) {

@@ -49,7 +49,10 @@ void SiteIncidents::configure(const config::Config& config, const std::vector<Me
   std::vector<std::unique_ptr<Site>> next;
   std::map<std::string, std::uint32_t, std::less<>> next_index;
   for (const auto& s : config.sites) {
-    const IncidentContext context{s.name, probe_, region_, s.labels};
+    IncidentContext context{s.name, probe_, region_, s.labels};
+    context.recovery_watch = s.recovery_watch;
+    context.comms_deadline = s.comms_deadline;
+    context.team = s.team;
     std::unique_ptr<Site> site;
     if (auto it = old.find(s.name); it != old.end()) {
       site = std::move(it->second);
@@ -95,6 +98,8 @@ void SiteIncidents::configure(const config::Config& config, const std::vector<Me
   for (const auto& s : config.sites) {
     const auto open = sites_[index_.at(s.name)]->tracker.open_incident();
     deps_.metrics.set_open(s.name, open ? std::string(severity_name(open->severity)) : "");
+    deps_.metrics.set_comms_overdue(s.name, open && open->comms_overdue);
+    deps_.metrics.relapsed_seen(s.name);
   }
   for (auto& site : sites_) {
     // Evidence first: a restored incident's failing checks stay until a run says otherwise.
@@ -167,8 +172,23 @@ void SiteIncidents::handle(Site& site, const std::vector<IncidentAction>& action
         break;
       case IncidentAction::Kind::resolve:
         deps_.metrics.set_open(in.site, "");
+        deps_.metrics.set_comms_overdue(in.site, false);
         deps_.logger.log(LogLevel::info, "incident resolved", {{"incident", in.id}});
         resolved(in);
+        break;
+      case IncidentAction::Kind::relapse:
+        deps_.metrics.relapsed(in.site);
+        deps_.metrics.set_open(in.site, severity);
+        deps_.metrics.set_comms_overdue(in.site, in.comms_overdue);
+        deps_.logger.log(LogLevel::warn, "incident relapsed: reopened within its recovery watch",
+                         {{"incident", in.id}, {"severity", severity}, {"relapses", std::to_string(in.relapses)}});
+        std::erase_if(resolved_, [&](const auto& r) { return r->id == in.id; });
+        break;
+      case IncidentAction::Kind::comms_overdue:
+        deps_.metrics.set_comms_overdue(in.site, true);
+        deps_.logger.log(LogLevel::warn, "customer update overdue",
+                         {{"incident", in.id},
+                          {"due", in.customer_update_due ? format_rfc3339(*in.customer_update_due) : std::string()}});
         break;
     }
   }
@@ -188,6 +208,31 @@ void SiteIncidents::handle(Site& site, const std::vector<IncidentAction>& action
   site.dirty = false;
   board_dirty_ = true;
   publish();
+  if (auto i = site_index(site.tracker.context().site)) update_watch(*i, now);
+}
+
+void SiteIncidents::update_watch(std::uint32_t index, Clock::time_point now) {
+  Site& site = *sites_[index];
+  const bool watching = site.tracker.watching(now);
+  if (watching == site.watching) return;
+  site.watching = watching;
+  if (deps_.on_watch) deps_.on_watch(index, watching);
+}
+
+bool SiteIncidents::record_comms(const std::string& incident_id, std::string message, std::string source,
+                                 Clock::time_point now) {
+  for (auto& site : sites_) {
+    const auto& open = site->tracker.open_incident();
+    if (!open || open->id != incident_id) continue;
+    const bool first = open->comms.empty();
+    site->tracker.record_comms(std::move(message), source, now);
+    site->dirty = true;
+    if (first && open->comms_overdue) deps_.metrics.set_comms_overdue(open->site, false);
+    deps_.logger.log(LogLevel::info, "customer update recorded", {{"incident", incident_id}, {"source", source}});
+    publish();
+    return true;
+  }
+  return false;
 }
 
 void SiteIncidents::resolved(const Incident& incident) {
@@ -241,6 +286,8 @@ void SiteIncidents::tick(Clock::time_point now) {
       }
       settle(*site, now);
     }
+    if (auto overdue = site->tracker.check_comms(now)) handle(*site, {*overdue}, now);
+    if (auto i = site_index(name)) update_watch(*i, now);
     if (site->evidence_stale && site->tracker.open_incident()) {
       site->tracker.refresh_evidence(assess_site(*site));
       site->dirty = true;

@@ -43,6 +43,8 @@ class SiteIncidents {
     // Adds the checks' unsaved streaks to an incident's batch: the states that justify an incident reach
     // the disk with it, so a crash right after never restores the incident beside checks that look fine.
     std::function<void(store::PendingWrites&)> stage_streaks;
+    // A site's recovery watch began or ended: its checks run at interval_when_failing meanwhile.
+    std::function<void(std::uint32_t site, bool watching)> on_watch;
   };
 
   struct Member {
@@ -70,7 +72,14 @@ class SiteIncidents {
   // A notification's outcome, for the incident's timeline.
   void on_delivery(const OutboxEntry& entry, DeliveryResult result, const std::string& detail, Clock::time_point now);
 
-  // Once a second: maintenance windows, evidence of open incidents, saving what changed, the board.
+  // Customers were told about the open incident `incident_id` (an operator's update, or the status page
+  // showing the site's message). False when it is not an open incident.
+  bool record_comms(const std::string& incident_id, std::string message, std::string source, Clock::time_point now);
+  // Whether the site's recovery watch is on (for its checks' interval).
+  bool watching(std::uint32_t site) const { return site < sites_.size() && sites_[site]->watching; }
+
+  // Once a second: maintenance windows, the recovery watch, the communications clock, evidence of open
+  // incidents, saving what changed, the board.
   void tick(Clock::time_point now);
   void set_saturated(bool saturated);
 
@@ -91,12 +100,14 @@ class SiteIncidents {
     std::vector<std::uint32_t> members;
     bool dirty = false;           // tracker state to save
     bool evidence_stale = false;  // runs since the open incident's evidence was refreshed
+    bool watching = false;        // the recovery watch, as last told to the daemon
   };
 
   SiteAssessment assess_site(const Site& site) const;
   void settle(Site& site, Clock::time_point now);
   void handle(Site& site, const std::vector<IncidentAction>& actions, Clock::time_point now);
   void resolved(const Incident& incident);
+  void update_watch(std::uint32_t index, Clock::time_point now);
   void save_dirty();
   void publish();
 

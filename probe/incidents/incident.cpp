@@ -8,7 +8,7 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::array<std::pair<TimelineEvent, std::string_view>, 12> kEventNames{{
+constexpr std::array<std::pair<TimelineEvent, std::string_view>, 15> kEventNames{{
     {TimelineEvent::first_failure, "first_failure"},
     {TimelineEvent::check_down, "check_down"},
     {TimelineEvent::check_up, "check_up"},
@@ -21,7 +21,39 @@ constexpr std::array<std::pair<TimelineEvent, std::string_view>, 12> kEventNames
     {TimelineEvent::resolved, "resolved"},
     {TimelineEvent::probe_stopped, "probe_stopped"},
     {TimelineEvent::probe_started, "probe_started"},
+    {TimelineEvent::relapsed, "relapsed"},
+    {TimelineEvent::comms_update, "comms_update"},
+    {TimelineEvent::comms_overdue, "comms_overdue"},
 }};
+
+constexpr std::array<std::string_view, 4> kRoles{"commander", "technical_lead", "communications_lead", "support_lead"};
+
+std::optional<config::TeamMember>& member(config::IncidentTeam& t, std::size_t i) {
+  switch (i) {
+    case 0: return t.commander;
+    case 1: return t.technical_lead;
+    case 2: return t.communications_lead;
+    default: return t.support_lead;
+  }
+}
+
+const std::optional<config::TeamMember>& member(const config::IncidentTeam& t, std::size_t i) {
+  return member(const_cast<config::IncidentTeam&>(t), i);  // the same field, read only
+}
+
+json::object team_to_json(const config::IncidentTeam& team) {
+  json::object o;
+  for (std::size_t i = 0; i < kRoles.size(); ++i) {
+    const auto& m = member(team, i);
+    if (!m) {
+      o.emplace(kRoles[i], nullptr);
+      continue;
+    }
+    o.emplace(kRoles[i], json::object{{"name", m->name},
+                                      {"notifier", m->notifier.empty() ? json::value(nullptr) : json::value(m->notifier)}});
+  }
+  return o;
+}
 
 // curl measures in microseconds; anything finer is float noise (as in result_json).
 double micro_rounded(double s) { return std::round(s * 1e6) / 1e6; }
@@ -199,6 +231,15 @@ json::object to_json(const Incident& in) {
   o.emplace("failing_checks_omitted", in.failing_checks_omitted);
   o.emplace("probe_saturated", in.probe_saturated);
   o.emplace("probe_blind_seconds", in.probe_blind_seconds);
+  o.emplace("recovery_watch_until", time_or_null(in.watch_until));
+  o.emplace("relapses", in.relapses);
+  o.emplace("customer_update_due", time_or_null(in.customer_update_due));
+  json::array comms;
+  for (const auto& c : in.comms)
+    comms.emplace_back(json::object{{"at", format_rfc3339(c.at)}, {"message", c.message}, {"source", c.source}});
+  o.emplace("customer_updates", std::move(comms));
+  o.emplace("comms_overdue", in.comms_overdue);
+  o.emplace("team", team_to_json(in.team));
   return o;
 }
 
@@ -278,6 +319,41 @@ std::optional<Incident> incident_from_json(const json::value& value) {
   }
   if (const auto* blind = field(o, "probe_blind_seconds"); blind && !blind->is_null()) {
     if (!read_double(*blind, in.probe_blind_seconds)) return std::nullopt;
+  }
+  if (!read_time(o, "recovery_watch_until", in.watch_until) || !read_time(o, "customer_update_due", in.customer_update_due))
+    return std::nullopt;
+  if (const auto* relapses = field(o, "relapses"); relapses && !relapses->is_null()) {
+    if (!relapses->is_int64()) return std::nullopt;
+    in.relapses = static_cast<int>(relapses->get_int64());
+  }
+  if (const auto* overdue = field(o, "comms_overdue"); overdue && !overdue->is_null()) {
+    if (!overdue->is_bool()) return std::nullopt;
+    in.comms_overdue = overdue->get_bool();
+  }
+  if (const auto* comms = field(o, "customer_updates"); comms && !comms->is_null()) {
+    if (!comms->is_array()) return std::nullopt;
+    for (const auto& c : comms->get_array()) {
+      if (!c.is_object()) return std::nullopt;
+      CommsUpdate u;
+      std::optional<Timestamp> at;
+      if (!read_time(c.get_object(), "at", at) || !at || !read_string(c.get_object(), "message", u.message) ||
+          !read_string(c.get_object(), "source", u.source))
+        return std::nullopt;
+      u.at = *at;
+      in.comms.push_back(std::move(u));
+    }
+  }
+  if (const auto* team = field(o, "team"); team && !team->is_null()) {
+    if (!team->is_object()) return std::nullopt;
+    for (std::size_t i = 0; i < kRoles.size(); ++i) {
+      const auto* m = field(team->get_object(), kRoles[i]);
+      if (!m || m->is_null()) continue;
+      if (!m->is_object()) return std::nullopt;
+      config::TeamMember tm;
+      if (!read_string(m->get_object(), "name", tm.name, true) || !read_string(m->get_object(), "notifier", tm.notifier))
+        return std::nullopt;
+      member(in.team, i) = std::move(tm);
+    }
   }
   return in;
 }

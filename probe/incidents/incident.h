@@ -33,6 +33,9 @@ enum class TimelineEvent : std::uint8_t {
   resolved,
   probe_stopped,  // the probe was not running from here: no check ran, nothing was detected
   probe_started,  // ... until here
+  relapsed,       // a check went down again within the recovery watch: the same incident reopened
+  comms_update,   // customers were told (an operator's update, or the status page showing the message)
+  comms_overdue,  // the customer update was not given by customer_update_due
 };
 std::string_view to_string(TimelineEvent event);
 std::optional<TimelineEvent> parse_timeline_event(std::string_view name);
@@ -41,6 +44,13 @@ struct TimelineEntry {
   Timestamp at;
   TimelineEvent event = TimelineEvent::opened;
   std::string detail;
+};
+
+// An update customers were given, newest last.
+struct CommsUpdate {
+  Timestamp at;
+  std::string message;
+  std::string source;  // "operator" or "status page"
 };
 
 struct Incident {
@@ -64,6 +74,14 @@ struct Incident {
   bool probe_saturated = false;
   // How long the probe was not running while this incident was open or pending (restarts, crashes).
   double probe_blind_seconds = 0;
+  // The recovery watch: until then a relapse reopens this incident (set when it resolves).
+  std::optional<Timestamp> watch_until;
+  int relapses = 0;
+  // The communications clock: customers must hear from us by customer_update_due.
+  std::optional<Timestamp> customer_update_due;
+  std::vector<CommsUpdate> comms;  // bounded like the timeline
+  bool comms_overdue = false;      // the due time passed without an update
+  config::IncidentTeam team;       // who handles it
   // Not part of the JSON, whose fields are the contract's; reports show them.
   std::size_t timeline_omitted = 0;  // events dropped from the middle of the timeline to bound it
   std::string hint;                  // the triage hint of the latest assessment (SiteAssessment::hint)
@@ -91,7 +109,9 @@ inline void append_event(Incident& incident, TimelineEntry entry) {
 // extent, areas, summary, first_failure_at, opened_at, resolved_at, time_to_detect_seconds,
 // failing_checks [{name, area, reason, message, status_code, phases{resolve, connect, tls, processing,
 // transfer}}], timeline [{at, event, detail}]; then ours: failing_checks_omitted, probe_saturated,
-// probe_blind_seconds. Times are RFC 3339 UTC; absent values (resolved_at while
+// probe_blind_seconds, recovery_watch_until, relapses, customer_update_due, customer_updates [{at, message,
+// source}], comms_overdue, team {commander, technical_lead, communications_lead, support_lead: {name,
+// notifier} or null}. Times are RFC 3339 UTC; absent values (resolved_at while
 // open, a passing check's reason and message, a status_code without response) are null. Serialize with
 // serialize_json so seconds print as "10.0".
 boost::json::object to_json(const Incident& incident);

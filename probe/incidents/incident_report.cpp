@@ -136,7 +136,35 @@ std::string render_review_markdown(const Incident& in) {
     out += "- Resolved " + since(in.opened_at, *in.resolved_at) + " after opening.\n";
   else
     out += "- Still open.\n";
+  if (in.relapses > 0)
+    out += "- Relapsed " + std::to_string(in.relapses) + (in.relapses == 1 ? " time" : " times") +
+           ": a check went down again within the recovery watch and the incident reopened (see `relapsed`).\n";
   out += "\n";
+
+  out += "## Communications\n\n";
+  if (in.customer_update_due) out += "- Customer update due by " + format_rfc3339(*in.customer_update_due) + ".\n";
+  if (in.comms.empty()) {
+    out += in.comms_overdue ? "- **Missed:** customers were not updated in time.\n" : "- No customer update recorded.\n";
+  } else {
+    const CommsUpdate& first = in.comms.front();
+    const bool on_time = !in.customer_update_due || first.at <= *in.customer_update_due;
+    out += "- First update " + since(in.opened_at, first.at) + " after opening (" + first.source + "): " +
+           (on_time ? "on time" : "late") + ".\n";
+    for (const auto& u : in.comms) out += "- " + format_rfc3339(u.at) + " (" + u.source + "): " + cell(u.message) + "\n";
+  }
+  out += "\n";
+
+  if (!in.team.empty()) {
+    out += "## Team\n\n| Role | Who | Reached through |\n|---|---|---|\n";
+    const std::pair<const char*, const std::optional<config::TeamMember>*> roles[] = {
+        {"Incident commander", &in.team.commander},
+        {"Technical lead", &in.team.technical_lead},
+        {"Communications lead", &in.team.communications_lead},
+        {"Support lead", &in.team.support_lead}};
+    for (const auto& [title, m] : roles)
+      if (*m) out += std::string("| ") + title + " | " + cell((*m)->name) + " | " + cell((*m)->notifier) + " |\n";
+    out += "\n";
+  }
 
   out += "## Root cause\n\n_To be written: what failed, and why._\n\n";
   out += "## Impact on customers\n\n_To be written: who was affected, how, and for how long._\n\n";

@@ -87,6 +87,8 @@ std::string_view to_string(IncidentAction::Kind kind) {
     case IncidentAction::Kind::open: return "open";
     case IncidentAction::Kind::update: return "update";
     case IncidentAction::Kind::resolve: return "resolve";
+    case IncidentAction::Kind::relapse: return "relapse";
+    case IncidentAction::Kind::comms_overdue: return "comms_overdue";
   }
   return "update";
 }
@@ -136,11 +138,54 @@ std::string IncidentTracker::next_id(Timestamp opened_at) {
 void IncidentTracker::refresh(const SiteAssessment& a) {
   open_->probe = context_.probe;
   open_->labels = context_.labels;
+  open_->team = context_.team;
   open_->areas = a.areas;
   open_->summary = a.summary;
   open_->hint = a.hint;
   open_->failing_checks = merge_evidence(a.failing_checks, open_->failing_checks);
   open_->failing_checks_omitted = a.failing_checks_omitted;
+}
+
+IncidentAction IncidentTracker::relapse(const SiteAssessment& a, Timestamp now) {
+  open_ = std::move(*last_resolved_);
+  last_resolved_.reset();
+  const auto since = duration_cast<milliseconds>(now - *open_->resolved_at);
+  open_->resolved_at.reset();
+  open_->watch_until.reset();
+  ++open_->relapses;
+  // What happened since the resolve (the first failure, checks going down) belongs to this story.
+  for (auto& e : pending_) append_event(*open_, std::move(e));
+  clear_pending();
+  open_->severity = *a.severity;
+  open_->extent = a.extent;
+  refresh(a);
+  append_event(*open_, {now, TimelineEvent::relapsed,
+                        severity_and_extent(open_->severity, open_->extent, open_->areas) + " (" +
+                            format_duration(since) + " after it resolved, within the recovery watch)"});
+  return {IncidentAction::Kind::relapse, *open_};
+}
+
+bool IncidentTracker::watching(Timestamp now) const {
+  return !open_ && last_resolved_ && last_resolved_->watch_until && now < *last_resolved_->watch_until;
+}
+
+bool IncidentTracker::record_comms(std::string message, std::string source, Timestamp now) {
+  if (!open_) return false;
+  constexpr std::size_t kCommsKept = 50;
+  append_event(*open_, {now, TimelineEvent::comms_update, source + ": " + message});
+  if (open_->comms.size() >= kCommsKept) open_->comms.erase(open_->comms.begin() + 1);  // keep the first
+  open_->comms.push_back({now, std::move(message), std::move(source)});
+  return true;
+}
+
+std::optional<IncidentAction> IncidentTracker::check_comms(Timestamp now) {
+  if (!open_ || !open_->customer_update_due || !open_->comms.empty() || open_->comms_overdue) return std::nullopt;
+  if (now < *open_->customer_update_due) return std::nullopt;
+  open_->comms_overdue = true;
+  append_event(*open_, {now, TimelineEvent::comms_overdue,
+                        "no customer update " + format_duration(duration_cast<milliseconds>(context_.comms_deadline)) +
+                            " after opening"});
+  return IncidentAction{IncidentAction::Kind::comms_overdue, *open_};
 }
 
 bool IncidentTracker::needs_assessment(const SiteVerdict& v) const {
@@ -189,6 +234,8 @@ IncidentAction IncidentTracker::open(const SiteAssessment& a, Timestamp now) {
   in.probe_saturated = probe_saturated_;
   in.first_failure_at = first_failure_ ? first_failure_ : now;
   in.opened_at = now;
+  in.customer_update_due = now + context_.comms_deadline;
+  in.team = context_.team;
   in.timeline = std::move(pending_);
   in.timeline_omitted = pending_omitted_;
   clear_pending();
@@ -199,6 +246,7 @@ IncidentAction IncidentTracker::open(const SiteAssessment& a, Timestamp now) {
 
 IncidentAction IncidentTracker::resolve(Timestamp now, std::string detail) {
   open_->resolved_at = now;
+  if (context_.recovery_watch.count() > 0) open_->watch_until = now + context_.recovery_watch;
   open_->probe = context_.probe;
   open_->labels = context_.labels;
   append_event(*open_, {now, TimelineEvent::resolved, std::move(detail)});
@@ -242,6 +290,7 @@ std::vector<IncidentAction> IncidentTracker::update(const SiteAssessment& a, Tim
     if (!changed) return {};
     return {{IncidentAction::Kind::update, *open_}};
   }
+  if (a.severity && !in_maintenance_ && watching(now)) return {relapse(a, now)};
   if (a.clean || in_maintenance_) {
     clear_pending();
     return {};

@@ -30,14 +30,25 @@ namespace synthprobe {
 
 // Who sees the site: copied into every incident.
 struct IncidentContext {
+  IncidentContext() = default;
+  IncidentContext(std::string site_name, std::string probe_name, std::string region_name,
+                  std::map<std::string, std::string> site_labels = {})
+      : site(std::move(site_name)), probe(std::move(probe_name)), region(std::move(region_name)),
+        labels(std::move(site_labels)) {}
+
   std::string site;
   std::string probe;
   std::string region;
   std::map<std::string, std::string> labels;  // the site's
+  config::Duration recovery_watch{0};         // 0: no watch after a resolve
+  config::Duration comms_deadline{std::chrono::minutes(30)};
+  config::IncidentTeam team;
 };
 
 struct IncidentAction {
-  enum class Kind { open, update, resolve };
+  // relapse: a resolved incident reopened within its recovery watch (same id). comms_overdue: its
+  // customer update is late (only notifiers that asked for it hear of that).
+  enum class Kind { open, update, resolve, relapse, comms_overdue };
   Kind kind = Kind::open;
   Incident incident;  // a snapshot, including the event that caused the action
 };
@@ -72,6 +83,17 @@ class IncidentTracker {
 
   // Set while the probe is saturated: an incident opened meanwhile carries probe_saturated.
   void set_probe_saturated(bool saturated) { probe_saturated_ = saturated; }
+
+  // The recovery watch of the last resolved incident is on: a severity now reopens it (update() returns
+  // a relapse), and the site's checks keep their failing interval.
+  bool watching(Timestamp now) const;
+
+  // Customers were told something about the open incident: on the timeline and in customer_updates. The
+  // first one meets the communications clock. False when no incident is open.
+  bool record_comms(std::string message, std::string source, Timestamp now);
+  // The communications clock: once customer_update_due passes without an update, marks the open incident
+  // overdue (comms_overdue event) and returns that action, once.
+  std::optional<IncidentAction> check_comms(Timestamp now);
 
   // A check changed state. Adds check_down / check_up (from down or degraded) / check_degraded to the
   // timeline of the open or pending incident; a first failure starts a pending one. Never an action.
@@ -117,6 +139,7 @@ class IncidentTracker {
   void clear_pending();
   void add_event(TimelineEvent event, Timestamp at, std::string detail);
   IncidentAction open(const SiteAssessment& a, Timestamp now);
+  IncidentAction relapse(const SiteAssessment& a, Timestamp now);
   IncidentAction resolve(Timestamp now, std::string detail);
   void refresh(const SiteAssessment& a);
   std::string next_id(Timestamp opened_at);
