@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 
 #include "config/config_loader.h"
@@ -41,6 +42,14 @@ TEST_CASE("example configs load") {
 TEST_CASE("Prometheus rules pass promtool check and their unit tests") {
   const std::string dir = source_dir() + "/deploy/prometheus";
   std::string out;
-  CHECK_MESSAGE(testing::run_command("promtool check rules " + dir + "/synthprobe-rules.yml", &out) == 0, out);
-  CHECK_MESSAGE(testing::run_command("cd " + dir + " && promtool test rules synthprobe-rules.test.yml", &out) == 0, out);
+  for (const char* rules : {"synthprobe-rules.yml", "synthprobe-slo-objectives.yml"})
+    CHECK_MESSAGE(testing::run_command("promtool check rules " + dir + "/" + rules, &out) == 0, out);
+  std::size_t tests = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string file = entry.path().filename().string();
+    if (!file.ends_with(".test.yml")) continue;
+    ++tests;
+    CHECK_MESSAGE(testing::run_command("cd " + dir + " && promtool test rules " + file, &out) == 0, file << "\n" << out);
+  }
+  CHECK(tests == 2);  // synthprobe-rules.test.yml, synthprobe-slo.test.yml
 }
