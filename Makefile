@@ -5,6 +5,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CTEST_JOBS ?= $(shell nproc)
 SANITIZE ?= 0
+PREFIX ?= /usr/local
 TSAN ?= 0
 TSAN_BUILD_DIR ?= build-tsan
 # Under ThreadSanitizer: the tests whose code runs on several threads (the daemon and its HTTP server,
@@ -26,7 +27,7 @@ else
   CMAKE_FLAGS := -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
 endif
 
-.PHONY: all deps test-deps build test demo clean
+.PHONY: all deps test-deps build test demo clean install package
 
 all: build
 
@@ -46,6 +47,15 @@ test: test-deps
 	@cmake -S . -B $(TEST_DIR) $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(TEST_DIR) -j $(JOBS) $(BUILD_TARGETS)
 	@cd $(TEST_DIR) && ctest --output-on-failure -j $(CTEST_JOBS) $(CTEST_FILTER)
+
+# `make install [PREFIX=/usr/local] [DESTDIR=...]`: the binary, man page, example configs, systemd unit
+# and config, rules and dashboard (deploy/packaging.cmake says where each goes).
+install: build
+	@DESTDIR="$(DESTDIR)" cmake --install $(BUILD_DIR) --prefix $(PREFIX)
+
+# `make package`: the .deb (CPack), written to $(BUILD_DIR)/synthprobe_<version>_<arch>.deb.
+package: build
+	@cmake --build $(BUILD_DIR) --target package
 
 # The embedded demo shop with a scripted outage, watched by the daemon; Ctrl-C stops it.
 demo: build

@@ -1,10 +1,15 @@
-// Two regional probes and one real Prometheus that scrapes both and loads the SHIPPED rule file unchanged.
+// Two regional probes and one real Prometheus that scrapes both and loads the SHIPPED rule files.
 // Site "shop" is down from both regions (eu gets 503, us a refused connection): the quorum alert
 // SiteDownMultiRegion becomes active for it, and Prometheus holds the incident series of both regions.
 // Site "blog" is down from eu only (us gets 200): SiteIncidentSingleRegion becomes active for it and
-// SiteDownMultiRegion never does. The `for:` of the shipped alerts (1m, 5m) is left alone: an alert in
-// state `pending` proves its expression matched. The Grafana dashboard's queries run against the same
+// SiteDownMultiRegion never does. The `for:` of the shipped alerts (1m, 5m) is left alone there: an alert
+// in state `pending` proves its expression matched. The Grafana dashboard's queries run against the same
 // data, with its variables expanded as Grafana expands "All".
+// Then the whole path to a person: a real Alertmanager (route grouped by site, a webhook receiver on
+// loopback) gets alerts from that Prometheus, which loads copies of the shipped rules whose `for:` alone
+// is shortened, and from both probes' alertmanager notifiers. The quorum alert and the SLO page reach it
+// for a site both regions see fail, only the single-region alert for a site one region sees fail, and the
+// probes' SiteDown alerts of both regions arrive in one notification.
 #include <doctest/doctest.h>
 
 #include <boost/json.hpp>
@@ -14,15 +19,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cctype>
+#include <cmath>
 #include <filesystem>
+#include <mutex>
 #include <map>
 #include <optional>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "tests/support/alertmanager.h"
 #include "tests/support/deploy_files.h"
 #include "tests/support/probe_daemon.h"
 #include "tests/support/process.h"
@@ -74,7 +84,7 @@ struct Targets {
 // (an HTTPS check), and a webhook notifier, so that every panel of the dashboard has data.
 std::string probe_config(const std::string& name, const std::string& region, const Targets& t,
                          const std::string& healthy, const std::string& secure, const std::string& ca_file,
-                         const std::string& hook) {
+                         const std::string& hook, const std::string& extra = "") {
   return R"([probe]
 name = ")" + name + R"("
 region = ")" + region + R"("
@@ -134,16 +144,18 @@ tls = { ca_file = ")" + ca_file + R"(" }
 name = "hook"
 type = "webhook"
 url = ")" + hook + R"("
-)";
+)" + extra;
 }
 
-// A real Prometheus on loopback scraping `targets` every second and evaluating `rule_file` every second.
+// A real Prometheus on loopback scraping `targets` every second and evaluating `rule_files` every second,
+// sending its alerts to `alertmanager` (host:port) when one is given.
 class Prometheus {
  public:
-  Prometheus(const TempDir& dir, const std::vector<std::string>& targets, const std::string& rule_file)
+  Prometheus(const TempDir& dir, const std::vector<std::string>& targets, const std::vector<std::string>& rule_files,
+             const std::string& alertmanager = "")
       : port_(closed_port()),
         log_path_((dir.path() / "prometheus.log").string()),
-        process_({kPrometheus, "--config.file=" + write_config(dir, targets, rule_file),
+        process_({kPrometheus, "--config.file=" + write_config(dir, targets, rule_files, alertmanager),
                   "--storage.tsdb.path=" + (dir.path() / "tsdb").string(),
                   "--web.listen-address=127.0.0.1:" + std::to_string(port_)},
                  log_path_) {
@@ -198,12 +210,15 @@ class Prometheus {
 
  private:
   static std::string write_config(const TempDir& dir, const std::vector<std::string>& targets,
-                                  const std::string& rule_file) {
+                                  const std::vector<std::string>& rule_files, const std::string& alertmanager) {
     std::string list;
     for (const auto& t : targets) list += (list.empty() ? "'" : ", '") + t + "'";
-    return dir.write("prometheus.yml", "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - '" +
-                                           rule_file + "'\nscrape_configs:\n  - job_name: synthprobe\n    static_configs:\n"
-                                           "      - targets: [" + list + "]\n");
+    std::string config = "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n";
+    for (const auto& f : rule_files) config += "  - '" + f + "'\n";
+    if (!alertmanager.empty())
+      config += "alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['" + alertmanager + "']\n";
+    config += "scrape_configs:\n  - job_name: synthprobe\n    static_configs:\n      - targets: [" + list + "]\n";
+    return dir.write("prometheus.yml", config);
   }
 
   unsigned short port_;
@@ -235,6 +250,27 @@ class RefusingPort {
   unsigned short port_ = 0;
 };
 
+// Blocks until both alerting groups have been evaluated `n` more times, and checks `each` after every time.
+template <typename F>
+void over_alert_evaluations(const Prometheus& prometheus, int n, F each) {
+  std::string last_alerts = prometheus.last_evaluation("synthprobe-alerts");
+  std::string last_slo = prometheus.last_evaluation("synthprobe-slo-alerts");
+  for (int i = 0; i < n; ++i) {
+    REQUIRE_MESSAGE(eventually(
+                        [&] {
+                          const std::string alerts = prometheus.last_evaluation("synthprobe-alerts");
+                          const std::string slo = prometheus.last_evaluation("synthprobe-slo-alerts");
+                          if (alerts.empty() || slo.empty() || alerts == last_alerts || slo == last_slo) return false;
+                          last_alerts = alerts;
+                          last_slo = slo;
+                          return true;
+                        },
+                        30s),
+                    "the alerting rules were not evaluated again");
+    each();
+  }
+}
+
 // Everything one scenario needs, started in order and stopped in reverse (members are destroyed bottom up:
 // Prometheus, then the probes, then the servers, then the folder).
 struct World {
@@ -252,26 +288,13 @@ struct World {
   ProbeDaemon us{dir, "us",
                  probe_config("probe-us", "us", {refused, healthy.url("/blog")}, healthy.url(""), secure.url("/"),
                               tls.cert_file, hook.url("/hook"))};
-  Prometheus prometheus{dir, {eu.address(), us.address()}, source_dir() + "/deploy/prometheus/synthprobe-rules.yml"};
+  Prometheus prometheus{dir, {eu.address(), us.address()}, shipped_rule_files()};
 
   std::string logs() const { return "--- eu\n" + eu.log() + "--- us\n" + us.log() + "--- prometheus\n" + prometheus.log(); }
 
-  // Blocks until the alerting group has been evaluated `n` more times, and checks `each` after every one.
   template <typename F>
   void over_evaluations(int n, F each) {
-    std::string last = prometheus.last_evaluation("synthprobe-alerts");
-    for (int i = 0; i < n; ++i) {
-      REQUIRE_MESSAGE(eventually(
-                          [&] {
-                            const std::string now = prometheus.last_evaluation("synthprobe-alerts");
-                            if (now.empty() || now == last) return false;
-                            last = now;
-                            return true;
-                          },
-                          30s),
-                      "the alerting rules were not evaluated again");
-      each();
-    }
+    over_alert_evaluations(prometheus, n, each);
   }
 };
 
@@ -381,7 +404,7 @@ TEST_CASE("SiteDownMultiRegion: active for a site both regions see down, never f
       if (error) CHECK_MESSAGE(str(*error).empty(), str(*error));
     }
   }
-  CHECK(rules == read_rules(read_text_file(source_dir() + "/deploy/prometheus/synthprobe-rules.yml")).size());
+  CHECK(rules == read_shipped_rules().size());
 }
 
 TEST_CASE("every query of the Grafana dashboard answers with data from two probes, and its legends resolve") {
@@ -472,4 +495,249 @@ TEST_CASE("every query of the Grafana dashboard answers with data from two probe
         std::map<std::string, std::string>{{"shop eu", "1"}, {"shop us", "1"}, {"blog eu", "1"}});
   CHECK(values_by("Checks configured / {{probe}}", {"probe"}) ==
         std::map<std::string, std::string>{{"probe-eu", "4"}, {"probe-us", "4"}});
+}
+
+namespace {
+
+// ---- the path to a person: Alertmanager ----------------------------------------------------------
+
+// Seconds in a Prometheus duration such as 1m, 1h30m or 250ms.
+double duration_seconds(const std::string& text) {
+  static const std::regex part(R"((\d+)(ms|s|m|h|d|w|y))");
+  static const std::map<std::string, double> unit{{"ms", 0.001}, {"s", 1},      {"m", 60},      {"h", 3600},
+                                                  {"d", 86400},  {"w", 604800}, {"y", 31536000}};
+  REQUIRE_MESSAGE(std::regex_match(text, std::regex(R"((\d+(ms|s|m|h|d|w|y))+)")), text);
+  double seconds = 0;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), part); it != std::sregex_iterator(); ++it)
+    seconds += std::stod((*it)[1]) * unit.at((*it)[2]);
+  return seconds;
+}
+
+// Copies of the shipped rule files in dir/rules with every `for:` divided by `divisor` (at least 1s), so
+// that alerts fire within the test; nothing else is touched, which is checked line by line.
+std::vector<std::string> quick_rule_copies(const TempDir& dir, int divisor) {
+  std::vector<std::string> out;
+  static const std::regex for_line(R"(^(\s*)for: (\S+)$)");
+  for (const std::string& path : shipped_rule_files()) {
+    std::istringstream in(read_text_file(path));
+    std::string copy;
+    int rewritten = 0;
+    for (std::string line; std::getline(in, line);) {
+      std::smatch m;
+      if (std::regex_match(line, m, for_line)) {
+        const long seconds = std::max(1L, std::lround(duration_seconds(m[2]) / divisor));
+        line = m[1].str() + "for: " + std::to_string(seconds) + "s";
+        ++rewritten;
+      }
+      copy += line + "\n";
+    }
+    CHECK(read_rules(copy).size() == read_rules(read_text_file(path)).size());
+    if (fs::path(path).filename() == "synthprobe-rules.yml") CHECK(rewritten >= 10);
+    out.push_back(dir.write("rules/" + fs::path(path).filename().string(), copy));
+  }
+  return out;
+}
+
+// Alertmanager's webhook receiver: every notification, in arrival order.
+class NotificationSink {
+ public:
+  std::string url(std::string_view path) const { return server_.url(path); }
+  std::vector<json::object> notifications() const {
+    std::lock_guard lock(mutex_);
+    return received_;
+  }
+
+ private:
+  TestResponse on(const TestRequest& req) {
+    boost::system::error_code ec;
+    json::value v = json::parse(req.body, ec);
+    std::lock_guard lock(mutex_);
+    if (!ec && v.is_object()) received_.push_back(v.as_object());
+    return TestResponse{};
+  }
+  mutable std::mutex mutex_;
+  std::vector<json::object> received_;
+  TestServer server_{[this](const TestRequest& req) { return on(req); }};  // last: stops first
+};
+
+// The route that README's example has: one group per site, a webhook; the waits shortened for the test
+// (group_wait covers the second or so between two regions' probes seeing the same outage).
+std::string alertmanager_config(const std::string& webhook) {
+  return "route:\n  receiver: hook\n  group_by: [site]\n  group_wait: 5s\n  group_interval: 1s\n  repeat_interval: 1h\n"
+         "receivers:\n  - name: hook\n    webhook_configs:\n      - url: '" + webhook + "'\n        send_resolved: true\n";
+}
+
+// Does `alert` (of a notification, or of Alertmanager's API) carry every label of `want`?
+bool alert_matches(const json::value& alert, const std::map<std::string, std::string>& want) {
+  const json::object& labels = alert.at("labels").as_object();
+  for (const auto& [k, v] : want)
+    if (!labels.contains(k) || str(labels.at(k)) != v) return false;
+  return true;
+}
+
+// The firing alerts of `notification` that match `want`.
+std::vector<json::object> firing(const json::object& notification, const std::map<std::string, std::string>& want) {
+  std::vector<json::object> out;
+  for (const auto& a : notification.at("alerts").as_array())
+    if (str(a.at("status")) == "firing" && alert_matches(a, want)) out.push_back(a.as_object());
+  return out;
+}
+
+std::string describe(const std::vector<json::object>& notifications) {
+  std::string out;
+  for (const auto& n : notifications) {
+    out += "notification " + json::serialize(n.at("groupLabels")) + ":\n";
+    for (const auto& a : n.at("alerts").as_array())
+      out += "  " + str(a.at("status")) + " " + json::serialize(a.at("labels")) + "\n";
+  }
+  return out;
+}
+
+// shop's home page is one server for both regions, switched by `shop_down`; blog fails from eu only, from
+// the start. Both probes notify the Alertmanager; Prometheus loads the quick copies of the rules.
+struct AlertingWorld {
+  TempDir dir;
+  TlsFiles tls = make_self_signed_certificate(dir.path().string(), 30);
+  std::atomic<bool> shop_down{false};
+  TestServer shop{[this](const TestRequest& req) { return answering(shop_down ? 503 : 200)(req); }};
+  TestServer broken{answering(503)};
+  TestServer healthy{answering(200)};
+  TestServer secure{answering(200), tls};
+  TestServer hook{answering(200)};
+  NotificationSink sink;
+  Alertmanager am{dir, "am", alertmanager_config(sink.url("/alerts"))};
+  const std::string am_notifier = "\n[[notifier]]\nname = \"am\"\ntype = \"alertmanager\"\nurls = [\"" + am.url("") + "\"]\n";
+  ProbeDaemon eu{dir, "eu",
+                 probe_config("probe-eu", "eu", {shop.url("/"), broken.url("/blog")}, healthy.url(""), secure.url("/"),
+                              tls.cert_file, hook.url("/hook"), am_notifier)};
+  ProbeDaemon us{dir, "us",
+                 probe_config("probe-us", "us", {shop.url("/"), healthy.url("/blog")}, healthy.url(""), secure.url("/"),
+                              tls.cert_file, hook.url("/hook"), am_notifier)};
+  Prometheus prometheus{dir, {eu.address(), us.address()}, quick_rule_copies(dir, 30), am.address()};
+
+  std::string logs() const {
+    return describe(sink.notifications()) + "--- eu\n" + eu.log() + "--- us\n" + us.log() + "--- prometheus\n" +
+           prometheus.log() + "--- alertmanager\n" + am.log();
+  }
+  // The first notification with a firing alert matching `want`, nullopt if none came.
+  std::optional<json::object> first_with(const std::map<std::string, std::string>& want) const {
+    for (const auto& n : sink.notifications())
+      if (!firing(n, want).empty()) return n;
+    return std::nullopt;
+  }
+  std::size_t in_alertmanager(const std::map<std::string, std::string>& want) const {
+    std::size_t n = 0;
+    for (const auto& a : am.alerts()) n += alert_matches(a, want);
+    return n;
+  }
+};
+
+bool alertmanager_missing() {
+  if (fs::exists(kAlertmanagerBinary)) return false;
+  MESSAGE("skipped: " << kAlertmanagerBinary << " is missing (Debian package prometheus-alertmanager, scripts/install-deps.sh)");
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("Alertmanager: the quorum alert and the SLO page for a site both regions see fail, the single-region "
+          "alert for one, both regions' SiteDown in one notification per site") {
+  if (prometheus_missing() || alertmanager_missing()) return;
+  AlertingWorld w;
+  using Labels = std::map<std::string, std::string>;
+
+  // blog fails from eu only: the single-region alert, not the quorum alert, reaches the receiver, beside
+  // eu's own SiteDown.
+  REQUIRE_MESSAGE(eventually([&] { return w.first_with({{"alertname", "SiteIncidentSingleRegion"}, {"site", "blog"}}).has_value(); },
+                             60s),
+                  w.logs());
+  {
+    const json::object n = *w.first_with({{"alertname", "SiteIncidentSingleRegion"}, {"site", "blog"}});
+    INFO(describe({n}));
+    const auto alerts = firing(n, {{"alertname", "SiteIncidentSingleRegion"}});
+    REQUIRE(alerts.size() == 1);
+    CHECK(labels_of(alerts.front(), "labels") == Labels{{"alertname", "SiteIncidentSingleRegion"},
+                                                        {"region", "eu"},
+                                                        {"severity", "warning"},
+                                                        {"site", "blog"}});
+    CHECK(labels_of(alerts.front(), "annotations").at("summary") == "blog fails from eu only: check that region's network");
+  }
+  CHECK_MESSAGE(eventually([&] { return w.first_with({{"alertname", "SiteDown"}, {"site", "blog"}, {"region", "eu"}}).has_value(); }, 30s),
+                w.logs());
+
+  // shop passes from both regions, then fails from both at once.
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        auto up = w.prometheus.query(R"(probe_success{site="shop",check="home"} == 1)");
+                        return up && up->size() == 2;
+                      },
+                      30s),
+                  w.logs());
+  CHECK(!w.first_with({{"site", "shop"}}));
+  w.shop_down = true;
+
+  // The quorum alert reaches the receiver, in shop's group.
+  REQUIRE_MESSAGE(eventually([&] { return w.first_with({{"alertname", "SiteDownMultiRegion"}, {"site", "shop"}}).has_value(); }, 60s),
+                  w.logs());
+  {
+    const json::object n = *w.first_with({{"alertname", "SiteDownMultiRegion"}, {"site", "shop"}});
+    INFO(describe({n}));
+    const auto alerts = firing(n, {{"alertname", "SiteDownMultiRegion"}});
+    REQUIRE(alerts.size() == 1);
+    CHECK(labels_of(alerts.front(), "labels") ==
+          Labels{{"alertname", "SiteDownMultiRegion"}, {"severity", "critical"}, {"site", "shop"}});
+    CHECK(labels_of(alerts.front(), "annotations").at("summary") == "shop has an incident seen from 2 regions");
+  }
+
+  // The probes' own SiteDown alerts of both regions: the first notification that carries one carries both.
+  {
+    const auto n = w.first_with({{"alertname", "SiteDown"}, {"site", "shop"}});
+    REQUIRE_MESSAGE(n, w.logs());
+    INFO(describe({*n}));
+    CHECK(labels_of(*n, "groupLabels") == Labels{{"site", "shop"}});
+    std::set<std::string> regions, probes;
+    for (const auto& a : firing(*n, {{"alertname", "SiteDown"}})) {
+      const auto labels = labels_of(a, "labels");
+      CHECK(labels.at("severity") == "P1");
+      regions.insert(labels.at("region"));
+      probes.insert(labels.at("probe"));
+    }
+    CHECK(regions == std::set<std::string>{"eu", "us"});
+    CHECK(probes == std::set<std::string>{"probe-eu", "probe-us"});
+  }
+  CHECK(w.in_alertmanager({{"alertname", "SiteDown"}, {"site", "shop"}}) == 2);
+
+  // The SLO's fast page: half of shop's runs (home, not the flow) fail in both regions.
+  CHECK_MESSAGE(eventually([&] { return w.first_with({{"alertname", "SiteErrorBudgetBurn"}, {"site", "shop"}, {"window", "1h"}}).has_value(); },
+                           60s),
+                w.logs());
+
+  // Meanwhile, and over the next evaluations: no quorum alert and no SLO page for blog, no single-region
+  // alert for shop.
+  auto none_wrong = [&] {
+    for (const Labels& wrong : {Labels{{"alertname", "SiteDownMultiRegion"}, {"site", "blog"}},
+                                Labels{{"alertname", "SiteErrorBudgetBurn"}, {"site", "blog"}},
+                                Labels{{"alertname", "SiteIncidentSingleRegion"}, {"site", "shop"}}}) {
+      std::string what;
+      for (const auto& [k, v] : wrong) what += k + "=" + v + " ";
+      CAPTURE(what);
+      CHECK(!w.first_with(wrong));
+      CHECK(w.in_alertmanager(wrong) == 0);
+    }
+    CHECK(w.prometheus.alerts("SiteDownMultiRegion", "blog").empty());
+    CHECK(w.prometheus.alerts("SiteErrorBudgetBurn", "blog").empty());
+    CHECK(w.prometheus.alerts("SiteIncidentSingleRegion", "shop").empty());
+  };
+  none_wrong();
+  over_alert_evaluations(w.prometheus, 3, none_wrong);
+
+  // Every notification is one site's group and carries only that site's alerts.
+  const std::vector<json::object> notifications = w.sink.notifications();
+  INFO(describe(notifications));
+  CHECK(notifications.size() >= 3);
+  for (const auto& n : notifications) {
+    const auto group = labels_of(n, "groupLabels");
+    REQUIRE(group.size() == 1);
+    for (const auto& a : n.at("alerts").as_array()) CHECK(labels_of(a, "labels").at("site") == group.at("site"));
+  }
 }

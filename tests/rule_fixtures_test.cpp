@@ -272,9 +272,9 @@ std::vector<std::string> input_series_problems(const RealScrape& scrape, const s
   return problems;
 }
 
-std::vector<PromRule> shipped_rules() {
-  return read_rules(read_text_file(source_dir() + "/deploy/prometheus/synthprobe-rules.yml"));
-}
+// Every rule of every shipped rule file (synthprobe-rules.yml and synthprobe-slo-objectives.yml): a rule of
+// one may use what the other records.
+std::vector<PromRule> shipped_rules() { return read_shipped_rules(); }
 
 std::string report(const std::vector<std::string>& problems) {
   std::string out;
@@ -311,24 +311,43 @@ TEST_CASE("every input series of the promtool rule tests has a real series' name
 
 TEST_CASE("the shipped rules select, group by and print only what the probe exports") {
   const RealScrape& scrape = real_scrape();
-  const std::string path = source_dir() + "/deploy/prometheus/synthprobe-rules.yml";
-  const std::vector<PromRule> rules = shipped_rules();
-  // The line-based reader saw every rule promtool sees.
-  std::string out;
-  REQUIRE_MESSAGE(run_command("promtool check rules " + path, &out) == 0, out);
-  std::smatch m;
-  REQUIRE_MESSAGE(std::regex_search(out, m, std::regex(R"(SUCCESS: (\d+) rules found)")), out);
-  CHECK(rules.size() == std::stoul(m[1]));
+  const std::vector<std::string> files = shipped_rule_files();
+  CHECK(files.size() == 2);  // synthprobe-rules.yml and synthprobe-slo-objectives.yml
+  const KnownNames known = known_names(scrape, shipped_rules());
+  for (const std::string& path : files) {
+    const std::string file = fs::path(path).filename().string();
+    CAPTURE(file);
+    const std::vector<PromRule> rules = read_rules(read_text_file(path));
+    // The line-based reader saw every rule promtool sees.
+    std::string out;
+    REQUIRE_MESSAGE(run_command("promtool check rules " + path, &out) == 0, out);
+    std::smatch m;
+    REQUIRE_MESSAGE(std::regex_search(out, m, std::regex(R"(SUCCESS: (\d+) rules found)")), out);
+    CHECK(rules.size() == std::stoul(m[1]));
 
-  const KnownNames known = known_names(scrape, rules);
-  for (const PromRule& r : rules) {
-    CAPTURE(r.name);
-    CHECK_MESSAGE(!r.expr.empty(), "synthprobe-rules.yml:" << r.line);
-    std::set<std::string> printed;
-    for (const auto& [key, text] : r.annotations) printed.merge(template_label_names(text));
-    const auto problems = expression_problems(known, r.expr, printed);
-    CHECK_MESSAGE(problems.empty(), "synthprobe-rules.yml:" << r.line << ": " << r.expr << report(problems));
+    for (const PromRule& r : rules) {
+      CAPTURE(r.name);
+      CHECK_MESSAGE(!r.expr.empty(), file << ":" << r.line);
+      std::set<std::string> printed;
+      for (const auto& [key, text] : r.annotations) printed.merge(template_label_names(text));
+      const auto problems = expression_problems(known, r.expr, printed);
+      CHECK_MESSAGE(problems.empty(), file << ":" << r.line << ": " << r.expr << report(problems));
+    }
   }
+}
+
+TEST_CASE("every alert of the shipped rules is unit-tested by a promtool test file") {
+  std::set<std::string> tested;
+  const fs::path dir = fs::path(source_dir()) / "deploy/prometheus";
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (!entry.path().string().ends_with(".test.yml")) continue;
+    const std::string text = read_text_file(entry.path().string());
+    static const std::regex alertname(R"(\balertname:\s*([A-Za-z_][A-Za-z0-9_]*))");
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), alertname); it != std::sregex_iterator(); ++it)
+      tested.insert((*it)[1]);
+  }
+  for (const PromRule& r : shipped_rules())
+    if (r.kind == "alert") CHECK_MESSAGE(tested.contains(r.name), r.name << " has no alert_rule_test");
 }
 
 TEST_CASE("the Grafana dashboard's variables and queries use only what the probe exports") {

@@ -4,7 +4,9 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -189,6 +191,27 @@ std::vector<PromRule> read_rules(const std::string& yaml) {
     }
   }
   return rules;
+}
+
+std::vector<std::string> shipped_rule_files() {
+  std::vector<std::string> out;
+  for (const auto& entry : std::filesystem::directory_iterator(source_dir() + "/deploy/prometheus")) {
+    const std::string path = entry.path().string();
+    if (!path.ends_with(".yml") || path.ends_with(".test.yml")) continue;
+    static const std::regex groups(R"((^|\n)groups:)");
+    if (std::regex_search(read_text_file(path), groups)) out.push_back(path);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<PromRule> read_shipped_rules() {
+  std::vector<PromRule> out;
+  for (const std::string& file : shipped_rule_files()) {
+    std::vector<PromRule> rules = read_rules(read_text_file(file));
+    out.insert(out.end(), rules.begin(), rules.end());
+  }
+  return out;
 }
 
 RuleTestFile read_rule_test(const std::string& yaml) {

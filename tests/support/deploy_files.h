@@ -25,6 +25,12 @@ struct PromRule {
 };
 std::vector<PromRule> read_rules(const std::string& yaml);
 
+// The rule files Prometheus is to load, as shipped: every deploy/prometheus/*.yml with a top-level
+// `groups:` (not the promtool tests, not the scrape example), full paths in name order.
+std::vector<std::string> shipped_rule_files();
+// Every rule of every shipped rule file, in that order.
+std::vector<PromRule> read_shipped_rules();
+
 struct InputSeries {
   std::string series;  // 'name{label="value",...}' as written
   int line = 0;
