@@ -12,15 +12,17 @@
 # that tid.
 #
 # strace stops the daemon on every traced call (with --seccomp-bpf only on those), which makes the loop's
-# lag under strace pessimistic; the lag is therefore measured again in a second, identical run without
-# strace (same checks, same /status load) and both are reported.
+# lag under strace meaningless (seconds); the lag is therefore measured again in a second, identical run
+# without strace: first with nobody fetching /status (the reference), then with the same /status load.
 #
 # Prints key=value lines on stdout (benchmarks/run.sh puts them in its table) and the per-thread counts on
 # stderr. Every load is bounded in count and in time; only 127.0.0.1.
 #
 # Usage: benchmarks/loop_io_trace.sh [quick|full]
-#   quick: 2,000 checks at 2s, flapping every 10 s, 60 s under strace + 20 s without
-#   full:  10,000 checks at 6s, flapping every 60 s, 10 minutes under strace + 2 minutes without
+#   quick: 2,000 checks at 2s, flapping every 10 s, 60 s under strace; without strace 20 s quiet + 20 s
+#          with /status
+#   full:  10,000 checks at 6s, flapping every 60 s, 10 minutes under strace; without strace 60 s quiet
+#          + 60 s with /status
 # Environment: BENCH_BUILD_DIR (default build-bench, built by run.sh), BENCH_URL and BENCH_FLAP10_URL /
 # BENCH_FLAP60_URL (run.sh's nginx; without them the script starts its own), BENCH_TRACE_SECONDS and
 # BENCH_LAG_SECONDS (override the durations).
@@ -29,7 +31,7 @@ set -euo pipefail
 mode=${1:-quick}
 case "$mode" in
   quick) checks=2000 interval=2s flap=10 trace_s=60 lag_s=20 ;;
-  full) checks=10000 interval=6s flap=60 trace_s=600 lag_s=120 ;;
+  full) checks=10000 interval=6s flap=60 trace_s=600 lag_s=60 ;;
   *) echo "usage: $0 [quick|full]" >&2; exit 2 ;;
 esac
 trace_s=${BENCH_TRACE_SECONDS:-$trace_s}
@@ -111,6 +113,12 @@ run_daemon() {
   sleep "${interval%s}"  # every check has had its first run
 }
 
+# quiet NAME SECONDS: the lag window with nobody fetching /status.
+quiet() {
+  "$bench" observe --pid "$daemon_pid" --base "http://127.0.0.1:$port" --checks "$checks" --interval "$interval" \
+    --seconds "$2" >"$work/$1-observe.out" 2>"$work/$1-observe.err" || log "$1: observe failed"
+}
+
 # measure NAME SECONDS: /status 20 times a second and the lag window, both for SECONDS; then stops the daemon.
 measure() {
   local name=$1 seconds=$2
@@ -128,18 +136,23 @@ measure() {
 # Running, and not a zombie waiting for its parent.
 alive() { [ -r "/proc/$1/stat" ] && [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 
-# SIGTERM (the daemon drains and stops), repeated every 5 s, then SIGKILL after 30 s.
+# SIGTERM (the daemon drains and stops), repeated every 5 s, then SIGKILL after 60 s; sets stopped_by
+# and stop_seconds.
 stop_daemon() {
-  local i
-  for i in $(seq 0 299); do
+  local i t0
+  t0=$(now)
+  stopped_by=SIGTERM
+  for i in $(seq 0 599); do
     alive "$daemon_pid" || break
     if [ $((i % 50)) -eq 0 ]; then kill -TERM "$daemon_pid" 2>/dev/null || true; fi
     sleep 0.1
   done
   if alive "$daemon_pid"; then
-    log "the daemon did not stop on SIGTERM within 30 s; killing it"
+    log "the daemon did not stop on SIGTERM within 60 s; killing it"
+    stopped_by=SIGKILL
     kill -KILL "$daemon_pid" 2>/dev/null || true
   fi
+  stop_seconds=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
   if [ -n "$strace_pid" ]; then wait "$strace_pid" || true; else wait "$daemon_pid" || true; fi
   daemon_pid="" strace_pid=""
 }
@@ -155,6 +168,7 @@ log "$checks checks at $interval (20% flapping every ${flap}s), ${trace_s}s unde
 run_daemon traced strace
 pid=$daemon_pid
 measure traced "$trace_s"
+traced_stopped_by=$stopped_by traced_stop_seconds=$stop_seconds
 grep -q 'seccomp' "$work/traced.log" && log "note: $(grep -m1 seccomp "$work/traced.log")"
 
 # ---- the trace, per thread and per phase ---------------------------------------------------------
@@ -225,8 +239,9 @@ awk -v pid="$pid" -v ready="$t_ready" -v stop="$t_stop" -v state="$state_dir" '
   }' "$work/trace" >"$work/counts.out"
 
 # ---- run 2: the same without strace, for the lag ---------------------------------------------------
-log "the same without strace, ${lag_s}s, for the lag"
+log "the same without strace, for the lag: ${lag_s}s quiet, then ${lag_s}s with /status ${status_rate}/s"
 run_daemon plain
+quiet quiet "$lag_s"
 measure plain "$lag_s"
 
 # ---- report --------------------------------------------------------------------------------------
@@ -236,6 +251,8 @@ echo "flap_period_s=$((flap * 2))"
 echo "trace_seconds=$trace_s"
 echo "lag_seconds=$lag_s"
 cat "$work/counts.out"
+echo "traced_stopped_by=$traced_stopped_by"
+echo "traced_stop_seconds=$traced_stop_seconds"
 echo "traced_runs_per_s=$(get traced-observe runs_per_s)"
 echo "traced_due_per_s=$(get traced-observe due_per_s)"
 echo "traced_lag_p99=$(get traced-observe lag_p99)"
@@ -243,6 +260,10 @@ echo "traced_lag_p99_ms=$(get traced-observe lag_p99_ms)"
 echo "traced_status_rate=$(get traced-poll achieved_rate)"
 echo "traced_incidents_open_at_end=$(get traced-observe incidents_open)"
 echo "traced_checks_down_at_end=$(get traced-observe checks_down)"
+echo "quiet_lag_p50=$(get quiet-observe lag_p50)"
+echo "quiet_lag_p99=$(get quiet-observe lag_p99)"
+echo "quiet_lag_p99_ms=$(get quiet-observe lag_p99_ms)"
+echo "quiet_loop_cpu_share=$(get quiet-observe loop_cpu_share)"
 echo "plain_runs_per_s=$(get plain-observe runs_per_s)"
 echo "plain_lag_p50=$(get plain-observe lag_p50)"
 echo "plain_lag_p99=$(get plain-observe lag_p99)"
