@@ -64,7 +64,7 @@ demo: build
 clean:
 	rm -rf $(BUILD_DIR) $(SAN_BUILD_DIR) $(TSAN_BUILD_DIR)
 
-# Performance benchmarks (benchmarks/run.sh): `make bench` (full) or `make bench-quick` (under 2 minutes).
+# Performance benchmarks (benchmarks/run.sh): `make bench` (full, about 20 minutes) or `make bench-quick` (about 4).
 .PHONY: bench bench-quick
 bench:
 	@benchmarks/run.sh full

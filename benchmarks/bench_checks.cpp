@@ -15,8 +15,17 @@
 //   bench_checks config-load [--checks N]
 //   bench_checks daemon     --synthprobe PATH --url URL [--checks N] [--interval 6s] [--seconds S]
 //                           [--scrape-seconds S]
+//   bench_checks daemon-load --synthprobe PATH (--url URL | --refused | --blackhole) [--checks N]
+//                           [--checks-per-site N] [--interval 5s] [--timeout 2s] [--max-in-flight M]
+//                           [--flap-every K --flap-url URL] [--warmup S] [--seconds S] [--nginx-status URL]
+//   bench_checks observe    --pid PID --base http://127.0.0.1:PORT [--checks N] [--interval I] [--seconds S]
+//                           [--nginx-status URL]
+//                           (the daemon-load window on a daemon started elsewhere)
 //   bench_checks blackhole  [--seconds S]           (accepts and never answers; prints port=P)
-//   bench_checks gen-config --out FILE [--checks N] [--url URL] [--interval I] [--listen ADDR]
+//   bench_checks poll       --url URL [--rate 20] [--seconds S]  (GETs on a schedule, reports their times)
+//   bench_checks gen-config --out FILE [--checks N] [--checks-per-site N] [--url URL] [--interval I]
+//                           [--timeout T] [--listen ADDR] [--state-dir DIR] [--max-in-flight M]
+//                           [--flap-every K --flap-url URL]
 //   bench_checks free-port                          (prints a free port on 127.0.0.1)
 //   bench_checks get --url URL [--timeout-ms T]     (prints the body; exit 0 for a 200)
 
@@ -25,6 +34,7 @@
 #include <malloc.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -69,10 +79,13 @@
 #include "exporters/metrics/check_metrics.h"
 #include "exporters/metrics/metrics_text.h"
 #include "exporters/web/status_page.h"
+#include "probe/daemon/check_slot.h"
 #include "probe/daemon/daemon.h"
 #include "probe/engine/check_runner.h"
 #include "probe/engine/curl_multi.h"
 #include "probe/engine/scheduler.h"
+#include "probe/health/check_status.h"
+#include "probe/health/uptime_history.h"
 
 namespace net = boost::asio;
 namespace fs = std::filesystem;
@@ -127,6 +140,7 @@ void emit(std::string_view key, const T& value) {
 }
 
 std::string fixed(double v, int decimals) {
+  if (std::isnan(v)) return "n/a";
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
   return buf;
@@ -269,19 +283,46 @@ unsigned short free_port() {
   return port;
 }
 
-// Accepts connections and never reads or answers; one byte per accepted connection goes to `report_fd`.
+// Accepts connections and never answers; one byte per accepted connection goes to `report_fd`. A
+// connection stays open until its client closes it (then it is closed here too): a black hole that kept
+// every socket would leave the client's ports in FIN_WAIT2 and, at 1,000 timeouts a second, exhaust
+// 127.0.0.1's ephemeral ports within half a minute (connect() then fails after scanning the range).
 [[noreturn]] void serve_blackhole(int listen_fd, int report_fd, int seconds) {
   alarm(static_cast<unsigned>(seconds));  // bounded: SIGALRM ends us
   raise_fd_limit();
-  std::vector<int> held;
+  fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
+  const int ep = epoll_create1(EPOLL_CLOEXEC);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = listen_fd;
+  epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &ev);
+  std::vector<epoll_event> events(256);
+  char sink[4096];
   for (;;) {
-    const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EMFILE || errno == ENFILE) ::usleep(10000);
-      continue;
+    const int n = epoll_wait(ep, events.data(), static_cast<int>(events.size()), -1);
+    for (int i = 0; i < n; ++i) {
+      const int fd = events[static_cast<std::size_t>(i)].data.fd;
+      if (fd == listen_fd) {
+        for (;;) {
+          const int conn = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+          if (conn < 0) {
+            if (errno == EMFILE || errno == ENFILE) ::usleep(10000);
+            break;
+          }
+          epoll_event cev{};
+          cev.events = EPOLLIN | EPOLLRDHUP;
+          cev.data.fd = conn;
+          epoll_ctl(ep, EPOLL_CTL_ADD, conn, &cev);
+          if (report_fd >= 0) (void)!::write(report_fd, "x", 1);
+        }
+        continue;
+      }
+      // The request (read and dropped), or the client's close.
+      ssize_t got;
+      while ((got = ::read(fd, sink, sizeof sink)) > 0) {
+      }
+      if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) ::close(fd);
     }
-    held.push_back(fd);
-    if (report_fd >= 0) (void)!::write(report_fd, "x", 1);
   }
 }
 
@@ -477,14 +518,31 @@ HttpGet http_get(const std::string& url, long timeout_ms) {
   return out;
 }
 
-// What the daemon mode reads from one /metrics scrape.
+// What the daemon modes read from one /metrics scrape. Every series carries `probe` and `region` labels;
+// a line is matched by its metric name followed by `{`.
 struct Snapshot {
-  double runs = 0;                             // sum of probe_all_success_count
+  double runs = 0;      // sum of probe_all_success_count: runs finished and recorded
+  double passed = 0;    // sum of probe_all_success_sum
+  double skipped = 0;   // synthprobe_checks_skipped_total
+  double delayed = 0;   // synthprobe_checks_delayed_total
+  double saturated = -1;  // synthprobe_probe_saturated (-1: not exported)
+  double checks_down = 0;     // checks whose synthprobe_check_state is 2 (down)
+  double incidents_open = 0;  // sum of synthprobe_incident_open
   std::vector<std::pair<double, double>> lag;  // synthprobe_scheduler_lag_seconds buckets (le, cumulative)
   double seconds = 0;                          // how long the scrape took
   std::size_t bytes = 0;
   bool ok = false;
+  // Taken around the scrape: the wall time and the daemon's CPU (whole process and check-loop thread)
+  // just before the request and just after the reply. The daemon copies its counters first thing, so the
+  // counters belong to `before`; the scrape's own rendering falls between `before` and `after`.
+  Clock::time_point before, after;
+  double proc_cpu_before = 0, proc_cpu_after = 0, loop_cpu_before = 0, loop_cpu_after = 0;
 };
+
+double sample_value(std::string_view line) {
+  const auto space = line.rfind(' ');
+  return std::strtod(std::string(line.substr(space + 1)).c_str(), nullptr);
+}
 
 Snapshot parse_metrics(const HttpGet& got) {
   Snapshot s;
@@ -492,40 +550,176 @@ Snapshot parse_metrics(const HttpGet& got) {
   s.seconds = got.seconds;
   s.bytes = got.body.size();
   std::string_view text = got.body;
-  constexpr std::string_view kRuns = "probe_all_success_count{";
-  constexpr std::string_view kLag = "synthprobe_scheduler_lag_seconds_bucket{";
+  auto named = [](std::string_view line, std::string_view name) {
+    return line.starts_with(name) && line.size() > name.size() && line[name.size()] == '{';
+  };
   while (!text.empty()) {
     const auto eol = text.find('\n');
     const std::string_view line = text.substr(0, eol);
     text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
-    const auto space = line.rfind(' ');
-    if (space == std::string_view::npos) continue;
-    if (line.starts_with(kRuns)) {
-      s.runs += std::strtod(std::string(line.substr(space + 1)).c_str(), nullptr);
-    } else if (line.starts_with(kLag)) {
+    if (line.empty() || line[0] == '#' || line.rfind(' ') == std::string_view::npos) continue;
+    if (named(line, "probe_all_success_count")) {
+      s.runs += sample_value(line);
+    } else if (named(line, "probe_all_success_sum")) {
+      s.passed += sample_value(line);
+    } else if (named(line, "synthprobe_check_state")) {
+      s.checks_down += sample_value(line) == 2 ? 1 : 0;
+    } else if (named(line, "synthprobe_checks_skipped_total")) {
+      s.skipped = sample_value(line);
+    } else if (named(line, "synthprobe_checks_delayed_total")) {
+      s.delayed = sample_value(line);
+    } else if (named(line, "synthprobe_probe_saturated")) {
+      s.saturated = sample_value(line);
+    } else if (named(line, "synthprobe_incident_open")) {
+      s.incidents_open += sample_value(line);
+    } else if (named(line, "synthprobe_scheduler_lag_seconds_bucket")) {
       const auto le = line.find("le=\"");
       if (le == std::string_view::npos) continue;
       const std::string bound(line.substr(le + 4, line.find('"', le + 4) - le - 4));
       const double upper = bound == "+Inf" ? INFINITY : std::strtod(bound.c_str(), nullptr);
-      s.lag.emplace_back(upper, std::strtod(std::string(line.substr(space + 1)).c_str(), nullptr));
+      s.lag.emplace_back(upper, sample_value(line));
     }
   }
   return s;
 }
 
-// The bucket bound under which a fraction q of the lags observed between two snapshots fall.
-std::string lag_quantile(const Snapshot& a, const Snapshot& b, double q) {
-  if (a.lag.size() != b.lag.size() || b.lag.empty()) return "n/a";
+// The upper bound (seconds) of the bucket holding quantile q of the lags observed between two snapshots:
+// INFINITY past the last finite bound, NAN without observations.
+double lag_quantile_bound(const Snapshot& a, const Snapshot& b, double q) {
+  if (a.lag.size() != b.lag.size() || b.lag.empty()) return NAN;
   const double total = b.lag.back().second - a.lag.back().second;
-  if (total <= 0) return "n/a";
+  if (total <= 0) return NAN;
   for (std::size_t i = 0; i < b.lag.size(); ++i) {
-    const double cumulative = b.lag[i].second - a.lag[i].second;
-    if (cumulative >= q * total) {
-      if (std::isinf(b.lag[i].first)) return ">" + fixed(b.lag[i - 1].first * 1000, 1) + "ms";
-      return "<=" + fixed(b.lag[i].first * 1000, 1) + "ms";
+    if (b.lag[i].second - a.lag[i].second >= q * total) return b.lag[i].first;
+  }
+  return NAN;
+}
+
+// The same as text for the table: "<=2.5ms", ">10000.0ms" past the last bound, or "n/a".
+std::string lag_quantile(const Snapshot& a, const Snapshot& b, double q) {
+  const double bound = lag_quantile_bound(a, b, q);
+  if (std::isnan(bound)) return "n/a";
+  if (std::isinf(bound)) return ">" + fixed(b.lag[b.lag.size() - 2].first * 1000, 1) + "ms";
+  return "<=" + fixed(bound * 1000, 1) + "ms";
+}
+
+// `synthprobe run` on a config in a child process that dies with us; its stdout and stderr go to `log`.
+// Measured from outside: /proc/<pid>/stat (whole process), /proc/<pid>/task/<pid>/stat (the main thread,
+// which runs the check loop: run_daemon() calls io.run() there) and /metrics.
+class DaemonProcess {
+ public:
+  DaemonProcess(const std::string& exe, const std::string& config_path, const std::string& log,
+                unsigned short port)
+      : base_("http://127.0.0.1:" + std::to_string(port)) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      die_with_parent();
+      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      execl(exe.c_str(), exe.c_str(), "run", "--config", config_path.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    owned_ = true;
+    set_stat_paths();
+  }
+  // A daemon started by someone else (under strace, say): measured, never stopped.
+  DaemonProcess(pid_t pid, const std::string& base) : base_(base), pid_(pid) { set_stat_paths(); }
+  ~DaemonProcess() { stop(); }
+  DaemonProcess(const DaemonProcess&) = delete;
+  DaemonProcess& operator=(const DaemonProcess&) = delete;
+
+  const std::string& base() const { return base_; }
+  pid_t pid() const { return pid_; }
+
+  // Waits for /-/ready (every check has its first run on the schedule); dies after `seconds`.
+  void wait_ready(double seconds = 120) {
+    const auto ready_by = Clock::now() + secs(seconds);
+    while (http_get(base_ + "/-/ready", 1000).status != 200) {
+      if (Clock::now() > ready_by || ::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        stop();
+        Args::die("the daemon did not become ready; see its log");
+      }
+      ::usleep(100000);
     }
   }
-  return "n/a";
+
+  Snapshot scrape() {
+    const auto before = Clock::now();
+    const double loop0 = stat_cpu_seconds(loop_stat_);
+    const double proc0 = stat_cpu_seconds(proc_stat_);
+    Snapshot s = parse_metrics(http_get(base_ + "/metrics", 60000));
+    s.before = before;
+    s.loop_cpu_before = loop0;
+    s.proc_cpu_before = proc0;
+    s.loop_cpu_after = stat_cpu_seconds(loop_stat_);
+    s.proc_cpu_after = stat_cpu_seconds(proc_stat_);
+    s.after = Clock::now();
+    return s;
+  }
+
+  long rss_kib() const { return status_kib("VmRSS:", pid_); }
+
+  // SIGTERM (the daemon drains), then SIGKILL after 15 s.
+  void stop() {
+    if (pid_ <= 0 || !owned_) return;
+    ::kill(pid_, SIGTERM);
+    for (int i = 0; i < 150; ++i) {
+      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;
+        return;
+      }
+      ::usleep(100000);
+    }
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+ private:
+  void set_stat_paths() {
+    proc_stat_ = "/proc/" + std::to_string(pid_) + "/stat";
+    loop_stat_ = "/proc/" + std::to_string(pid_) + "/task/" + std::to_string(pid_) + "/stat";
+  }
+
+  std::string base_;
+  pid_t pid_ = -1;
+  bool owned_ = false;
+  std::string proc_stat_, loop_stat_;
+};
+
+// Rates over the window between two scrapes. Counters are read at each scrape's start, so runs per second
+// span [a.before, b.before]; CPU is taken over [a.after, b.before], which leaves out the first scrape's
+// rendering (a /metrics of 20,000 checks is seconds of CPU on the HTTP thread) and is divided by the
+// run rate, so the two windows need not match.
+struct Window {
+  double seconds = 0;
+  double runs = 0;
+  double runs_per_s = 0;
+  double proc_cpu_us_per_run = NAN;
+  double loop_cpu_us_per_run = NAN;
+  double loop_cpu_share = NAN;  // of one core
+};
+
+Window window_between(const Snapshot& a, const Snapshot& b) {
+  Window w;
+  w.seconds = std::chrono::duration<double>(b.before - a.before).count();
+  w.runs = b.runs - a.runs;
+  w.runs_per_s = w.seconds > 0 ? w.runs / w.seconds : 0;
+  const double cpu_seconds = std::chrono::duration<double>(b.before - a.after).count();
+  if (cpu_seconds > 0 && w.runs_per_s > 0) {
+    w.proc_cpu_us_per_run = (b.proc_cpu_before - a.proc_cpu_after) / cpu_seconds / w.runs_per_s * 1e6;
+    w.loop_cpu_us_per_run = (b.loop_cpu_before - a.loop_cpu_after) / cpu_seconds / w.runs_per_s * 1e6;
+    w.loop_cpu_share = (b.loop_cpu_before - a.loop_cpu_after) / cpu_seconds;
+  }
+  return w;
+}
+
+double interval_seconds(const std::string& text) {
+  std::string error;
+  const auto d = synthprobe::config::parse_duration(text, error);
+  if (!d) Args::die("bad interval " + text + ": " + error);
+  return std::chrono::duration<double>(*d).count();
 }
 
 // ---- running checks in-process -------------------------------------------------------------------
@@ -783,10 +977,11 @@ int mode_idle(const Args& a) {
       scheduler.add(static_cast<std::uint32_t>(i), shared[i]->name, shared[i]->settings.interval,
                     shared[i]->settings.interval, Clock::now());
     step("kib_per_check_scheduler");
-    std::vector<std::unique_ptr<synthprobe::CheckStatus>> slots;
-    for (std::size_t i = 0; i < shared.size(); ++i) slots.push_back(std::make_unique<synthprobe::CheckStatus>());
-    step("kib_per_check_status_slot");
+    std::vector<std::unique_ptr<synthprobe::CheckSlot>> slots;
+    for (std::size_t i = 0; i < shared.size(); ++i) slots.push_back(std::make_unique<synthprobe::CheckSlot>());
+    step("kib_per_check_slot");
     emit("kib_per_check_loaded_config", fixed((rss_config - rss0) / n, 2));
+    emit("sizeof_check_slot", sizeof(synthprobe::CheckSlot));
     emit("sizeof_check_status", sizeof(synthprobe::CheckStatus));
     emit("sizeof_uptime_history", sizeof(synthprobe::UptimeHistory));
     end_mode(&dir);
@@ -1116,74 +1311,32 @@ int mode_daemon(const Args& a) {
   g.state_dir = (dir.path / "state").string();
   const double seconds = a.num("seconds", 20);
   const double scrape_seconds = a.num("scrape-seconds", 10);
-  const std::string exe = a.required("synthprobe");
   const std::string path = write_file(dir.path / "daemon.toml", synthprobe::bench::generate_toml(g));
-  const std::string log = (dir.path / "daemon.log").string();
-  const std::string base = "http://127.0.0.1:" + std::to_string(port);
   curl_global_init(CURL_GLOBAL_DEFAULT);
 
-  const pid_t pid = fork();
-  if (pid == 0) {
-    die_with_parent();
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    execl(exe.c_str(), exe.c_str(), "run", "--config", path.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  auto stop = [&] {
-    ::kill(pid, SIGTERM);
-    for (int i = 0; i < 150; ++i) {
-      if (::waitpid(pid, nullptr, WNOHANG) == pid) return;
-      ::usleep(100000);
-    }
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-  };
-  const auto ready_by = Clock::now() + std::chrono::seconds(60);
-  while (http_get(base + "/-/ready", 1000).status != 200) {
-    if (Clock::now() > ready_by || ::waitpid(pid, nullptr, WNOHANG) == pid) {
-      stop();
-      Args::die("the daemon did not become ready; see its log");
-    }
-    ::usleep(100000);
-  }
-  std::string duration_error;
-  const auto interval = synthprobe::config::parse_duration(g.interval, duration_error);
-  const double interval_s = interval ? std::chrono::duration<double>(*interval).count() : 6;
-  std::this_thread::sleep_for(std::chrono::duration<double>(interval_s + 2));  // every check has run
+  DaemonProcess daemon(a.required("synthprobe"), path, (dir.path / "daemon.log").string(), port);
+  daemon.wait_ready();
+  std::this_thread::sleep_for(secs(interval_seconds(g.interval) + 2));  // every check has run
 
-  const std::string loop_stat = "/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/stat";
-  const std::string proc_stat = "/proc/" + std::to_string(pid) + "/stat";
-  auto snapshot = [&](double& loop_cpu, double& proc_cpu, Clock::time_point& when) {
-    // Read at the request's start: the daemon copies its counters first thing, then serializes.
-    when = Clock::now();
-    loop_cpu = stat_cpu_seconds(loop_stat);
-    proc_cpu = stat_cpu_seconds(proc_stat);
-    return parse_metrics(http_get(base + "/metrics", 30000));
-  };
-  double loop_a, proc_a, loop_b, proc_b, loop_c, proc_c;
-  Clock::time_point ta, tb, tc;
-  const Snapshot sa = snapshot(loop_a, proc_a, ta);
-  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  const Snapshot sb = snapshot(loop_b, proc_b, tb);
+  const Snapshot sa = daemon.scrape();
+  std::this_thread::sleep_for(secs(seconds));
+  const Snapshot sb = daemon.scrape();
   std::vector<double> scrape_times{sa.seconds, sb.seconds};
   Snapshot sc = sb;
-  while (seconds_since(tb) < scrape_seconds) {
-    sc = snapshot(loop_c, proc_c, tc);
+  while (seconds_since(sb.before) < scrape_seconds) {
+    sc = daemon.scrape();
     scrape_times.push_back(sc.seconds);
   }
-  const long rss = status_kib("VmRSS:", pid);
-  stop();
+  const long rss = daemon.rss_kib();
+  daemon.stop();
   if (!sa.ok || !sb.ok) Args::die("a /metrics scrape failed");
 
-  const double runs = sb.runs - sa.runs;
-  const double window = std::chrono::duration<double>(tb - ta).count();
+  const Window w = window_between(sa, sb);
   emit("checks", g.checks);
   emit("interval", g.interval);
-  emit("runs_per_s", fixed(runs / window, 0));
-  emit("loop_cpu_us_per_run", fixed((loop_b - loop_a) * 1e6 / std::max(1.0, runs), 1));
-  emit("process_cpu_us_per_run_incl_one_scrape", fixed((proc_b - proc_a) * 1e6 / std::max(1.0, runs), 1));
+  emit("runs_per_s", fixed(w.runs_per_s, 0));
+  emit("loop_cpu_us_per_run", fixed(w.loop_cpu_us_per_run, 1));
+  emit("process_cpu_us_per_run", fixed(w.proc_cpu_us_per_run, 1));
   emit("lag_p50_quiet", lag_quantile(sa, sb, 0.50));
   emit("lag_p99_quiet", lag_quantile(sa, sb, 0.99));
   emit("lag_p99_scraping", lag_quantile(sb, sc, 0.99));
@@ -1192,6 +1345,116 @@ int mode_daemon(const Args& a) {
   emit("scrape_max_s", fixed(percentile(scrape_times, 1.0), 3));
   emit("scrape_bytes", sb.bytes);
   emit("rss_kib", rss);
+  return 0;
+}
+
+// Two scrapes `seconds` apart and what happened between them (key=value lines); `checks` at `interval_s`
+// make the due rate.
+// With `nginx_status` (stub_status of the target), also the requests nginx served between the scrapes:
+// the runs finished, counted without the scrapes' own cost in the window.
+void observe_window(DaemonProcess& daemon, std::size_t checks, double interval_s, double seconds,
+                    const std::string& nginx_status = "") {
+  auto served = [&](Clock::time_point& when) {
+    when = Clock::now();
+    const HttpGet got = http_get(nginx_status, 2000);
+    const auto at = got.body.find("requests");
+    if (!got.ok || at == std::string::npos) return static_cast<double>(NAN);
+    std::istringstream in(got.body.substr(at + 8));
+    double accepts = 0, handled = 0, requests = NAN;
+    in >> accepts >> handled >> requests;
+    return requests;
+  };
+  Clock::time_point t1, t2;
+  const Snapshot sa = daemon.scrape();
+  const double served1 = nginx_status.empty() ? NAN : served(t1);
+  std::this_thread::sleep_until(sa.before + secs(seconds));
+  const double served2 = nginx_status.empty() ? NAN : served(t2);
+  const Snapshot sb = daemon.scrape();
+  const long rss = daemon.rss_kib();
+  if (!sa.ok || !sb.ok) Args::die("a /metrics scrape failed");
+
+  const Window w = window_between(sa, sb);
+  const double due_per_s = static_cast<double>(checks) / interval_s;
+  const double skipped = sb.skipped - sa.skipped;
+  const double failed = (sb.runs - sb.passed) - (sa.runs - sa.passed);
+  emit("checks", checks);
+  emit("interval_s", fixed(interval_s, 3));
+  emit("window_s", fixed(w.seconds, 1));
+  emit("due_per_s", fixed(due_per_s, 0));
+  emit("runs_per_s", fixed(w.runs_per_s, 0));
+  emit("ran_pct", fixed(100 * w.runs_per_s / due_per_s, 1));
+  emit("skipped", fixed(skipped, 0));
+  emit("skipped_per_s", fixed(skipped / w.seconds, 0));
+  emit("skipped_pct", fixed(100 * skipped / (due_per_s * w.seconds), 1));
+  emit("delayed_per_s", fixed((sb.delayed - sa.delayed) / w.seconds, 0));
+  emit("saturated", fixed(sb.saturated, 0));
+  emit("failed_pct", fixed(w.runs > 0 ? 100 * failed / w.runs : 0, 1));
+  emit("process_cpu_us_per_run", fixed(w.proc_cpu_us_per_run, 1));
+  emit("loop_cpu_us_per_run", fixed(w.loop_cpu_us_per_run, 1));
+  emit("loop_cpu_share", fixed(w.loop_cpu_share, 2));
+  emit("lag_p50", lag_quantile(sa, sb, 0.50));
+  emit("lag_p99", lag_quantile(sa, sb, 0.99));
+  // Past the last bucket: a number that fails any target in run.sh (awk would read "inf" as 0).
+  const double p99 = lag_quantile_bound(sa, sb, 0.99);
+  emit("lag_p99_ms", std::isinf(p99) ? std::string("1e99") : fixed(p99 * 1000, 1));
+  // minus the stub_status request itself
+  emit("served_per_s", fixed((served2 - served1 - 1) / std::chrono::duration<double>(t2 - t1).count(), 0));
+  emit("checks_down", fixed(sb.checks_down, 0));
+  emit("incidents_open", fixed(sb.incidents_open, 0));
+  emit("scrape_s", fixed(sb.seconds, 3));
+  emit("rss_kib", rss);
+}
+
+// The daemon under a steady load, from outside: `synthprobe run` on a generated config (by default one
+// site holding every check), a warm-up, then one window between two /metrics scrapes. Says how many of
+// the runs that came due finished, how many were skipped, what each cost the whole process and the
+// check-loop thread, and how late runs started. Used for the healthy site, the site-wide outage (a closed
+// port, a black hole) and the overload.
+int mode_daemon_load(const Args& a) {
+  TempDir dir;
+  GeneratedConfig g;
+  g.checks = static_cast<std::size_t>(a.num("checks", 5000));
+  g.checks_per_site = static_cast<std::size_t>(a.num("checks-per-site", static_cast<double>(g.checks)));
+  // The target: --url, or a site-wide outage: --refused (a closed port on 127.0.0.1) or --blackhole (a
+  // listener that accepts and never answers, so every run ends on its timeout).
+  std::unique_ptr<Child> hole;
+  if (a.flag("blackhole")) {
+    hole = spawn_blackhole(static_cast<int>(a.num("warmup", 10) + a.num("seconds", 20) + 180));  // no thread yet
+    g.url = "http://127.0.0.1:" + std::to_string(hole->port) + "/page.html";
+  } else if (a.flag("refused")) {
+    g.url = "http://127.0.0.1:" + std::to_string(free_port()) + "/page.html";
+  } else {
+    g.url = a.required("url");
+  }
+  g.interval = a.str("interval", "5s");
+  g.timeout = a.str("timeout", "2s");
+  g.max_in_flight = static_cast<int>(a.num("max-in-flight", 1000));
+  g.flap_every = static_cast<std::size_t>(a.num("flap-every", 0));
+  g.flap_url = a.str("flap-url", g.url);
+  const unsigned short port = free_port();
+  g.listen = "127.0.0.1:" + std::to_string(port);
+  g.state_dir = (dir.path / "state").string();
+  const double interval_s = interval_seconds(g.interval);
+  const double warmup = a.num("warmup", interval_s + 1);
+  const double seconds = a.num("seconds", 20);
+  const std::string path = write_file(dir.path / "daemon.toml", synthprobe::bench::generate_toml(g));
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  raise_fd_limit();
+
+  DaemonProcess daemon(a.required("synthprobe"), path, (dir.path / "daemon.log").string(), port);
+  daemon.wait_ready();
+  std::this_thread::sleep_for(secs(warmup));
+  observe_window(daemon, g.checks, interval_s, seconds, a.str("nginx-status"));
+  return 0;
+}
+
+// The same window on a daemon that is already running (loop_io_trace.sh starts it under strace).
+int mode_observe(const Args& a) {
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  DaemonProcess daemon(static_cast<pid_t>(a.num("pid", 0)), a.required("base"));
+  if (daemon.pid() <= 0) Args::die("--pid is required");
+  observe_window(daemon, static_cast<std::size_t>(a.num("checks", 0)), interval_seconds(a.str("interval", "60s")),
+                 a.num("seconds", 20), a.str("nginx-status"));
   return 0;
 }
 
@@ -1215,6 +1478,36 @@ int mode_get(const Args& a) {
   return got.ok && got.status == 200 ? 0 : 1;
 }
 
+// GETs `url` `rate` times a second for `seconds`, one request at a time on a fixed schedule (a slow reply
+// delays the next start, never stacks them): the load of browsers watching a status page.
+int mode_poll(const Args& a) {
+  const std::string url = a.required("url");
+  const double rate = a.num("rate", 20);
+  const double seconds = a.num("seconds", 10);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  std::vector<double> took;
+  std::size_t failed = 0;
+  std::size_t bytes = 0;
+  const auto t0 = Clock::now();
+  auto next = t0;
+  while (seconds_since(t0) < seconds) {
+    std::this_thread::sleep_until(next);
+    const HttpGet got = http_get(url, 10000);
+    took.push_back(got.seconds);
+    bytes = got.body.size();
+    if (!got.ok || got.status != 200) ++failed;
+    next = std::max(next + secs(1 / rate), Clock::now());
+  }
+  emit("requests", took.size());
+  emit("failed", failed);
+  emit("achieved_rate", fixed(took.size() / seconds_since(t0), 1));
+  emit("body_bytes", bytes);
+  emit("p50_ms", fixed(percentile(took, 0.5) * 1000, 1));
+  emit("p99_ms", fixed(percentile(took, 0.99) * 1000, 1));
+  emit("max_ms", fixed(percentile(took, 1.0) * 1000, 1));
+  return 0;
+}
+
 int mode_gen_config(const Args& a) {
   GeneratedConfig g;
   g.checks = static_cast<std::size_t>(a.num("checks", 1000));
@@ -1222,6 +1515,11 @@ int mode_gen_config(const Args& a) {
   g.interval = a.str("interval", g.interval);
   g.timeout = a.str("timeout", g.timeout);
   g.listen = a.str("listen", g.listen);
+  g.checks_per_site = static_cast<std::size_t>(a.num("checks-per-site", static_cast<double>(g.checks_per_site)));
+  g.state_dir = a.str("state-dir", g.state_dir);
+  g.max_in_flight = static_cast<int>(a.num("max-in-flight", g.max_in_flight));
+  g.flap_every = static_cast<std::size_t>(a.num("flap-every", 0));
+  g.flap_url = a.str("flap-url", g.url);
   write_file(a.required("out"), synthprobe::bench::generate_toml(g));
   return 0;
 }
@@ -1242,8 +1540,11 @@ int main(int argc, char** argv) {
   if (mode == "latency") return mode_latency(args);
   if (mode == "config-load") return mode_config_load(args);
   if (mode == "daemon") return mode_daemon(args);
+  if (mode == "daemon-load") return mode_daemon_load(args);
+  if (mode == "observe") return mode_observe(args);
   if (mode == "blackhole") return mode_blackhole(args);
   if (mode == "gen-config") return mode_gen_config(args);
+  if (mode == "poll") return mode_poll(args);
   if (mode == "free-port") return mode_free_port(args);
   if (mode == "get") return mode_get(args);
   Args::die("unknown mode " + mode);

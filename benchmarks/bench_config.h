@@ -16,6 +16,10 @@ struct GeneratedConfig {
   int max_in_flight = 1000;
   std::string listen = "127.0.0.1:9464";
   std::string state_dir = "state";
+  // Every flap_every-th check (0: none) points at flap_url instead of url: a server that alternates
+  // between healthy and failing, so checks change state, incidents open and resolve, the store writes.
+  std::size_t flap_every = 0;
+  std::string flap_url;
 };
 
 inline std::string check_name(std::size_t i) {
@@ -36,8 +40,9 @@ inline std::string generate_toml(const GeneratedConfig& g) {
     out += "[[site]]\nname = \"site-" + std::to_string(s) + "\"\nvars = { base = \"" + g.url + "\" }\n\n";
   }
   for (std::size_t i = 0; i < g.checks; ++i) {
+    const bool flaps = g.flap_every != 0 && i % g.flap_every == 0;
     out += "[[check]]\nname = \"" + check_name(i) + "\"\nsite = \"site-" + std::to_string(i / per_site) +
-           "\"\nurl = \"${base}?check=" + std::to_string(i) + "\"\n\n";
+           "\"\nurl = \"" + (flaps ? g.flap_url : std::string("${base}")) + "?check=" + std::to_string(i) + "\"\n\n";
   }
   return out;
 }

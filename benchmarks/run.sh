@@ -5,7 +5,10 @@
 # and prometheus-blackbox-exporter on 127.0.0.1 with generated configs, measures wrk's ceiling, libcurl's
 # floor, synthprobe and blackbox_exporter in the same run, stops everything it started, and prints a
 # Markdown table. CPU comes from getrusage and /proc/<pid>/stat, memory from /proc/<pid>/status.
+# The second table (issue 10) is the daemon under a site-wide outage, under overload, and under strace
+# (benchmarks/loop_io_trace.sh: the check loop never touches the disk).
 # Every load is bounded in count and in time. Usage: benchmarks/run.sh [quick|full]
+# BENCH_SKIP_TRACE=1 leaves out loop_io_trace.sh (the longest part of quick mode).
 set -euo pipefail
 
 mode=${1:-quick}
@@ -18,7 +21,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BENCH_BUILD_DIR:-$root/build-bench}
 jobs=${BENCH_JOBS:-2}
 work=$(mktemp -d "${TMPDIR:-/tmp}/synthprobe-bench.XXXXXX")
-nginx_conf=""
+nginx_dir=""
 bb_pid=""
 hole_pid=""
 
@@ -26,7 +29,7 @@ cleanup() {
   set +e
   [ -n "$bb_pid" ] && kill "$bb_pid" 2>/dev/null && wait "$bb_pid" 2>/dev/null
   [ -n "$hole_pid" ] && kill "$hole_pid" 2>/dev/null && wait "$hole_pid" 2>/dev/null
-  [ -n "$nginx_conf" ] && /usr/sbin/nginx -c "$nginx_conf" -p "$work/nginx" -s stop 2>/dev/null
+  [ -n "$nginx_dir" ] && stop_nginx "$nginx_dir"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -37,9 +40,11 @@ log() { echo "bench: $*" >&2; }
 if [ "$mode" = quick ]; then
   wrk_s=5 tp_count=30000 bb_s=4 inflight=1000 bb_hold=500 idle=10000 lag_s=12 daemon_s=6 daemon_scrape_s=4
   latency_s=4 scrape_rounds=1 micro_args=(--benchmark_min_time=0.05)
+  outage_s=10 overload_s=10 overload_bare_s=5
 else
   wrk_s=15 tp_count=200000 bb_s=15 inflight=5000 bb_hold=1000 idle=100000 lag_s=60 daemon_s=30 daemon_scrape_s=15
   latency_s=15 scrape_rounds=3 micro_args=()
+  outage_s=40 overload_s=30 overload_bare_s=15
 fi
 
 # ---- install and build ---------------------------------------------------------------------------
@@ -96,42 +101,11 @@ wrk_rps() { sed -n 's/^Requests\/sec: *//p' "$1" | head -1 | awk '{ printf "%.0f
 wrk_requests() { sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$1" | head -1; }
 
 # ---- nginx: a 4 KiB page on 127.0.0.1, Connection: close for every client --------------------------
-mkdir -p "$work/nginx/www" "$work/nginx/tmp"
-{
-  printf '<!doctype html><html><head><title>Shop</title></head><body>'
-  for _ in $(seq 1 200); do printf '<p>Product</p>'; done
-} | head -c 4070 >"$work/nginx/www/page.html"
-printf 'Add to cart</body></html>\n' >>"$work/nginx/www/page.html"
-truncate -s 4096 "$work/nginx/www/page.html"
-nginx_port=$("$bench" free-port)
-nginx_user=""
-[ "$(id -u)" -eq 0 ] && nginx_user="user root;"
-cat >"$work/nginx/nginx.conf" <<EOF
-worker_processes 1;
-worker_rlimit_nofile 65536;
-$nginx_user
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log;
-events { worker_connections 20000; }
-http {
-  access_log off;
-  keepalive_timeout 0;
-  client_body_temp_path $work/nginx/tmp;
-  proxy_temp_path $work/nginx/tmp;
-  fastcgi_temp_path $work/nginx/tmp;
-  uwsgi_temp_path $work/nginx/tmp;
-  scgi_temp_path $work/nginx/tmp;
-  server {
-    listen 127.0.0.1:$nginx_port backlog=4096;
-    root $work/nginx/www;
-    location / { try_files /page.html =404; }
-  }
-}
-EOF
-/usr/sbin/nginx -c "$work/nginx/nginx.conf" -p "$work/nginx"
-nginx_conf="$work/nginx/nginx.conf"
-url="http://127.0.0.1:$nginx_port/page.html"
-wait_http "$url" || { log "nginx does not answer on $url"; exit 1; }
+# shellcheck source=benchmarks/nginx.sh
+. "$root/benchmarks/nginx.sh"
+nginx_dir="$work/nginx"
+start_nginx "$nginx_dir" "$("$bench" free-port)"
+url=$nginx_url
 
 # ---- the machine's ceiling and libcurl's floor ---------------------------------------------------
 log "wrk: Connection: close, 64 connections, ${wrk_s}s"
@@ -154,6 +128,40 @@ measure daemon daemon --synthprobe "$synthprobe" --url "$url" --checks 10000 --i
   --scrape-seconds "$daemon_scrape_s"
 measure latency latency --delay-ms 50 --rate 5000 --seconds "$latency_s"
 measure latency1k latency --delay-ms 50 --rate 1000 --seconds "$latency_s"
+
+# ---- the daemon under a site-wide outage and under overload (issue 10) ------------------------------
+# One site of 5,000 checks at 5s (1,000 runs/s due), the same config three times, back to back so the
+# machine's load changes least between them: healthy, every check refused (a closed port), every check
+# timing out (a black hole; 1s timeout, so ~1,000 runs in flight). The window starts after the first
+# interval and covers the checks going down (open_after = 3) and the site's incident opening.
+outage=(--synthprobe "$synthprobe" --checks 5000 --interval 5s --timeout 1s --max-in-flight 2000 --warmup 6
+  --seconds "$outage_s")
+measure outage_healthy daemon-load "${outage[@]}" --url "$url"
+measure outage_refused daemon-load "${outage[@]}" --refused
+measure outage_timeout daemon-load "${outage[@]}" --blackhole
+outage_timeout_done=$SECONDS
+
+# ---- the check loop never touches the disk (benchmarks/loop_io_trace.sh, under strace) ---------------
+if [ "${BENCH_SKIP_TRACE:-0}" != 1 ]; then
+  log "loop_io_trace.sh $mode"
+  if [ "$mode" = quick ]; then export BENCH_TRACE_SECONDS=${BENCH_TRACE_SECONDS:-40} BENCH_LAG_SECONDS=${BENCH_LAG_SECONDS:-12}; fi
+  BENCH_BUILD_DIR="$build" BENCH_URL="$url" BENCH_FLAP10_URL="$flap10_url" BENCH_FLAP60_URL="$flap60_url" \
+    timeout 1200 "$root/benchmarks/loop_io_trace.sh" "$mode" >"$work/trace.out" 2>"$work/trace.err" ||
+    { log "loop_io_trace.sh failed:"; tail -5 "$work/trace.err" >&2; }
+fi
+
+# ---- overload ------------------------------------------------------------------------------------
+# 20,000 checks due every second, far past what one check loop can run. Its reference, the bare libcurl
+# loop, is measured again just before it (the machine's load changes over a run), at 64 in flight (its
+# peak) and at 1,000 (the daemon's max_in_flight). Not before the black hole's client ports have left
+# TIME_WAIT (60 s; with 37,000 of them the bare loop at 1,000 in flight once fell from 17,959/s to
+# 11,034/s): the trace above takes longer than that, and without it the script waits.
+tw_left=$((outage_timeout_done + 65 - SECONDS))
+[ "$tw_left" -gt 0 ] && { log "waiting ${tw_left}s for the black hole's ports to leave TIME_WAIT"; sleep "$tw_left"; }
+measure overload_bare bare --url "$url" --count 200000 --concurrency 64 --max-seconds "$overload_bare_s"
+measure overload_bare1k bare --url "$url" --count 200000 --concurrency 1000 --max-seconds "$overload_bare_s"
+measure overload daemon-load --synthprobe "$synthprobe" --url "$url" --checks 20000 --checks-per-site 100 \
+  --interval 1s --timeout 900ms --max-in-flight 1000 --warmup 5 --seconds "$overload_s" --nginx-status "$nginx_status"
 
 # ---- blackbox_exporter, same machine, same nginx -------------------------------------------------
 bb_port=$("$bench" free-port)
@@ -268,6 +276,51 @@ echo "| lag while /metrics of 10,000 checks is scraped back to back ($(get daemo
 echo "| latency accuracy, server delay 50 ms, $(fmt "$(get latency achieved_rate)") checks/s | error p99 <= 1 ms | p50 $(get latency error_p50_ms) ms, p99 $lat_p99 ms | $(verdict "$lat_p99 <= 1"); processing phase p99 $(get latency processing_error_p99_ms) ms; the server's own view: accept to response p99 $(get latency server_hold_p99_ms) ms, its timers p99 $(get latency server_timer_late_p99_ms) ms late; $(get latency failed) failed |"
 echo "| the same at $(fmt "$(get latency1k achieved_rate)") checks/s | error p99 <= 1 ms | p50 $(get latency1k error_p50_ms) ms, p99 $(get latency1k error_p99_ms) ms | $(verdict "$(get latency1k error_p99_ms) <= 1"); processing phase p99 $(get latency1k processing_error_p99_ms) ms; server accept to response p99 $(get latency1k server_hold_p99_ms) ms, its timers p99 $(get latency1k server_timer_late_p99_ms) ms late |"
 echo "| config load and validation of 100,000 checks | <= 2 s | $load_s s | $(verdict "$load_s <= 2"); peak RSS $(calc "sprintf(\"%.0f\", $(get config_load peak_rss_kib) / 1024)") MiB |"
+
+# ---- the second table: outage, overload, the loop and the disk (issue 10) --------------------------
+tget() { get trace "$1"; }
+oh_cpu=$(get outage_healthy process_cpu_us_per_run)
+or_cpu=$(get outage_refused process_cpu_us_per_run)
+ot_cpu=$(get outage_timeout process_cpu_us_per_run)
+ov_rate=$(get overload served_per_s)
+ov_due=$(get overload due_per_s)
+ov_runs=$(get overload runs_per_s)
+ov_skipped=$(get overload skipped_per_s)
+# outage_row NAME LABEL: the runs that came due and ran, and the CPU per run against the healthy site's.
+outage_row() {
+  local n=$1 label=$2 ran cpu
+  ran=$(get "$n" ran_pct)
+  cpu=$(get "$n" process_cpu_us_per_run)
+  echo "| 5,000-check site, $label: runs completed / due (1,000/s) | $(fmt "$(get "$n" runs_per_s)")/s, ${ran}% ran, $(get "$n" skipped) skipped | ${3:-healthy site $(fmt "$(get outage_healthy runs_per_s)")/s} | $(calc "sprintf(\"%.2f\", $(get "$n" runs_per_s) / $(get outage_healthy runs_per_s))") | >= 95% of due runs ran | $(verdict "$ran >= 95") |"
+  if [ "$n" != outage_healthy ]; then
+    echo "| the same, whole-process CPU per run (/proc/<pid>/stat) | $cpu µs (check loop $(get "$n" loop_cpu_us_per_run) µs); at the end $(get "$n" checks_down) checks down, $(get "$n" incidents_open) incident open; lag p99 $(get "$n" lag_p99) | healthy $oh_cpu µs (before the restructure: 4,155-5,468 µs refused) | $(ratio "$cpu" "$oh_cpu")x | <= 1.5x healthy | $(verdict "$(ratio "$cpu" "$oh_cpu") <= 1.5") |"
+  else
+    echo "| the same, whole-process CPU per run (/proc/<pid>/stat) | $cpu µs (check loop $(get "$n" loop_cpu_us_per_run) µs); lag p99 $(get "$n" lag_p99) | bare libcurl $bare_cpu µs/check | $(ratio "$cpu" "$bare_cpu")x | <= 1.3x bare libcurl | $(verdict "$(ratio "$cpu" "$bare_cpu") <= 1.3") |"
+  fi
+}
+echo
+echo "### The daemon (\`synthprobe run\`) under outage, overload and strace (issue 10)"
+echo
+echo "Outage: one [[site]] of 5,000 checks at 5s, timeout 1s, $(get outage_healthy window_s)s window after the first interval" \
+  "(the checks go down, open_after 3, and the site's incident opens inside it). Overload: 20,000 checks at 1s," \
+  "timeout 900ms, max_in_flight 1000, $(get overload window_s)s window; completed runs counted by nginx between the two scrapes." \
+  "Loop and disk: $(tget checks) checks at $(tget interval), 20% flapping (nginx 503 for half of every $(tget flap_period_s)s)," \
+  "/status fetched 20 times a second; $(tget trace_seconds)s under strace, then without strace $(tget lag_seconds)s quiet and" \
+  "$(tget lag_seconds)s with /status for the lag."
+echo
+echo "| measure | value | reference | ratio | target | met? |"
+echo "|---|---|---|---|---|---|"
+outage_row outage_healthy "healthy (nginx)" "before the restructure: 1,016/s healthy"
+outage_row outage_refused "every check refused (closed port)"
+outage_row outage_timeout "every check timing out (black hole)"
+ovb=$(get overload_bare checks_per_s)
+ovb1k=$(get overload_bare1k checks_per_s)
+echo "| overload: completed runs per second, 20,000 checks due every second | $(fmt "$ov_rate")/s ($(fmt "$ov_runs")/s by /metrics, scrape included); $(get overload process_cpu_us_per_run) µs/run, check loop at $(get overload loop_cpu_share) of a core | bare libcurl just before: $(fmt "$ovb")/s at 64 in flight ($(get overload_bare cpu_us_per_check) µs), $(fmt "$ovb1k")/s at 1,000 ($(get overload_bare1k cpu_us_per_check) µs) | $(ratio "$ov_rate" "$ovb")x the peak, $(ratio "$ov_rate" "$ovb1k")x at 1,000 | >= 0.9x bare libcurl's peak | $(verdict "$(ratio "$ov_rate" "$ovb") >= 0.9") |"
+echo "| overload: the rest skipped and counted | $(fmt "$ov_skipped")/s skipped ($(get overload skipped_pct)% of due); synthprobe_probe_saturated $(get overload saturated); lag p50 $(get overload lag_p50), p99 $(get overload lag_p99); $(get overload failed_pct)% failed | due $(fmt "$ov_due")/s | $(calc "sprintf(\"%.2f\", ($ov_runs + $ov_skipped) / $ov_due)") of due accounted for (run + skipped) | skips counted, saturated = 1 | $(verdict "$(get overload saturated) == 1 && ($ov_runs + $ov_skipped) / $ov_due >= 0.95") |"
+loop_disk=$(calc "$(tget steady_loop_fsync) + $(tget steady_loop_fdatasync) + $(tget steady_loop_openat) + $(tget steady_loop_state_write) + $(tget steady_loop_file_write)")
+echo "| check-loop thread (tid $(tget loop_tid) = pid; all $(fmt "$(tget connects_loop)") curl connect() calls, $(tget connects_other_threads) elsewhere): fsync / fdatasync / openat / writes to state_dir / other file writes, steady state | $(tget steady_loop_fsync) / $(tget steady_loop_fdatasync) / $(tget steady_loop_openat) / $(tget steady_loop_state_write) / $(tget steady_loop_file_write); $(fmt "$(tget steady_loop_log_write)") log lines to fd 1/2 | other threads: $(tget steady_other_fsync) / $(tget steady_other_fdatasync) / $(tget steady_other_openat) / $(fmt "$(tget steady_other_state_write)") / $(tget steady_other_file_write) | — | 0 on the loop | $(verdict "$loop_disk == 0") |"
+echo "| the same thread at start-up (before /-/ready) and at shutdown (after SIGTERM; stopped by $(tget traced_stopped_by) in $(tget traced_stop_seconds) s) | start: $(tget startup_loop_fdatasync) fdatasync, $(tget startup_loop_openat) openat, $(tget startup_loop_state_write) state writes; stop: $(tget shutdown_loop_fdatasync) fdatasync, $(tget shutdown_loop_state_write) state writes, $(tget shutdown_loop_unlink) unlink | — | — | informative: StateStore::open() runs before the loop, its close (SQLite's WAL checkpoint) after the drain | — |"
+echo "| scheduler lag while /status ($(fmt "$(tget plain_status_bytes)") bytes, p50 $(tget plain_status_p50_ms) ms) is fetched 20 times a second ($(tget plain_status_rate)/s achieved), without strace | p50 $(tget plain_lag_p50), p99 $(tget plain_lag_p99) | nobody fetching /status: p99 $(tget quiet_lag_p99); under strace: p99 $(tget traced_lag_p99) | — | p99 <= 10 ms | $(verdict "$(tget plain_lag_p99_ms) <= 10") |"
 echo
 echo "Microbenchmarks (Google Benchmark, CPU time per operation):"
 echo

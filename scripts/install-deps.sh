@@ -19,7 +19,7 @@ build_pkgs=(
 )
 # Real peers the tests talk to.
 test_pkgs=(nginx-light openssl prometheus prometheus-alertmanager chromium groff-base)
-bench_pkgs=(nginx-light wrk libbenchmark-dev prometheus-blackbox-exporter)
+bench_pkgs=(nginx-light wrk libbenchmark-dev prometheus-blackbox-exporter strace)
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in
