@@ -276,12 +276,19 @@ std::string render_public_status_html(const PublicStatusView& view) {
       out += "</div>";
     }
     out += "<ul class=\"components\">";
+    // Bars are for a handful of components; a site with hundreds (areas left at their checks' names) lists
+    // them with their state only, so the page stays small.
+    const bool bars = s.areas.size() <= kMaxAreasWithBars;
     for (const AreaFacts& a : s.areas) {
       const std::string key(state_key(a.state));
       out += "<li class=\"component\" data-area=\"" + html_escape(a.name) + "\" data-state=\"" + key +
              "\"><div class=\"row\"><span class=\"name\">" + html_escape(a.name) + "</span><span class=\"state " + key +
-             "\">" + std::string(public_words(a.state)) + "</span></div><div class=\"bars\" role=\"img\" aria-label=\"" +
-             std::to_string(kUptimeDays) + "-day availability\">";
+             "\">" + std::string(public_words(a.state)) + "</span></div>";
+      if (!bars) {
+        out += "</li>";
+        continue;
+      }
+      out += "<div class=\"bars\" role=\"img\" aria-label=\"" + std::to_string(kUptimeDays) + "-day availability\">";
       for (std::size_t i = 0; i < a.days.size(); ++i) {
         const std::string date = date_of_day(today - kUptimeDays + 1 + static_cast<std::int64_t>(i));
         const auto& share = a.days[i];

@@ -39,6 +39,7 @@ struct PublicStatusView {
 
 inline constexpr int kUptimeDays = 90;
 inline constexpr int kPastIncidentDays = 14;
+inline constexpr std::size_t kMaxAreasWithBars = 40;
 
 std::string render_public_status_html(const PublicStatusView& view);
 std::string render_public_status_json(const PublicStatusView& view);

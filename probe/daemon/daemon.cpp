@@ -51,7 +51,7 @@ using SystemClock = std::chrono::system_clock;
 namespace {
 
 constexpr auto kHousekeepingEvery = std::chrono::seconds(1);
-constexpr std::size_t kStatusCopyBatch = 256;  // checks copied per hold of the status lock
+constexpr std::size_t kStatusCopyBatch = 64;  // checks copied per hold of the status lock
 
 double unix_seconds(SystemClock::time_point t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
 
@@ -571,18 +571,33 @@ struct Daemon::Impl {
 
   // ---- HTTP (server thread) ------------------------------------------------------------------
 
-  std::vector<CheckStatusRow> copy_status_rows(std::int64_t now_unix) const {
+  // The checks as the pages show them. The status lock is held for a small batch at a time and only to
+  // copy: the customer page needs each check's state alone; the operator views also take its latest
+  // result and its uptime buckets (a memcpy), whose sums are worked out after the lock is released.
+  std::vector<CheckStatusRow> copy_status_rows(std::int64_t now_unix, bool details) const {
     std::vector<CheckStatusRow> rows;
+    std::vector<UptimeHistory> histories;
+    rows.reserve(slots.size());
+    if (details) histories.reserve(slots.size());
     for (std::size_t begin = 0;; begin += kStatusCopyBatch) {
-      std::lock_guard lock(status_mutex);  // held for one small batch at a time
+      std::lock_guard lock(status_mutex);
       if (begin >= slots.size()) break;
       const std::size_t end = std::min(slots.size(), begin + kStatusCopyBatch);
       for (std::size_t i = begin; i < end; ++i) {
         if (!slots[i]) continue;
         const CheckSlot& s = *slots[i];
-        rows.push_back({s.check, s.status.state, s.status.last_run_unix, s.status.last,
-                        s.status.history.uptime(now_unix, 3600), s.status.history.uptime(now_unix, 24 * 3600)});
+        CheckStatusRow& row = rows.emplace_back();
+        row.check = s.check;
+        row.state = s.status.state;
+        if (!details) continue;
+        row.last_run_unix = s.status.last_run_unix;
+        row.last = s.status.last;
+        histories.push_back(s.status.history);
       }
+    }
+    for (std::size_t i = 0; i < histories.size(); ++i) {
+      rows[i].uptime_1h = histories[i].uptime(now_unix, 3600);
+      rows[i].uptime_24h = histories[i].uptime(now_unix, 24 * 3600);
     }
     return rows;
   }
@@ -621,7 +636,7 @@ struct Daemon::Impl {
     const auto cfg = snapshot_config();
     const auto board = incidents.board();
     const auto now_unix = static_cast<std::int64_t>(unix_seconds(SystemClock::now()));
-    const std::vector<CheckStatusRow> rows = copy_status_rows(now_unix);
+    const std::vector<CheckStatusRow> rows = copy_status_rows(now_unix, false);
     const std::vector<store::AreaDay> days = area_history();
     note_status_page_shown(*board, *cfg);
     const PublicStatusView view{cfg->sites, rows, *board, days, now_unix};
@@ -632,7 +647,7 @@ struct Daemon::Impl {
     const auto cfg = snapshot_config();
     const auto board = incidents.board();
     const auto now_unix = static_cast<std::int64_t>(unix_seconds(SystemClock::now()));
-    const std::vector<CheckStatusRow> rows = copy_status_rows(now_unix);
+    const std::vector<CheckStatusRow> rows = copy_status_rows(now_unix, true);
     const StatusView view{cfg->probe, cfg->sites, rows, now_unix, *board, saturated};
     return html ? render_status_html(view) : render_status_json(view);
   }
