@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -858,4 +859,110 @@ TEST_CASE("a site with hundreds of checks down: evidence, summary and timeline d
   CHECK(actions[0].incident.timeline.back().detail.size() < 200);
   const json::object o = to_json(actions[0].incident);
   CHECK(o.at("failing_checks_omitted").to_number<int>() == 550);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The response plan: recovery watch and relapses, the communications clock, the team
+
+namespace {
+
+IncidentContext watched_context() {
+  IncidentContext c = shop_context();
+  c.recovery_watch = std::chrono::minutes(15);
+  c.comms_deadline = std::chrono::minutes(30);
+  c.team.commander = config::TeamMember{"Ana Ruiz", "oncall"};
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("a relapse within the recovery watch reopens the same incident; after the watch it is a new one") {
+  IncidentTracker t(watched_context());
+  Shop s;
+  s.checkout = down("checkout", Severity::P2, Reason::status, 503);
+  auto actions = t.update(s.assess(), at("2026-11-27T10:00:00Z"));
+  REQUIRE(actions.size() == 1);
+  const std::string id = actions[0].incident.id;
+  s.checkout = up("checkout", Severity::P2);
+  actions = t.update(s.assess(), at("2026-11-27T10:20:00Z"));
+  REQUIRE(actions.size() == 1);
+  CHECK(actions[0].kind == IncidentAction::Kind::resolve);
+  CHECK(actions[0].incident.watch_until == at("2026-11-27T10:35:00Z"));
+  CHECK(t.watching(at("2026-11-27T10:34:59Z")));
+  CHECK_FALSE(t.watching(at("2026-11-27T10:35:00Z")));
+
+  // Down again 10 minutes later: the same incident, its story continued.
+  t.check_transition("checkout", "checkout", CheckState::up, CheckState::down, Reason::status, "status 503 not in [2xx]",
+                     at("2026-11-27T10:30:00Z"));
+  s.checkout = down("checkout", Severity::P2, Reason::status, 503);
+  actions = t.update(s.assess(), at("2026-11-27T10:30:00Z"));
+  REQUIRE(actions.size() == 1);
+  CHECK(actions[0].kind == IncidentAction::Kind::relapse);
+  CHECK(actions[0].incident.id == id);
+  CHECK(actions[0].incident.relapses == 1);
+  CHECK_FALSE(actions[0].incident.resolved_at.has_value());
+  const auto events = events_of(actions[0].incident);
+  CHECK(events.back() == "relapsed P2 partial: checkout (10m after it resolved, within the recovery watch)");
+  CHECK(std::find(events.begin(), events.end(), "check_down checkout: status 503 not in [2xx]") != events.end());
+  const std::string review = render_review_markdown(actions[0].incident);
+  CHECK(review.find("Relapsed 1 time") != std::string::npos);
+
+  // Resolved again, and down an hour later: past the watch, a new incident.
+  s.checkout = up("checkout", Severity::P2);
+  REQUIRE(t.update(s.assess(), at("2026-11-27T10:40:00Z")).size() == 1);
+  s.checkout = down("checkout", Severity::P2, Reason::status, 503);
+  actions = t.update(s.assess(), at("2026-11-27T11:40:00Z"));
+  REQUIRE(actions.size() == 1);
+  CHECK(actions[0].kind == IncidentAction::Kind::open);
+  CHECK(actions[0].incident.id != id);
+}
+
+TEST_CASE("the verdict fast path agrees on relapses too") {
+  IncidentTracker t(watched_context());
+  Shop s;
+  s.checkout = down("checkout", Severity::P2, Reason::status, 503);
+  REQUIRE(t.update(s.assess(), at("2026-11-27T10:00:00Z")).size() == 1);
+  s.checkout = up("checkout", Severity::P2);
+  REQUIRE(t.update(s.assess(), at("2026-11-27T10:05:00Z")).size() == 1);
+  SiteCounts counts;
+  for (const auto& c : {s.storefront, s.search, s.api}) counts.add({c.state, false, c.severity});
+  counts.add({CheckState::down, true, Severity::P2});
+  CHECK(t.needs_assessment(counts.verdict()));  // a severity within the watch: a relapse to assess
+}
+
+TEST_CASE("the communications clock: due 30 minutes after opening, overdue once, met by an update") {
+  IncidentTracker t(watched_context());
+  Shop s;
+  s.checkout = down("checkout", Severity::P2, Reason::status, 503);
+  auto actions = t.update(s.assess(), at("2026-11-27T10:00:00Z"));
+  REQUIRE(actions.size() == 1);
+  CHECK(actions[0].incident.customer_update_due == at("2026-11-27T10:30:00Z"));
+  CHECK(actions[0].incident.team.commander->name == "Ana Ruiz");
+  CHECK_FALSE(t.check_comms(at("2026-11-27T10:29:59Z")).has_value());
+  auto overdue = t.check_comms(at("2026-11-27T10:30:00Z"));
+  REQUIRE(overdue.has_value());
+  CHECK(overdue->kind == IncidentAction::Kind::comms_overdue);
+  CHECK(overdue->incident.comms_overdue);
+  CHECK(events_of(overdue->incident).back() == "comms_overdue no customer update 30m after opening");
+  CHECK_FALSE(t.check_comms(at("2026-11-27T10:31:00Z")).has_value());  // once
+  CHECK(t.record_comms("We found the cause; a fix is rolling out.", "operator", at("2026-11-27T10:40:00Z")));
+  const Incident& in = *t.open_incident();
+  REQUIRE(in.comms.size() == 1);
+  CHECK(events_of(in).back() == "comms_update operator: We found the cause; a fix is rolling out.");
+  const std::string review = render_review_markdown(in);
+  CHECK(review.find("First update 40m after opening (operator): late.") != std::string::npos);
+  CHECK(review.find("| Incident commander | Ana Ruiz | oncall |") != std::string::npos);
+  // What the store keeps comes back.
+  auto restored = incident_from_json(json::parse(serialize_json(to_json(in))));
+  REQUIRE(restored.has_value());
+  CHECK(restored->comms.size() == 1);
+  CHECK(restored->comms_overdue);
+  CHECK(restored->customer_update_due == in.customer_update_due);
+  CHECK(restored->team == in.team);
+  // An update in time meets the clock.
+  IncidentTracker quick(watched_context());
+  REQUIRE(quick.update(s.assess(), at("2026-11-27T12:00:00Z")).size() == 1);
+  CHECK(quick.record_comms("Investigating.", "status page", at("2026-11-27T12:05:00Z")));
+  CHECK_FALSE(quick.check_comms(at("2026-11-27T13:00:00Z")).has_value());
+  CHECK_FALSE(IncidentTracker(watched_context()).record_comms("x", "operator", at("2026-11-27T12:00:00Z")));
 }
