@@ -781,3 +781,84 @@ TEST_CASE("Retry-After is honoured, and the receiver's error text reaches the ti
     noted = noted || (e.at("event") == "notify_failed" && str(e.at("detail")).find("HTTP 429: {\"error\":\"rate_limited\"}") != std::string::npos);
   CHECK(noted);
 }
+
+// ---- the response plan: relapse, the communications clock ------------------------------------
+
+TEST_CASE("relapse: down again within the recovery watch reopens the same incident, notifiers hear an update") {
+  Shop shop;
+  Receiver hook([](std::size_t, const TestRequest&) { return answer(200); });
+  TempDir dir;
+  Daemon d(dir, probe_header() + site_table("shop", shop.base()) + "recovery_watch = \"5m\"\n" +
+                    check_table("checkout", "shop", "checkout", "P2", "/checkout") + webhook_table("hook", hook.url("/hook")));
+  REQUIRE_MESSAGE(eventually([&] { return d.all_up(1); }, 30s), d.log());
+  shop.set_down("/checkout", true);
+  REQUIRE_MESSAGE(eventually([&] { return hook.accepted_events().size() == 1; }, 30s), d.log());
+  shop.heal();
+  REQUIRE_MESSAGE(eventually([&] { return hook.accepted_events().size() == 2; }, 30s), d.log());
+  CHECK(d.log().find("recovery watch started") != std::string::npos);
+  shop.set_down("/checkout", true);
+  REQUIRE_MESSAGE(eventually([&] { return hook.accepted_events().size() == 3; }, 30s), d.log());
+  const auto events = hook.accepted_events();
+  INFO(describe(events));
+  const std::string id = str(events[0].at("incident").at("id"));
+  CHECK(events[1].at("event") == "resolve");
+  CHECK(events[2].at("event") == "update");  // the same incident, the same dedup key
+  CHECK(str(events[2].at("incident").at("id")) == id);
+  CHECK(events[2].at("incident").at("relapses") == 1);
+  CHECK(sequence_of(events[2]) == 3);
+  CHECK(sample(d.metrics(), "synthprobe_incident_relapses_total{site=\"shop\"}") == 1.0);
+  const json::array list = d.incidents();
+  REQUIRE(list.size() == 1);
+  CHECK(timeline_events(list[0].as_object()).contains("relapsed"));
+  d.process.signal(SIGTERM);
+  CHECK(d.process.wait(30s) == std::optional<int>(0));
+}
+
+TEST_CASE("the communications clock: overdue is noted and sent to who asked; an operator update meets it") {
+  Shop shop;
+  Receiver hook([](std::size_t, const TestRequest&) { return answer(200); });
+  Receiver boss([](std::size_t, const TestRequest&) { return answer(200); });
+  TempDir dir;
+  const std::string token = "comms-token-0123456789";
+  std::string config = std::regex_replace(probe_header(), std::regex("state_dir"), "api_token = \"" + token + "\"\nstate_dir") +
+                       site_table("shop", shop.base()) + "comms_deadline = \"2s\"\n" +
+                       check_table("checkout", "shop", "checkout", "P2", "/checkout") + webhook_table("hook", hook.url("/hook")) +
+                       webhook_table("boss", boss.url("/boss"), "notify_on_comms_overdue = true");
+  Daemon d(dir, config);
+  REQUIRE_MESSAGE(eventually([&] { return d.all_up(1); }, 30s), d.log());
+  shop.set_down("/checkout", true);
+  REQUIRE_MESSAGE(eventually([&] { return !d.incidents().empty(); }, 30s), d.log());
+  const std::string id = str(d.incidents()[0].at("id"));
+  REQUIRE_MESSAGE(eventually([&] { return sample(d.metrics(), "synthprobe_incident_comms_overdue{site=\"shop\"}") == 1.0; }, 15s),
+                  d.log());
+  REQUIRE(eventually([&] { return boss.accepted_events("/boss").size() == 2; }, 15s));
+  CHECK(boss.accepted_events("/boss")[1].at("event") == "update");
+  CHECK(boss.accepted_events("/boss")[1].at("incident").at("comms_overdue") == true);
+  std::this_thread::sleep_for(1s);
+  CHECK(hook.accepted_events().size() == 1);  // the other notifier did not ask
+
+  // The operator records an update, through the API (token required) and through the CLI.
+  const std::string url = d.url("/api/incidents/" + id + "/comms");
+  CHECK(http_request(url, true, {"Content-Type: application/json"}).status == 401);
+  std::string out;
+  CHECK(run_command(bin() + " comms --config " + d.config_path + " --incident " + id +
+                        " 'Payments fail for some customers; a fix is rolling out.'",
+                    &out) == 0);
+  CHECK(out.find("recorded") != std::string::npos);
+  CHECK(run_command(bin() + " comms --config " + d.config_path + " --incident nope 'x'", &out) == 1);
+  CHECK(out.find("404") != std::string::npos);
+  const json::object in = d.get_json("/api/incidents/" + id)->as_object();
+  REQUIRE(in.at("customer_updates").as_array().size() >= 1);
+  bool operator_update = false;
+  for (const auto& u : in.at("customer_updates").as_array())
+    operator_update = operator_update || (u.at("source") == "operator" &&
+                                          u.at("message") == "Payments fail for some customers; a fix is rolling out.");
+  CHECK(operator_update);
+  CHECK(sample(d.metrics(), "synthprobe_incident_comms_overdue{site=\"shop\"}") == 0.0);
+  CHECK(http_request(d.url("/status")).body.find("a fix is rolling out.") != std::string::npos);
+  const std::string review = http_request(d.url("/api/incidents/" + id + "/report")).body;
+  CHECK(review.find("## Communications") != std::string::npos);
+  CHECK(review.find("(operator): late.") != std::string::npos);
+  d.process.signal(SIGTERM);
+  CHECK(d.process.wait(30s) == std::optional<int>(0));
+}

@@ -14,6 +14,8 @@
 #include "common/log.h"
 #include "common/version.h"
 #include "config/config_loader.h"
+#include "common/json_format.h"
+#include "probe/cli/probe_api_client.h"
 #include "probe/cli/result_table.h"
 #include "probe/daemon/daemon.h"
 #include "probe/demo/demo_command.h"
@@ -36,6 +38,9 @@ Usage:
                                          run each selected check or flow once, print results
                                          exit 0 all passed, 1 any failed, 2 config or usage error
   synthprobe check-config FILE           validate a config file; exit 0 valid, 2 invalid
+  synthprobe comms --config FILE --incident ID "TEXT"
+                                         record an update customers were given, on the running probe
+                                         (needs [probe] api_token); exit 0 recorded, 1 refused, 2 usage
   synthprobe demo [--listen ADDR]        an embedded demo shop with a scripted outage
   synthprobe --version | --help
 )";
@@ -102,6 +107,38 @@ int check_config_command(const std::vector<std::string_view>& args) {
   std::cout << implicit_sites(*cfg) << "ok: " << cfg->count(config::Check::Kind::check) << " checks, "
             << cfg->count(config::Check::Kind::flow) << " flows\n";
   return kExitOk;
+}
+
+int comms_command(const std::vector<std::string_view>& args) {
+  std::string path, incident, message;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view a = args[i];
+    if ((a == "--config" || a == "--incident") && i + 1 < args.size()) {
+      (a == "--config" ? path : incident) = std::string(args[++i]);
+    } else if (!a.starts_with("--") && message.empty()) {
+      message = std::string(a);
+    } else {
+      return usage_error("comms takes --config FILE --incident ID \"TEXT\"");
+    }
+  }
+  if (path.empty() || incident.empty() || message.empty())
+    return usage_error("comms takes --config FILE --incident ID \"TEXT\"");
+  auto cfg = load_or_report(path);
+  if (!cfg) return kExitUsage;
+  if (cfg->probe.api_token.empty()) {
+    std::cerr << "synthprobe: comms needs [probe] api_token in " << path << " (the running probe checks it)\n";
+    return kExitUsage;
+  }
+  const std::string body = serialize_json(boost::json::object{{"message", message}});
+  const ProbeApiReply reply = post_to_probe(cfg->probe, "/api/incidents/" + incident + "/comms", body);
+  if (reply.status == 201) {
+    std::cout << "recorded for " << incident << "\n";
+    return kExitOk;
+  }
+  std::cerr << "synthprobe: " << (reply.status ? "the probe answered " + std::to_string(reply.status) + ": " + reply.body : reply.error);
+  if (reply.status) std::cerr << (reply.body.ends_with('\n') ? "" : "\n");
+  else std::cerr << "\n";
+  return kExitFailed;
 }
 
 int once_command(const std::vector<std::string_view>& args) {
@@ -181,6 +218,7 @@ int run_cli(int argc, char** argv) {
   }
   if (command == "check-config") return check_config_command(rest);
   if (command == "once") return once_command(rest);
+  if (command == "comms") return comms_command(rest);
   if (command == "run") {
     if (rest.size() == 2 && rest[0] == "--config") return daemon_command(std::string(rest[1]));
     if (rest.size() == 1 && rest[0].starts_with("--config=")) return daemon_command(std::string(rest[0].substr(9)));
