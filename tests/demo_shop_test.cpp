@@ -256,22 +256,24 @@ TEST_CASE("script: overlapping phases, the first listed wins until it ends") {
   CHECK(script.phase_at(250ms).kind == DemoPhaseKind::slow);
 }
 
-TEST_CASE("script: empty is always healthy; standard is the documented 5-minute demo") {
+TEST_CASE("script: empty is always healthy; standard is the documented 6-minute demo") {
   const DemoScript none;
   CHECK(none.phase_at(0ms).kind == DemoPhaseKind::healthy);
   CHECK(none.phase_at(std::chrono::hours(100)).kind == DemoPhaseKind::healthy);
   CHECK(none.at(1s).remaining > std::chrono::hours(24));
 
   const DemoScript standard = DemoScript::standard();
-  CHECK(standard.period() == 300s);
+  CHECK(standard.period() == 360s);
   CHECK(standard.phase_at(30s).kind == DemoPhaseKind::healthy);
   CHECK(standard.phase_at(90s).kind == DemoPhaseKind::checkout_503);
   CHECK(standard.phase_at(130s).kind == DemoPhaseKind::down);  // right after checkout: P2 escalates to P1
   CHECK(standard.phase_at(190s).kind == DemoPhaseKind::healthy);
-  CHECK(standard.phase_at(240s).kind == DemoPhaseKind::slow);
-  CHECK(standard.phase_at(240s).delay == 1500ms);
-  CHECK(standard.phase_at(280s).kind == DemoPhaseKind::healthy);
-  CHECK(standard.phase_at(390s).kind == DemoPhaseKind::checkout_503);
+  CHECK(standard.phase_at(220s).kind == DemoPhaseKind::checkout_503);  // a relapse within the recovery watch
+  CHECK(standard.phase_at(250s).kind == DemoPhaseKind::healthy);
+  CHECK(standard.phase_at(320s).kind == DemoPhaseKind::slow);
+  CHECK(standard.phase_at(320s).delay == 1500ms);
+  CHECK(standard.phase_at(355s).kind == DemoPhaseKind::healthy);
+  CHECK(standard.phase_at(450s).kind == DemoPhaseKind::checkout_503);
 }
 
 TEST_CASE("script: names for the terminal") {

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <optional>
 
+#include "common/time_format.h"
 #include "config/config_loader.h"
 #include "probe/daemon/daemon.h"
 #include "probe/demo/demo_config.h"
@@ -30,6 +31,22 @@ std::string replace_all(std::string text, const std::string& from, const std::st
 }
 
 // One screen: the shop's phase, then every check with its state and latest duration.
+// The communications clock as the incident team reads it: counting down, met, or overdue.
+std::string comms_clock(const json::object& incident, const std::string& listen) {
+  if (!incident.at("customer_updates").as_array().empty()) {
+    const auto& first = incident.at("customer_updates").as_array().front();
+    return "customer update: given (" + std::string(first.at("source").as_string()) + ")";
+  }
+  if (incident.at("comms_overdue").as_bool()) return "customer update: OVERDUE - post one: synthprobe comms --config ... --incident ID \"...\"";
+  const auto due = incident.at("customer_update_due").is_string()
+                       ? parse_rfc3339(incident.at("customer_update_due").as_string())
+                       : std::nullopt;
+  if (!due) return "customer update: no deadline";
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*due - std::chrono::system_clock::now());
+  return "customer update due in " + format_duration(std::max(left, std::chrono::milliseconds(0))) +
+         " (opening http://" + listen + "/status shows customers the site's message)";
+}
+
 void print_view(const demo::DemoShop& shop, const std::string& status_json, const std::string& incidents_json,
                 const std::string& listen, const std::string& state_dir) {
   std::string out = "\x1b[H\x1b[2J";
@@ -63,6 +80,10 @@ void print_view(const demo::DemoShop& shop, const std::string& status_json, cons
         out += "INCIDENT " + std::string(inc.at("severity").as_string()) + " " + std::string(inc.at("extent").as_string()) +
                " since " + std::string(inc.at("opened_at").as_string()) + ": " + std::string(inc.at("summary").as_string()) +
                "\n  " + std::string(inc.at("id").as_string()) + "\n";
+        out += "  " + comms_clock(inc.as_object(), listen) + "\n";
+        if (const auto relapses = inc.at("relapses").to_number<int>(); relapses > 0)
+          out += "  relapsed " + std::to_string(relapses) + (relapses == 1 ? " time" : " times") +
+                 " (a check went down again within the recovery watch: the same incident reopened)\n";
       }
     }
   }

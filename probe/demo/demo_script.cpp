@@ -59,9 +59,10 @@ DemoScript DemoScript::standard() {
   return DemoScript({
                         {seconds(60), seconds(60), DemoPhaseKind::checkout_503, milliseconds{0}},
                         {seconds(120), seconds(60), DemoPhaseKind::down, milliseconds{0}},
-                        {seconds(210), seconds(60), DemoPhaseKind::slow, milliseconds(1500)},
+                        {seconds(210), seconds(25), DemoPhaseKind::checkout_503, milliseconds{0}},
+                        {seconds(300), seconds(50), DemoPhaseKind::slow, milliseconds(1500)},
                     },
-                    seconds(300));
+                    seconds(360));
 }
 
 ScriptPosition DemoScript::at(std::chrono::nanoseconds elapsed) const {

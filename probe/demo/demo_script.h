@@ -48,8 +48,10 @@ class DemoScript {
   // `period` <= 0: the end of the last phase. Phases past the period are clipped to it.
   explicit DemoScript(std::vector<DemoPhase> phases, std::chrono::milliseconds period = std::chrono::milliseconds{0});
 
-  // The 300-second demo: 0-60s healthy, 60-120s checkout 503, 120-180s down (the incident escalates), 180-210s healthy,
-  // 210-270s slow (1.5s), 270-300s healthy; then again.
+  // The 6-minute demo: 0-60s healthy, 60-120s checkout 503 (a P2 incident opens; its customer update
+  // clock runs), 120-180s down (it escalates to P1), 180-210s healthy (it resolves), 210-235s checkout
+  // 503 again (within the recovery watch: it relapses), 235-300s healthy, 300-350s slow pages (1.5s: a
+  // degraded P3 incident of its own), 350-360s healthy; then again.
   static DemoScript standard();
 
   // `elapsed` < 0 counts as 0.
