@@ -77,10 +77,11 @@ dashboard.")
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
-# One package per shared library the binary links (tests/package_test.cpp checks each NEEDED entry
-# against this list with dpkg -S), plus what it reads at run time: CA certificates and zone rules.
-set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "libc6, libstdc++6, libgcc-s1, libcurl4, libssl3, libboost-json1.81.0, libboost-url1.81.0, libprometheus-cpp-core1.0, libtomlplusplus3, libre2-9, libsqlite3-0, libdate-tz3, ca-certificates, tzdata")
+# Depends: dpkg-shlibdeps works out one package per shared library the packaged binary really links
+# (tests/package_test.cpp checks each NEEDED entry against the result with dpkg -S); listed here is what
+# the binary reads at run time without linking it: CA certificates and zone rules.
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "ca-certificates, tzdata")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "prometheus, prometheus-alertmanager")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${PROJECT_SOURCE_DIR}/deploy/debian/conffiles ${PROJECT_SOURCE_DIR}/deploy/debian/postinst

@@ -18,7 +18,7 @@ build_pkgs=(
   tzdata
 )
 # Real peers the tests talk to.
-test_pkgs=(nginx-light openssl prometheus prometheus-alertmanager chromium groff-base)
+test_pkgs=(dpkg-dev nginx-light openssl prometheus prometheus-alertmanager chromium groff-base)
 bench_pkgs=(nginx-light wrk libbenchmark-dev prometheus-blackbox-exporter strace)
 
 want=("${build_pkgs[@]}")
