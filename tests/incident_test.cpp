@@ -286,7 +286,7 @@ TEST_CASE("JSON: the contract's field names, order and rendering") {
                                                "resolved_at", "time_to_detect_seconds", "failing_checks",
                                                "timeline", "failing_checks_omitted", "probe_saturated",
                                                "probe_blind_seconds", "recovery_watch_until", "relapses",
-                                               "customer_update_due", "customer_updates", "comms_overdue", "team"});
+                                               "customer_update_due", "customer_updates", "comms_overdue", "team", "drill"});
   CHECK(keys_of(o.at("failing_checks").as_array().at(0).as_object()) ==
         std::vector<std::string>{"name", "area", "reason", "message", "status_code", "phases"});
   CHECK(keys_of(o.at("timeline").as_array().at(0).as_object()) == std::vector<std::string>{"at", "event", "detail"});
@@ -302,7 +302,7 @@ TEST_CASE("JSON: the contract's field names, order and rendering") {
             R"j("failing_checks_omitted":0,"probe_saturated":false,"probe_blind_seconds":0.0,)j"
             R"j("recovery_watch_until":null,"relapses":0,"customer_update_due":null,"customer_updates":[],)j"
             R"j("comms_overdue":false,"team":{"commander":null,"technical_lead":null,"communications_lead":null,)j"
-            R"j("support_lead":null}})j");
+            R"j("support_lead":null},"drill":false})j");
 }
 
 TEST_CASE("JSON: absent values are null") {

@@ -136,20 +136,24 @@ void Dispatcher::restore(const store::RestoredState& restored) {
                 {{"count", std::to_string(restored.outbox.size())}});
 }
 
-void Dispatcher::announce(const Incident& incident, IncidentAction::Kind kind, store::PendingWrites& writes,
-                          Clock::time_point now) {
+std::vector<std::string> Dispatcher::announce(const Incident& incident, IncidentAction::Kind kind,
+                                              store::PendingWrites& writes, Clock::time_point now) {
+  std::vector<std::string> told;
   for (const auto& n : notifiers_) {
     const ProgressKey key{n.name, incident.id};
     auto it = progress_.find(key);
     if (kind == IncidentAction::Kind::comms_overdue) {
       // Only who asked for it, and only where the incident was announced.
-      if (n.notify_on_comms_overdue && it != progress_.end() && it->second.opened)
+      if (n.notify_on_comms_overdue && it != progress_.end() && it->second.opened) {
         enqueue(n, incident, NotificationKind::update, it->second, writes, now);
+        told.push_back(n.name);
+      }
       continue;
     }
     if (kind == IncidentAction::Kind::resolve) {
       if (it != progress_.end() && it->second.opened) {  // a resolve goes only where an open went
         enqueue(n, incident, NotificationKind::resolve, it->second, writes, now);
+        told.push_back(n.name);
         if (n.type == "alertmanager") {
           ResolvedAlert& r = resolved_alerts_[key];
           r.incident = incident;
@@ -166,6 +170,7 @@ void Dispatcher::announce(const Incident& incident, IncidentAction::Kind kind, s
       const bool for_a_role = incident.severity == config::Severity::P1 && names_notifier(incident.team, n.name);
       if (more_severe(n.min_severity, incident.severity) && !for_a_role) continue;
       enqueue(n, incident, NotificationKind::open, progress_[key], writes, now);
+      told.push_back(n.name);
       continue;
     }
     // An update, or a relapse of a resolved incident (the same dedup key fires again: PagerDuty re-triggers,
@@ -173,7 +178,9 @@ void Dispatcher::announce(const Incident& incident, IncidentAction::Kind kind, s
     resolved_alerts_.erase(key);
     it->second.resolved = false;
     enqueue(n, incident, NotificationKind::update, it->second, writes, now);
+    told.push_back(n.name);
   }
+  return told;
 }
 
 void Dispatcher::enqueue(const config::Notifier& n, const Incident& incident, NotificationKind kind, Progress& p,

@@ -60,8 +60,8 @@ class Dispatcher {
   void restore(const store::RestoredState& restored);
 
   // Stages the notifications of one incident event into `writes` (the caller's store batch). Then call
-  // send_when_committed() with the batch's sequence number.
-  void announce(const Incident& incident, IncidentAction::Kind kind, store::PendingWrites& writes, Clock::time_point now);
+  // send_when_committed() with the batch's sequence number. Returns the notifiers that got an event.
+  std::vector<std::string> announce(const Incident& incident, IncidentAction::Kind kind, store::PendingWrites& writes, Clock::time_point now);
   void send_when_committed(std::uint64_t seq);
 
   // How long a resolved alert is re-sent to Alertmanager (its documentation asks for a few minutes).

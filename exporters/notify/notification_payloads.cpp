@@ -51,6 +51,7 @@ struct IncidentFacts {
   std::string opened_at;
   std::string resolved_at;
   config::Severity severity = config::Severity::P3;
+  bool drill = false;
   std::vector<std::pair<std::string, std::string>> labels;
   std::vector<std::string> areas;
   std::vector<Evidence> failing;
@@ -87,6 +88,7 @@ std::optional<IncidentFacts> read_incident(const json::object& o, const Notifica
   in.extent = string_field(o, "extent");
   in.opened_at = string_field(o, "opened_at");
   in.resolved_at = string_field(o, "resolved_at");
+  if (auto it = o.find("drill"); it != o.end() && it->value().is_bool()) in.drill = it->value().get_bool();
   // A resolved incident may no longer carry a severity: the one last sent is then what resolves.
   if (auto s = parse_severity_name(string_field(o, "severity"))) {
     in.severity = *s;
@@ -343,6 +345,7 @@ json::object alertmanager_alert(const IncidentFacts& in, config::Severity severi
   labels["severity"] = severity_name(severity);
   labels["region"] = in.region;
   labels["probe"] = in.probe;
+  if (in.drill) labels["drill"] = "true";  // routes can send drills to a test receiver, or silence them
   for (const auto& [k, v] : in.labels)
     if (!labels.contains(k)) labels[k] = v;
   json::object annotations;

@@ -12,16 +12,16 @@ void overwrite(Map& older, Map&& newer) {
 
 bool PendingWrites::empty() const {
   return trackers.empty() && incidents.empty() && streaks.empty() && progress.empty() && outbox.empty() &&
-         rollups.empty() && meta.empty() && files.empty();
+         rollups.empty() && meta.empty() && files.empty() && drills.empty();
 }
 
 bool PendingWrites::urgent() const {
-  return !trackers.empty() || !incidents.empty() || !progress.empty() || !outbox.empty() || !files.empty();
+  return !trackers.empty() || !incidents.empty() || !progress.empty() || !outbox.empty() || !files.empty() || !drills.empty();
 }
 
 std::size_t PendingWrites::size() const {
   return trackers.size() + incidents.size() + streaks.size() + progress.size() + outbox.size() + rollups.size() +
-         meta.size() + files.size();
+         meta.size() + files.size() + drills.size();
 }
 
 void PendingWrites::add_rollup(RollupDelta delta) {
@@ -38,6 +38,7 @@ void PendingWrites::merge_newer(PendingWrites&& newer) {
   overwrite(progress, std::move(newer.progress));
   overwrite(outbox, std::move(newer.outbox));
   overwrite(meta, std::move(newer.meta));
+  overwrite(drills, std::move(newer.drills));
   for (auto& [key, delta] : newer.rollups) add_rollup(std::move(delta));
   for (auto& f : newer.files) files.push_back(std::move(f));
   newer = PendingWrites{};

@@ -26,11 +26,12 @@ struct PendingWrites {
   std::map<std::uint64_t, std::optional<OutboxRow>> outbox;                           // id
   std::map<std::pair<std::string, std::int64_t>, RollupDelta> rollups;                 // check, hour
   std::map<std::string, std::string> meta;                                             // key -> value
+  std::map<std::string, DrillRow> drills;                                              // id -> the latest
   // Review drafts: path (relative to state_dir), text; written 0600 after the commit.
   std::vector<std::pair<std::string, std::string>> files;
 
   bool empty() const;
-  // Whether any of it concerns paging (outbox, progress, incidents, trackers): committed at once, not with
+  // Whether any of it concerns paging (outbox, progress, incidents, trackers, drills): committed at once, not with
   // the next second's batch.
   bool urgent() const;
   std::size_t size() const;

@@ -39,6 +39,8 @@ CREATE TABLE IF NOT EXISTS outbox(id INTEGER PRIMARY KEY, notifier TEXT NOT NULL
   next_attempt_at_ms INTEGER NOT NULL, created_at_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS rollups(check_name TEXT NOT NULL, hour INTEGER NOT NULL, site TEXT NOT NULL,
   area TEXT NOT NULL, passed INTEGER NOT NULL, total INTEGER NOT NULL, PRIMARY KEY(check_name, hour));
+CREATE TABLE IF NOT EXISTS drills(id TEXT PRIMARY KEY, site TEXT NOT NULL, started_at_ms INTEGER NOT NULL,
+  finished INTEGER NOT NULL, body TEXT NOT NULL);
 )sql";
 
 std::int64_t to_ms(Timestamp t) { return duration_cast<milliseconds>(t.time_since_epoch()).count(); }
@@ -52,7 +54,7 @@ std::string compact_now() { return format_compact_utc(system_clock::now()); }
 struct StateStore::Db {
   Database db;
   Statement put_site, delete_site, put_incident, put_streak, delete_streak, put_progress, delete_progress,
-      put_outbox, delete_outbox, add_rollup, put_meta;
+      put_outbox, delete_outbox, add_rollup, put_meta, put_drill;
   std::optional<system_clock::time_point> last_retention;
 
   std::string prepare_all() {
@@ -78,6 +80,7 @@ struct StateStore::Db {
       "INSERT INTO rollups(check_name, hour, site, area, passed, total) VALUES(?1, ?2, ?3, ?4, ?5, ?6) "
       "ON CONFLICT(check_name, hour) DO UPDATE SET passed = passed + excluded.passed, total = total + excluded.total");
     p(put_meta, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)");
+    p(put_drill, "INSERT OR REPLACE INTO drills(id, site, started_at_ms, finished, body) VALUES(?1, ?2, ?3, ?4, ?5)");
     return error;
   }
 };
@@ -200,6 +203,14 @@ void StateStore::read_back(RestoredState& r) {
          r.next_outbox_id = std::max(r.next_outbox_id, row.id + 1);
          r.outbox.push_back(std::move(row));
        });
+  each("SELECT id, site, started_at_ms, body FROM drills WHERE finished = 0 ORDER BY started_at_ms", [&](Statement& s) {
+    DrillRow row;
+    row.id = s.column_text(0);
+    row.site = s.column_text(1);
+    row.started_at_ms = s.column_int(2);
+    row.body = s.column_text(3);
+    r.unfinished_drills.push_back(std::move(row));
+  });
   each("SELECT key, value FROM meta WHERE key IN ('last_alive_ms', 'stopped_at_ms', 'next_outbox_id')",
        [&](Statement& s) {
          const std::string key = s.column_text(0);
@@ -296,6 +307,12 @@ std::string StateStore::commit(PendingWrites& b) {
                           .bind(5, static_cast<std::int64_t>(r.passed))
                           .bind(6, static_cast<std::int64_t>(r.total)));
   for (auto& [key, value] : b.meta) good = good && ok(d.put_meta.bind(1, key).bind(2, value));
+  for (auto& [id, row] : b.drills)
+    good = good && ok(d.put_drill.bind(1, id)
+                          .bind(2, row.site)
+                          .bind(3, row.started_at_ms)
+                          .bind(4, static_cast<std::int64_t>(row.finished))
+                          .bind(5, row.body));
   if (!good) {
     (void)d.db.exec("ROLLBACK");
     return error;
@@ -314,7 +331,8 @@ void StateStore::apply_retention(Clock::time_point now) {
   const std::int64_t cutoff = to_ms(now - options_.retention);
   const std::string e = db_->db.exec("DELETE FROM incidents WHERE resolved_at_ms IS NOT NULL AND resolved_at_ms < " +
                                      std::to_string(cutoff) + "; DELETE FROM rollups WHERE hour < " +
-                                     std::to_string(cutoff / 1000 / 3600));
+                                     std::to_string(cutoff / 1000 / 3600) +
+                                     "; DELETE FROM drills WHERE finished = 1 AND started_at_ms < " + std::to_string(cutoff));
   if (!e.empty()) log("warn", "state store: cannot drop history older than state_retention", e);
 }
 

@@ -15,7 +15,7 @@
 // starts clean, loudly.
 //
 // Tables: sites (each site's incident tracker), incidents (every incident, kept `retention` after it
-// resolved), streaks (only rows that changed), progress (per notifier and incident, deleted when its
+// resolved), drills (kept apart from incidents, as long), streaks (only rows that changed), progress (per notifier and incident, deleted when its
 // resolve is delivered), outbox (events not yet delivered), rollups (runs per check per UTC hour), meta.
 
 #include <atomic>
@@ -48,6 +48,7 @@ struct RestoredState {
   std::vector<ProgressRow> progress;
   std::vector<OutboxRow> outbox;  // in id order
   std::uint64_t next_outbox_id = 1;
+  std::vector<DrillRow> unfinished_drills;  // drills the previous process had not resolved, oldest first
   std::optional<Timestamp> last_alive;  // the previous process's last sign of life
   bool stopped_cleanly = false;         // it stopped gracefully (and recorded probe_stopped itself)
   std::vector<std::string> warnings;    // repairs: a corrupt database moved aside, unreadable rows skipped

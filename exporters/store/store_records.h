@@ -39,6 +39,16 @@ struct ProgressRow {
   std::int64_t keep_until_ms = 0;
 };
 
+// A drill (synthprobe drill): kept apart from real incidents, so no history, review or report counts it as
+// an outage. `body` is {"incident": the drill incident, "deliveries": per notifier}.
+struct DrillRow {
+  std::string id;
+  std::string site;
+  std::int64_t started_at_ms = 0;
+  bool finished = false;  // resolved and reported; an unfinished one is resolved at the next start
+  std::string body;
+};
+
 // Runs of one check in one UTC hour, for availability reports and the status page's uptime bars.
 struct RollupDelta {
   std::string check;

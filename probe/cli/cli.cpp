@@ -15,6 +15,8 @@
 #include "common/version.h"
 #include "config/config_loader.h"
 #include "common/json_format.h"
+#include "config/duration.h"
+#include "probe/cli/drill_command.h"
 #include "probe/cli/probe_api_client.h"
 #include "probe/cli/result_table.h"
 #include "probe/daemon/daemon.h"
@@ -41,6 +43,11 @@ Usage:
   synthprobe comms --config FILE --incident ID "TEXT"
                                          record an update customers were given, on the running probe
                                          (needs [probe] api_token); exit 0 recorded, 1 refused, 2 usage
+  synthprobe drill --config FILE --site SITE [--severity P1] [--duration 1m] [--wait 2m]
+                                         send a [DRILL] incident through every notifier that would
+                                         receive it, on the running probe (needs [probe] api_token),
+                                         resolve it after the duration, print each notifier's delivery;
+                                         exit 0 all delivered, 1 any not, 2 refused or usage
   synthprobe demo [--listen ADDR]        an embedded demo shop with a scripted outage
   synthprobe --version | --help
 )";
@@ -141,6 +148,37 @@ int comms_command(const std::vector<std::string_view>& args) {
   return kExitFailed;
 }
 
+int drill_command(const std::vector<std::string_view>& args) {
+  const std::string usage = "drill takes --config FILE --site SITE [--severity P1|P2|P3] [--duration 1m] [--wait 2m]";
+  std::string path;
+  DrillOptions options;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view a = args[i];
+    std::string* target = a == "--config"     ? &path
+                          : a == "--site"     ? &options.site
+                          : a == "--severity" ? &options.severity
+                          : a == "--duration" ? &options.duration
+                          : a == "--wait"     ? &options.wait
+                                              : nullptr;
+    if (!target || i + 1 >= args.size()) return usage_error(usage);
+    *target = std::string(args[++i]);
+  }
+  if (path.empty() || options.site.empty()) return usage_error(usage);
+  if (options.severity != "P1" && options.severity != "P2" && options.severity != "P3")
+    return usage_error("--severity is P1, P2 or P3");
+  for (const std::string* d : {&options.duration, &options.wait}) {
+    std::string error;
+    if (!config::parse_duration(*d, error)) return usage_error("not a duration: " + *d + " (" + error + ")");
+  }
+  auto cfg = load_or_report(path);
+  if (!cfg) return kExitUsage;
+  if (cfg->probe.api_token.empty()) {
+    std::cerr << "synthprobe: drill needs [probe] api_token in " << path << " (the running probe checks it)\n";
+    return kExitUsage;
+  }
+  return run_drill(cfg->probe, options, std::cout, std::cerr);
+}
+
 int once_command(const std::vector<std::string_view>& args) {
   std::string path;
   std::string format = "table";
@@ -219,6 +257,7 @@ int run_cli(int argc, char** argv) {
   if (command == "check-config") return check_config_command(rest);
   if (command == "once") return once_command(rest);
   if (command == "comms") return comms_command(rest);
+  if (command == "drill") return drill_command(rest);
   if (command == "run") {
     if (rest.size() == 2 && rest[0] == "--config") return daemon_command(std::string(rest[1]));
     if (rest.size() == 1 && rest[0].starts_with("--config=")) return daemon_command(std::string(rest[0].substr(9)));

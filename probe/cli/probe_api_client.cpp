@@ -24,7 +24,10 @@ std::string probe_url(const config::Probe& probe, std::string_view path) {
   return "http://" + host + ":" + std::to_string(listen ? listen->port : 9464) + std::string(path);
 }
 
-ProbeApiReply post_to_probe(const config::Probe& probe, std::string_view path, const std::string& json_body) {
+namespace {
+
+// POST with a JSON body, or GET when `json_body` is nullptr.
+ProbeApiReply ask_probe(const config::Probe& probe, std::string_view path, const std::string* json_body) {
   ProbeApiReply reply;
   CURL* easy = curl_easy_init();
   if (!easy) {
@@ -41,8 +44,10 @@ ProbeApiReply post_to_probe(const config::Probe& probe, std::string_view path, c
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 30000L);
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(easy, CURLOPT_POSTFIELDS, json_body.c_str());
-  curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(json_body.size()));
+  if (json_body) {
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, json_body->c_str());
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(json_body->size()));
+  }
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &append);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, &reply.body);
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error);
@@ -55,5 +60,13 @@ ProbeApiReply post_to_probe(const config::Probe& probe, std::string_view path, c
   curl_easy_cleanup(easy);
   return reply;
 }
+
+}  // namespace
+
+ProbeApiReply post_to_probe(const config::Probe& probe, std::string_view path, const std::string& json_body) {
+  return ask_probe(probe, path, &json_body);
+}
+
+ProbeApiReply get_from_probe(const config::Probe& probe, std::string_view path) { return ask_probe(probe, path, nullptr); }
 
 }  // namespace synthprobe

@@ -1,6 +1,6 @@
 #pragma once
 // Talks to a running `synthprobe run` on its `[probe] listen` address, as the operator commands do
-// (`synthprobe comms`): POSTs JSON with the config's api_token as a bearer token.
+// (`synthprobe comms`, `synthprobe drill`): POSTs JSON with the config's api_token as a bearer token.
 
 #include <string>
 #include <string_view>
@@ -20,5 +20,6 @@ struct ProbeApiReply {
 std::string probe_url(const config::Probe& probe, std::string_view path);
 
 ProbeApiReply post_to_probe(const config::Probe& probe, std::string_view path, const std::string& json_body);
+ProbeApiReply get_from_probe(const config::Probe& probe, std::string_view path);
 
 }  // namespace synthprobe

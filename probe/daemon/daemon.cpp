@@ -26,7 +26,9 @@
 #include "exporters/metrics/incident_metrics.h"
 #include "exporters/metrics/metrics_text.h"
 #include "exporters/metrics/self_metrics.h"
+#include "common/json_format.h"
 #include "exporters/notify/dispatcher.h"
+#include "probe/daemon/drill_runner.h"
 #include "exporters/store/state_store.h"
 #include "exporters/web/http_server.h"
 #include "exporters/store/store_reader.h"
@@ -92,7 +94,7 @@ struct Daemon::Impl {
                       incident_metrics.set_queue(n, static_cast<double>(pending));
                     },
                     [this](const OutboxEntry& e, DeliveryResult r, const std::string& detail, SystemClock::time_point now) {
-                      incidents.on_delivery(e, r, detail, now);
+                      if (!drills.on_delivery(e, r, detail, now)) incidents.on_delivery(e, r, detail, now);
                     },
                     {}}),
         incidents({store, dispatcher, incident_metrics, logger, [this](std::uint32_t id) { return describe(id); },
@@ -151,6 +153,7 @@ struct Daemon::Impl {
   store::StateStore store;
   Dispatcher dispatcher;
   SiteIncidents incidents;
+  DrillRunner drills{{store, dispatcher, logger}};
   Heartbeats heartbeats;
   ReloadWorker reloader;
   SaturationMeter saturation;
@@ -502,7 +505,10 @@ struct Daemon::Impl {
                  {{"skipped_share", std::to_string(saturation.skipped_share(now))}});
     }
     incidents.tick(wall);
-    dispatcher.resend(incidents.open_incidents(), wall);
+    drills.tick(wall);
+    std::vector<const Incident*> open = incidents.open_incidents();
+    for (const Incident* drill : drills.open_incidents()) open.push_back(drill);
+    dispatcher.resend(open, wall);
     dispatcher.tick();
     heartbeats.tick(wall);
     flush_streaks(wall);
@@ -526,6 +532,7 @@ struct Daemon::Impl {
     dispatcher.restore(restored);
     incidents.restore(restored);
     apply(std::move(initial));
+    drills.restore(restored.unfinished_drills, SystemClock::now());  // after apply(): the notifiers are known
     restored_streaks.clear();  // streaks of checks no longer configured
     incidents.probe_started(restored.last_alive, restored.stopped_cleanly, SystemClock::now());
     self_metrics.config_reloaded(true, unix_seconds(SystemClock::now()));
@@ -660,6 +667,7 @@ struct Daemon::Impl {
     const std::string_view path = req.target.substr(0, req.target.find('?'));
     if (path == "/-/reload") return reload_over_http(req);
     if (path.starts_with("/api/incidents/") && path.ends_with("/comms")) return comms_over_http(req, path);
+    if (path == "/api/drills" && req.method == "POST") return drill_over_http(req);
     if (req.method != "GET") return text_reply(405, "use GET\n", {{"Allow", "GET, HEAD"}});
     if (path == "/metrics") return {200, std::string(kMetricsContentType), render_metrics({&registry, &check_metrics}), {}, {}};
     if (path == "/-/healthy") return text_reply(200, "Healthy\n");
@@ -676,6 +684,12 @@ struct Daemon::Impl {
         return {200, "application/json", *one, {}, {}};
       }
       return text_reply(404, "no incident " + id + "\n");
+    }
+    if (path == "/api/drills") return {200, "application/json", drills.list_json(), {}, {}};
+    if (path.starts_with("/api/drills/")) {
+      if (auto report = drills.report_json(std::string(path.substr(12)))) return {200, "application/json", *report, {}, {}};
+      return text_reply(404, "no drill " + std::string(path.substr(12)) + " (the probe keeps the last " +
+                                 std::to_string(DrillRunner::kKeptReports) + ")\n");
     }
     if (path == "/api/status") return {200, "application/json", render_status(false), {}, {}};
     if (path == "/status") return {200, "text/html; charset=utf-8", render_public_status(true), {}, {}};
@@ -722,6 +736,32 @@ struct Daemon::Impl {
       const bool ok = incidents.record_comms(id, config::redact_sorted_secrets(std::move(text), config->secrets),
                                              "operator", SystemClock::now());
       done->set_value(ok ? text_reply(201, "recorded\n") : text_reply(404, "no open incident " + id + "\n"));
+    });
+    return reply;
+  }
+
+  // POST /api/drills {"site", "severity", "duration", "wait"} with the api_token: starts a drill; 201 with
+  // {"id", "report": "/api/drills/<id>"}.
+  HttpReply drill_over_http(const HttpRequestView& req) {
+    if (snapshot_config()->probe.api_token.empty())
+      return text_reply(403, "write endpoints need [probe] api_token in the config\n");
+    if (auto refused = refuse_write(req)) return *refused;
+    if (stopping) return text_reply(503, "shutting down\n");
+    std::string why;
+    const std::optional<DrillRunner::Request> request = parse_drill_request(req.body, why);
+    if (!request) return text_reply(400, why + "\n");
+    auto done = std::make_shared<std::promise<HttpReply>>();
+    HttpReply reply;
+    reply.later = std::make_shared<std::future<HttpReply>>(done->get_future());
+    net::post(io, [this, done, request = *request]() {
+      const DrillRunner::Started started =
+          drills.start(request, *config, {identity.probe, identity.region}, SystemClock::now());
+      if (started.status != 201) {
+        done->set_value(text_reply(started.status, started.error + "\n"));
+        return;
+      }
+      const boost::json::object body{{"id", started.id}, {"report", "/api/drills/" + started.id}};
+      done->set_value(HttpReply{201, "application/json", serialize_json(body), {}, {}});
     });
     return reply;
   }

@@ -240,6 +240,7 @@ json::object to_json(const Incident& in) {
   o.emplace("customer_updates", std::move(comms));
   o.emplace("comms_overdue", in.comms_overdue);
   o.emplace("team", team_to_json(in.team));
+  o.emplace("drill", in.drill);
   return o;
 }
 
@@ -342,6 +343,10 @@ std::optional<Incident> incident_from_json(const json::value& value) {
       u.at = *at;
       in.comms.push_back(std::move(u));
     }
+  }
+  if (const auto* drill = field(o, "drill"); drill && !drill->is_null()) {
+    if (!drill->is_bool()) return std::nullopt;
+    in.drill = drill->get_bool();
   }
   if (const auto* team = field(o, "team"); team && !team->is_null()) {
     if (!team->is_object()) return std::nullopt;

@@ -82,6 +82,7 @@ struct Incident {
   std::vector<CommsUpdate> comms;  // bounded like the timeline
   bool comms_overdue = false;      // the due time passed without an update
   config::IncidentTeam team;       // who handles it
+  bool drill = false;              // a test of the paging path (synthprobe drill), not an outage
   // Not part of the JSON, whose fields are the contract's; reports show them.
   std::size_t timeline_omitted = 0;  // events dropped from the middle of the timeline to bound it
   std::string hint;                  // the triage hint of the latest assessment (SiteAssessment::hint)
@@ -111,7 +112,7 @@ inline void append_event(Incident& incident, TimelineEntry entry) {
 // transfer}}], timeline [{at, event, detail}]; then ours: failing_checks_omitted, probe_saturated,
 // probe_blind_seconds, recovery_watch_until, relapses, customer_update_due, customer_updates [{at, message,
 // source}], comms_overdue, team {commander, technical_lead, communications_lead, support_lead: {name,
-// notifier} or null}. Times are RFC 3339 UTC; absent values (resolved_at while
+// notifier} or null}, drill. Times are RFC 3339 UTC; absent values (resolved_at while
 // open, a passing check's reason and message, a status_code without response) are null. Serialize with
 // serialize_json so seconds print as "10.0".
 boost::json::object to_json(const Incident& incident);

@@ -57,6 +57,7 @@ void row(std::string& out, std::string_view name, std::string_view value) {
 std::string render_review_markdown(const Incident& in) {
   std::string out;
   out += "# Post-incident review: " + in.summary + "\n\n";
+  if (in.drill) out += "**This was a drill** (synthprobe drill): a test of the paging path, not an outage.\n\n";
   out += "Incident `" + in.id + "`. Draft written by synthprobe from what the probe saw; the sections marked "
          "_to be written_ are for the people who handled it.\n\n";
 

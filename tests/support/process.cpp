@@ -59,6 +59,26 @@ std::size_t append(char* data, std::size_t size, std::size_t n, void* out) {
 }
 }  // namespace
 
+HttpGetResult http_post_json(const std::string& url, const std::string& body, const std::vector<std::string>& extra_headers) {
+  HttpGetResult result;
+  CURL* easy = curl_easy_init();
+  curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &append);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &result.body);
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 60000L);
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_PROXY, "");
+  curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body.c_str());
+  curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+  for (const auto& h : extra_headers) headers = curl_slist_append(headers, h.c_str());
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+  if (curl_easy_perform(easy) == CURLE_OK) curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &result.status);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(easy);
+  return result;
+}
+
 HttpGetResult http_request(const std::string& url, bool post, const std::vector<std::string>& extra_headers,
                            const char* method) {
   HttpGetResult result;

@@ -35,6 +35,8 @@ struct HttpGetResult {
 // `extra_headers` ("Name: value") give one); `method` overrides the verb (HEAD, DELETE, ...).
 HttpGetResult http_request(const std::string& url, bool post = false, const std::vector<std::string>& extra_headers = {},
                            const char* method = nullptr);
+// POST `body` as application/json, with `extra_headers`.
+HttpGetResult http_post_json(const std::string& url, const std::string& body, const std::vector<std::string>& extra_headers = {});
 
 // Polls `condition` every 50 ms until it is true or `limit` passes.
 template <typename F>
