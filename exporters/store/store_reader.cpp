@@ -57,4 +57,29 @@ std::vector<AreaDay> StoreReader::daily_availability(std::int64_t since_day) {
   return out;
 }
 
+HistoryRows StoreReader::history(std::int64_t since_ms) {
+  HistoryRows out;
+  if (!ensure_open()) return out;
+  const auto read = [&](const char* sql, std::vector<std::string>& into) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db_->db, sql, -1, &stmt, nullptr) != SQLITE_OK) {
+      error_ = sqlite3_errmsg(db_->db);
+      return false;
+    }
+    sqlite3_bind_int64(stmt, 1, since_ms);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+      into.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
+    if (rc != SQLITE_DONE) error_ = sqlite3_errmsg(db_->db);
+    sqlite3_finalize(stmt);
+    return rc == SQLITE_DONE;
+  };
+  error_.clear();
+  if (!read("SELECT body FROM incidents WHERE resolved_at_ms IS NULL OR resolved_at_ms >= ?1 ORDER BY opened_at_ms",
+            out.incidents))
+    return out;
+  read("SELECT body FROM drills WHERE started_at_ms >= ?1 ORDER BY started_at_ms", out.drills);
+  return out;
+}
+
 }  // namespace synthprobe::store

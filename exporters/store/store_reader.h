@@ -20,6 +20,12 @@ struct AreaDay {
   std::uint64_t total = 0;
 };
 
+// What a period's stakeholder report reads besides availability (synthprobe report).
+struct HistoryRows {
+  std::vector<std::string> incidents;  // incident JSON of those open at some time since `since`
+  std::vector<std::string> drills;     // drill JSON ({incident, deliveries, ...}) started since `since`
+};
+
 class StoreReader {
  public:
   explicit StoreReader(std::filesystem::path dir);
@@ -30,6 +36,8 @@ class StoreReader {
   // Every (site, area, day) with runs since `since_day`, ordered by site, area and day. Empty (and
   // last_error() set) when the store cannot be read.
   std::vector<AreaDay> daily_availability(std::int64_t since_day);
+  // Incidents and drills since `since_ms` (Unix milliseconds), oldest first; bodies as stored.
+  HistoryRows history(std::int64_t since_ms);
   const std::string& last_error() const { return error_; }
 
  private:

@@ -1,5 +1,7 @@
 #include "exporters/web/public_status.h"
 
+#include "exporters/web/html_text.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -37,22 +39,6 @@ int rank(PublicState s) {
     case PublicState::checking: return 0;
   }
   return 0;
-}
-
-std::string html_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 Timestamp at_unix(std::int64_t seconds) { return Timestamp(std::chrono::seconds(seconds)); }

@@ -1,5 +1,7 @@
 #include "exporters/web/status_page.h"
 
+#include "exporters/web/html_text.h"
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -35,20 +37,6 @@ std::vector<std::pair<const config::Site*, std::vector<const CheckStatusRow*>>> 
 const Incident* open_incident(const StatusView& view, const std::string& site) {
   auto it = view.board.open_by_site.find(site);
   return it == view.board.open_by_site.end() ? nullptr : it->second.get();
-}
-
-std::string html_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 std::string percent(std::optional<double> v) {

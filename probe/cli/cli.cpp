@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <set>
@@ -18,6 +19,7 @@
 #include "config/duration.h"
 #include "probe/cli/drill_command.h"
 #include "probe/cli/probe_api_client.h"
+#include "probe/cli/report_command.h"
 #include "probe/cli/result_table.h"
 #include "probe/daemon/daemon.h"
 #include "probe/demo/demo_command.h"
@@ -48,6 +50,9 @@ Usage:
                                          receive it, on the running probe (needs [probe] api_token),
                                          resolve it after the duration, print each notifier's delivery;
                                          exit 0 all delivered, 1 any not, 2 refused or usage
+  synthprobe report --config FILE [--since 30d] [--format md|html|json] [--objective 99.9] [--output FILE]
+                                         the stakeholder report of a period from the state store:
+                                         availability against the objective, incidents, comms, drills
   synthprobe demo [--listen ADDR]        an embedded demo shop with a scripted outage
   synthprobe --version | --help
 )";
@@ -179,6 +184,42 @@ int drill_command(const std::vector<std::string_view>& args) {
   return run_drill(cfg->probe, options, std::cout, std::cerr);
 }
 
+int report_command(const std::vector<std::string_view>& args) {
+  const std::string usage =
+      "report takes --config FILE [--since 30d] [--format md|html|json] [--objective 99.9] [--output FILE]";
+  std::string path;
+  ReportOptions options;
+  for (std::size_t i = 0; i + 1 < args.size(); i += 2) {
+    const std::string_view flag = args[i];
+    const std::string value(args[i + 1]);
+    if (flag == "--config") {
+      path = value;
+    } else if (flag == "--since") {
+      std::string error;
+      const auto since = config::parse_duration(value, error);
+      if (!since || since->count() <= 0) return usage_error("--since is a duration like 30d or 12h");
+      options.since = *since;
+    } else if (flag == "--format") {
+      if (value != "md" && value != "html" && value != "json") return usage_error("--format is md, html or json");
+      options.format = value;
+    } else if (flag == "--objective") {
+      char* end = nullptr;
+      const double percent = std::strtod(value.c_str(), &end);
+      if (end == value.c_str() || *end != '\0' || !(percent > 0 && percent <= 100))
+        return usage_error("--objective is a percentage like 99.9");
+      options.objective = percent / 100;
+    } else if (flag == "--output") {
+      options.output = value;
+    } else {
+      return usage_error(usage);
+    }
+  }
+  if (args.size() % 2 != 0 || path.empty()) return usage_error(usage);
+  auto cfg = load_or_report(path);
+  if (!cfg) return kExitUsage;
+  return write_report(*cfg, options, std::chrono::system_clock::now(), std::cout, std::cerr);
+}
+
 int once_command(const std::vector<std::string_view>& args) {
   std::string path;
   std::string format = "table";
@@ -258,6 +299,7 @@ int run_cli(int argc, char** argv) {
   if (command == "once") return once_command(rest);
   if (command == "comms") return comms_command(rest);
   if (command == "drill") return drill_command(rest);
+  if (command == "report") return report_command(rest);
   if (command == "run") {
     if (rest.size() == 2 && rest[0] == "--config") return daemon_command(std::string(rest[1]));
     if (rest.size() == 1 && rest[0].starts_with("--config=")) return daemon_command(std::string(rest[0].substr(9)));
