@@ -234,7 +234,7 @@ TEST_CASE("the .deb: the man page renders without warnings and covers every comm
   const std::string page = quote((p.root / "usr/share/man/man1/synthprobe.1.gz").string());
   CHECK(run("zcat " + page + " | groff -man -Tutf8 -ww -z") == "");
   const std::string text = run("zcat " + page + " | groff -man -Tutf8 -P-c -P-b -P-u 2>&1");
-  for (const char* command : {"run --config FILE", "once --config FILE", "check-config FILE", "demo [--listen ADDR]",
+  for (const char* command : {"run --config FILE", "once --config FILE", "check-config FILE", "demo [--listen ADDR]", "comms --config FILE", "drill --config FILE", "report --config FILE",
                               "--version", "EXIT STATUS", "SIGHUP", "/etc/synthprobe/synthprobe.toml", "/var/lib/synthprobe"})
     CHECK_MESSAGE(text.find(command) != std::string::npos, std::string(command) << " missing in\n" << text);
   CHECK(text.find("synthprobe " + p.control.at("Version")) != std::string::npos);
