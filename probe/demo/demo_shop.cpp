@@ -1,5 +1,7 @@
 #include "probe/demo/demo_shop.h"
 
+#include "exporters/web/html_text.h"
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -143,21 +145,6 @@ std::optional<std::string> cookie_value(const Request& req, std::string_view nam
     }
   }
   return std::nullopt;
-}
-
-std::string html_escape(std::string_view in) {
-  std::string out;
-  for (char c : in) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 std::string page(std::string_view title, std::string_view main) {

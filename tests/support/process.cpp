@@ -57,21 +57,15 @@ std::size_t append(char* data, std::size_t size, std::size_t n, void* out) {
   static_cast<std::string*>(out)->append(data, size * n);
   return size * n;
 }
-}  // namespace
 
-HttpGetResult http_post_json(const std::string& url, const std::string& body, const std::vector<std::string>& extra_headers) {
+// Performs `easy` (already given its URL, body and method) with `headers`, then frees both.
+HttpGetResult perform(CURL* easy, curl_slist* headers) {
   HttpGetResult result;
-  CURL* easy = curl_easy_init();
-  curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &append);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, &result.body);
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 60000L);
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_PROXY, "");
-  curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body.c_str());
-  curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
-  for (const auto& h : extra_headers) headers = curl_slist_append(headers, h.c_str());
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
   if (curl_easy_perform(easy) == CURLE_OK) curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &result.status);
   curl_slist_free_all(headers);
@@ -79,16 +73,22 @@ HttpGetResult http_post_json(const std::string& url, const std::string& body, co
   return result;
 }
 
-HttpGetResult http_request(const std::string& url, bool post, const std::vector<std::string>& extra_headers,
-                           const char* method) {
-  HttpGetResult result;
+}  // namespace
+
+HttpGetResult http_post_json(const std::string& url, const std::string& body, const std::vector<std::string>& extra_headers) {
   CURL* easy = curl_easy_init();
   curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &append);
-  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &result.body);
-  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 60000L);
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy, CURLOPT_PROXY, "");
+  curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body.c_str());
+  curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+  for (const auto& h : extra_headers) headers = curl_slist_append(headers, h.c_str());
+  return perform(easy, headers);
+}
+
+HttpGetResult http_request(const std::string& url, bool post, const std::vector<std::string>& extra_headers,
+                           const char* method) {
+  CURL* easy = curl_easy_init();
+  curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
   curl_slist* headers = nullptr;
   for (const auto& h : extra_headers) headers = curl_slist_append(headers, h.c_str());
   if (post) {
@@ -97,13 +97,9 @@ HttpGetResult http_request(const std::string& url, bool post, const std::vector<
     // As `curl -X POST` does: no form Content-Type unless the caller gives one.
     if (extra_headers.empty()) headers = curl_slist_append(headers, "Content-Type:");
   }
-  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
   if (method && std::string_view(method) == "HEAD") curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
   else if (method) curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method);
-  if (curl_easy_perform(easy) == CURLE_OK) curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &result.status);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(easy);
-  return result;
+  return perform(easy, headers);
 }
 
 }  // namespace synthprobe::testing
