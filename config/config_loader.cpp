@@ -32,8 +32,8 @@ namespace {
 
 constexpr std::array<std::string_view, 9> kTopKeys{"probe",     "defaults",  "site",        "check",        "flow",
                                                    "notifier",  "heartbeat", "maintenance", "incident_team"};
-constexpr std::array<std::string_view, 8> kProbeKeys{"name",          "region",     "listen",          "state_dir",
-                                                     "max_in_flight", "log_format", "state_retention", "api_token"};
+constexpr std::array<std::string_view, 9> kProbeKeys{"name",          "region",     "listen",          "state_dir",
+                                                     "max_in_flight", "log_format", "state_retention", "api_token", "shard"};
 constexpr std::array<std::string_view, 2> kSiteOwnKeys{"name", "incident_team"};
 
 std::string host_name() {
@@ -103,6 +103,11 @@ Probe read_probe(const toml::table* table, LoadContext& ctx) {
         if (token->size() < 16) ctx.error(pos_of(*node), "\"api_token\" must be at least 16 characters");
         else probe.api_token = *token;
       }
+    }
+    if (auto shard = r.string("shard")) {
+      std::string why;
+      if (auto parsed = parse_shard(shard->value, why)) probe.shard = *parsed;
+      else ctx.error(shard->pos, "\"shard\" " + quote(shard->value) + " " + why);
     }
     if (auto format = r.string("log_format")) {
       if (format->value == "logfmt" || format->value == "json") probe.log_format = format->value;
@@ -212,6 +217,9 @@ void read_document(const toml::table& doc, Config& config, LoadContext& ctx) {
     check_names.add(*table, check->name, ctx);
     config.checks.push_back(std::move(*check));
   }
+  config.checks_in_file = config.checks.size();
+  if (const auto& shard = config.probe.shard)
+    std::erase_if(config.checks, [&](const Check& c) { return !in_shard(c.name, *shard); });
   // Made for the checks and flows without `site`, before maintenance windows, which may name them too.
   for (const std::string& name : sites.implicit()) {
     if (!dedup_key_fits(name, config.probe.region))

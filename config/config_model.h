@@ -15,6 +15,7 @@
 
 #include <boost/json/value.hpp>
 
+#include "config/shard.h"
 #include "config/status_matcher.h"
 #include "config/template_string.h"
 
@@ -194,6 +195,8 @@ struct Probe {
   // Bearer token for the HTTP write endpoints (POST /-/reload); usually "${env:...}". Empty: reload is
   // open to non-browser clients only.
   std::string api_token;
+  // `shard = "K/N"`: this probe runs only the checks and flows whose name hashes to K (config/shard.h).
+  std::optional<Shard> shard;
 };
 
 struct Notifier {
@@ -232,7 +235,8 @@ struct Config {
   std::string path;  // the file it came from
   Probe probe;
   std::vector<Site> sites;
-  std::vector<Check> checks;  // checks and flows in file order
+  std::vector<Check> checks;  // checks and flows in file order (this probe's shard of them)
+  std::size_t checks_in_file = 0;  // before [probe] shard kept its share
   std::vector<Notifier> notifiers;
   std::vector<Heartbeat> heartbeats;
   std::vector<std::string> secrets;  // resolved secret values, for redaction: unique, longest first

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <regex>
 #include <set>
 #include <string>
 
@@ -1295,4 +1296,49 @@ url = "${base_url}/"
 follow_redirect_with_secrets = true
 )toml"),
              {R"(t.toml:8:1: unknown key "follow_redirect_with_secrets" in [[check]] (did you mean "follow_redirects_with_secrets"?))"});
+}
+
+// ---- [probe] shard ---------------------------------------------------------------------------------------
+
+TEST_CASE("shard: the hash is Prometheus' hashmod (MD5, its last 8 bytes big-endian, modulo N)") {
+  // Values worked out with Python's hashlib, as Prometheus' relabel code does it in Go.
+  CHECK(cfg::hashmod("home", 5) == 0);
+  CHECK(cfg::hashmod("checkout", 5) == 2);
+  CHECK(cfg::hashmod("search", 5) == 0);
+  CHECK(cfg::hashmod("anything", 1) == 0);
+}
+
+TEST_CASE("shard: five shards of one config run every check and flow exactly once") {
+  std::string text = "[probe]\nshard = \"SHARD\"\n";
+  for (int i = 0; i < 40; ++i)
+    text += "[[check]]\nname = \"page-" + std::to_string(i) + "\"\nsite = \"shop\"\nurl = \"https://shop.example.com/" +
+            std::to_string(i) + "\"\n";
+  text += "[[flow]]\nname = \"checkout\"\nsite = \"shop\"\n[[flow.step]]\nname = \"cart\"\nurl = \"https://shop.example.com/cart\"\n";
+  std::map<std::string, int> seen;
+  for (int k = 0; k < 5; ++k) {
+    const cfg::Config c = valid(load("[[site]]\nname = \"shop\"\n" + std::regex_replace(text, std::regex("SHARD"), std::to_string(k) + "/5")));
+    REQUIRE(c.probe.shard.has_value());
+    CHECK(c.probe.shard->to_string() == std::to_string(k) + "/5");
+    CHECK(c.checks_in_file == 41);
+    CHECK_FALSE(c.checks.empty());
+    CHECK(c.sites.size() == 1);  // every shard knows every site
+    for (const auto& check : c.checks) {
+      CHECK(cfg::in_shard(check.name, *c.probe.shard));
+      ++seen[check.name];
+    }
+  }
+  CHECK(seen.size() == 41);
+  for (const auto& [name, times] : seen) CHECK_MESSAGE(times == 1, name);
+  const cfg::Config all = valid(load("[[site]]\nname = \"shop\"\n" + std::regex_replace(text, std::regex("shard = \"SHARD\"\n"), "")));
+  CHECK_FALSE(all.probe.shard.has_value());
+  CHECK(all.checks.size() == 41);
+}
+
+TEST_CASE("shard: what is not K/N is an error") {
+  for (const char* bad : {"5/5", "a/b", "1/0", "0/1001", "-1/3", "2", "2/5/1", " 2/5"}) {
+    CAPTURE(bad);
+    fails_with("[probe]\nshard = \"" + std::string(bad) + "\"\n",
+               {"t.toml:2:9: \"shard\" \"" + std::string(bad) +
+                "\" must be \"K/N\": this probe's shard K of N replicas, counted from 0 (like \"2/5\"; N from 1 to 1000)"});
+  }
 }

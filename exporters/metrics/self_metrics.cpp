@@ -19,10 +19,19 @@ prometheus::Counter& counter(prometheus::Registry& registry, const ProbeIdentity
 
 }  // namespace
 
-SelfMetrics::SelfMetrics(prometheus::Registry& registry, const std::string& version, const ProbeIdentity& who)
+namespace {
+prometheus::Labels build_labels(const std::string& version, const std::string& shard) {
+  prometheus::Labels labels{{"version", version}};
+  if (!shard.empty()) labels.emplace("shard", shard);
+  return labels;
+}
+}  // namespace
+
+SelfMetrics::SelfMetrics(prometheus::Registry& registry, const std::string& version, const ProbeIdentity& who,
+                         const std::string& shard)
     : build_info_(gauge(registry, who, "synthprobe_build_info", "A metric with a constant '1' value labeled by the "
                                                            "version of synthprobe",
-                        {{"version", version}})),
+                        build_labels(version, shard))),
       checks_configured_(gauge(registry, who, "synthprobe_checks_configured", "Checks and flows in the loaded config")),
       checks_in_flight_(gauge(registry, who, "synthprobe_checks_in_flight", "Runs of checks and flows in progress")),
       scheduler_lag_(prometheus::BuildHistogram()

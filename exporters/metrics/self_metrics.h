@@ -26,7 +26,9 @@ class SelfMetrics {
   // Registers the families on `registry`, which must outlive this object. `version` labels
   // synthprobe_build_info; every series carries `who`'s probe and region. Reload metrics start as "no
   // reload yet": successful 0, timestamp 0.
-  SelfMetrics(prometheus::Registry& registry, const std::string& version, const ProbeIdentity& who);
+  // `shard`: "K/N" with [probe] shard (a `shard` label on synthprobe_build_info), else "".
+  SelfMetrics(prometheus::Registry& registry, const std::string& version, const ProbeIdentity& who,
+              const std::string& shard = "");
 
   void set_checks_configured(std::size_t count);
   void set_checks_in_flight(std::size_t count);

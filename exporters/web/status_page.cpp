@@ -67,6 +67,7 @@ std::string render_status_json(const StatusView& view) {
   json::object root;
   root["probe"] = view.probe.name;
   root["region"] = view.probe.region;
+  root["shard"] = view.probe.shard ? json::value(view.probe.shard->to_string()) : json::value(nullptr);
   root["probe_saturated"] = view.saturated;
   root["generated_at"] = iso8601(static_cast<double>(view.now_unix));
   json::array sites;

@@ -116,8 +116,12 @@ int check_config_command(const std::vector<std::string_view>& args) {
   if (args.size() != 1 || args[0].starts_with("-")) return usage_error("check-config takes one FILE");
   auto cfg = load_or_report(std::string(args[0]));
   if (!cfg) return kExitUsage;
-  std::cout << implicit_sites(*cfg) << "ok: " << cfg->count(config::Check::Kind::check) << " checks, "
-            << cfg->count(config::Check::Kind::flow) << " flows\n";
+  std::cout << implicit_sites(*cfg);
+  if (cfg->probe.shard)
+    std::cout << "shard " << cfg->probe.shard->to_string() << ": keeps " << cfg->checks.size() << " of "
+              << cfg->checks_in_file << " checks and flows\n";
+  std::cout << "ok: " << cfg->count(config::Check::Kind::check) << " checks, " << cfg->count(config::Check::Kind::flow)
+            << " flows\n";
   return kExitOk;
 }
 

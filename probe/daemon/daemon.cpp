@@ -83,7 +83,7 @@ struct Daemon::Impl {
         timer(io),
         housekeeping_timer(io),
         check_metrics(identity.probe, identity.region),
-        self_metrics(registry, kVersion, identity),
+        self_metrics(registry, kVersion, identity, initial.probe.shard ? initial.probe.shard->to_string() : ""),
         incident_metrics(registry, identity),
         store(store_options(initial.probe)),
         dispatcher(io, multi, store, logger,
@@ -282,6 +282,15 @@ struct Daemon::Impl {
       if (errors.empty()) errors = config_path + ": invalid config\n";
       self_metrics.config_reloaded(false, unix_seconds(SystemClock::now()));
       return errors;
+    }
+    const auto shard_text = [](const config::Config& c) { return c.probe.shard ? c.probe.shard->to_string() : "none"; };
+    if (shard_text(*loaded.config) != shard_text(*config)) {
+      // build_info and the replicas' split say which shard this process is: changing it needs a restart.
+      const std::string error = config_path + ": \"shard\" changed from " + shard_text(*config) + " to " +
+                                shard_text(*loaded.config) + "; restart the probe to change its shard\n";
+      logger.log(LogLevel::error, "config reload rejected", {{"error", error}});
+      self_metrics.config_reloaded(false, unix_seconds(SystemClock::now()));
+      return error;
     }
     apply(std::move(*loaded.config));
     loaded.config.reset();
