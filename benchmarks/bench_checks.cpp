@@ -10,7 +10,8 @@
 //   bench_checks inflight   --warm-url URL [--concurrency C] [--bare] [--buffersize B]
 //   bench_checks idle       --url URL [--checks N]
 //   bench_checks lag        --url URL [--checks N] [--interval 60s] [--seconds S] [--scrape-from S]
-//   bench_checks scrape     [--checks N]
+//   bench_checks scrape     [--checks N] [--rounds R] [--no-reference] [--gzip]
+//   bench_checks scale      [--checks 100000] [--rounds 5] [--target-s 1.5] [--no-reference]
 //   bench_checks latency    [--delay-ms D] [--rate R] [--seconds S]
 //   bench_checks config-load [--checks N]
 //   bench_checks daemon     --synthprobe PATH --url URL [--checks N] [--interval 6s] [--seconds S]
@@ -18,6 +19,9 @@
 //   bench_checks daemon-load --synthprobe PATH (--url URL | --refused | --blackhole) [--checks N]
 //                           [--checks-per-site N] [--interval 5s] [--timeout 2s] [--max-in-flight M]
 //                           [--flap-every K --flap-url URL] [--warmup S] [--seconds S] [--nginx-status URL]
+//   bench_checks daemon-scale --synthprobe PATH --url URL [--flap-url URL] [--checks N] [--interval 60s]
+//                           [--refused-every 10] [--flap-every 100] [--warmup S] [--seconds S]
+//                           [--scrape-every 15] [--gzip]
 //   bench_checks observe    --pid PID --base http://127.0.0.1:PORT [--checks N] [--interval I] [--seconds S]
 //                           [--nginx-status URL]
 //                           (the daemon-load window on a daemon started elsewhere)
@@ -42,6 +46,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <zlib.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -51,6 +56,7 @@
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 
+#include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
 #include <algorithm>
@@ -78,6 +84,9 @@
 #include "config/duration.h"
 #include "exporters/metrics/check_metrics.h"
 #include "exporters/metrics/metrics_text.h"
+#include "exporters/metrics/probe_identity.h"
+#include "exporters/metrics/self_metrics.h"
+#include "exporters/web/http_server.h"
 #include "exporters/web/status_page.h"
 #include "probe/daemon/check_slot.h"
 #include "probe/daemon/daemon.h"
@@ -530,7 +539,8 @@ struct Snapshot {
   double incidents_open = 0;  // sum of synthprobe_incident_open
   std::vector<std::pair<double, double>> lag;  // synthprobe_scheduler_lag_seconds buckets (le, cumulative)
   double seconds = 0;                          // how long the scrape took
-  std::size_t bytes = 0;
+  std::size_t bytes = 0;       // the text
+  std::size_t wire_bytes = 0;  // on the wire (less than `bytes` when compressed)
   bool ok = false;
   // Taken around the scrape: the wall time and the daemon's CPU (whole process and check-loop thread)
   // just before the request and just after the reply. The daemon copies its counters first thing, so the
@@ -544,42 +554,99 @@ double sample_value(std::string_view line) {
   return std::strtod(std::string(line.substr(space + 1)).c_str(), nullptr);
 }
 
-Snapshot parse_metrics(const HttpGet& got) {
-  Snapshot s;
-  s.ok = got.ok && got.status == 200;
-  s.seconds = got.seconds;
-  s.bytes = got.body.size();
-  std::string_view text = got.body;
-  auto named = [](std::string_view line, std::string_view name) {
-    return line.starts_with(name) && line.size() > name.size() && line[name.size()] == '{';
-  };
-  while (!text.empty()) {
-    const auto eol = text.find('\n');
-    const std::string_view line = text.substr(0, eol);
-    text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
-    if (line.empty() || line[0] == '#' || line.rfind(' ') == std::string_view::npos) continue;
-    if (named(line, "probe_all_success_count")) {
-      s.runs += sample_value(line);
-    } else if (named(line, "probe_all_success_sum")) {
-      s.passed += sample_value(line);
-    } else if (named(line, "synthprobe_check_state")) {
-      s.checks_down += sample_value(line) == 2 ? 1 : 0;
-    } else if (named(line, "synthprobe_checks_skipped_total")) {
-      s.skipped = sample_value(line);
-    } else if (named(line, "synthprobe_checks_delayed_total")) {
-      s.delayed = sample_value(line);
-    } else if (named(line, "synthprobe_probe_saturated")) {
-      s.saturated = sample_value(line);
-    } else if (named(line, "synthprobe_incident_open")) {
-      s.incidents_open += sample_value(line);
-    } else if (named(line, "synthprobe_scheduler_lag_seconds_bucket")) {
-      const auto le = line.find("le=\"");
-      if (le == std::string_view::npos) continue;
-      const std::string bound(line.substr(le + 4, line.find('"', le + 4) - le - 4));
-      const double upper = bound == "+Inf" ? INFINITY : std::strtod(bound.c_str(), nullptr);
-      s.lag.emplace_back(upper, sample_value(line));
+// Reads a /metrics body line by line as it arrives, as Prometheus does, so that a scrape of 100,000 checks
+// (hundreds of megabytes) is never held whole in this process.
+class MetricsReader {
+ public:
+  void feed(const char* data, std::size_t size) {
+    std::string_view text(data, size);
+    bytes_ += size;
+    while (!text.empty()) {
+      const auto eol = text.find('\n');
+      if (eol == std::string_view::npos) {
+        partial_.append(text);
+        return;
+      }
+      if (partial_.empty()) {
+        line(text.substr(0, eol));
+      } else {
+        partial_.append(text.substr(0, eol));
+        line(partial_);
+        partial_.clear();
+      }
+      text.remove_prefix(eol + 1);
     }
   }
+  // The snapshot, once the body has ended.
+  Snapshot finish() {
+    if (!partial_.empty()) line(partial_);
+    partial_.clear();
+    s_.bytes = bytes_;
+    return s_;
+  }
+
+ private:
+  void line(std::string_view line) {
+    auto named = [&](std::string_view name) {
+      return line.starts_with(name) && line.size() > name.size() && line[name.size()] == '{';
+    };
+    if (line.empty() || line[0] == '#' || line.rfind(' ') == std::string_view::npos) return;
+    if (named("probe_all_success_count")) {
+      s_.runs += sample_value(line);
+    } else if (named("probe_all_success_sum")) {
+      s_.passed += sample_value(line);
+    } else if (named("synthprobe_check_state")) {
+      s_.checks_down += sample_value(line) == 2 ? 1 : 0;
+    } else if (named("synthprobe_checks_skipped_total")) {
+      s_.skipped = sample_value(line);
+    } else if (named("synthprobe_checks_delayed_total")) {
+      s_.delayed = sample_value(line);
+    } else if (named("synthprobe_probe_saturated")) {
+      s_.saturated = sample_value(line);
+    } else if (named("synthprobe_incident_open")) {
+      s_.incidents_open += sample_value(line);
+    } else if (named("synthprobe_scheduler_lag_seconds_bucket")) {
+      const auto le = line.find("le=\"");
+      if (le == std::string_view::npos) return;
+      const std::string bound(line.substr(le + 4, line.find('"', le + 4) - le - 4));
+      const double upper = bound == "+Inf" ? INFINITY : std::strtod(bound.c_str(), nullptr);
+      s_.lag.emplace_back(upper, sample_value(line));
+    }
+  }
+
+  Snapshot s_;
+  std::string partial_;
+  std::size_t bytes_ = 0;
+};
+
+// GET /metrics, read as it arrives. With `gzip`, asks for a compressed body (as Prometheus does) and
+// counts the bytes on the wire in `wire_bytes`; `bytes` is always the decoded text.
+Snapshot get_metrics(const std::string& url, long timeout_ms, bool gzip = false) {
+  MetricsReader reader;
+  CURL* easy = curl_easy_init();
+  curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(easy, CURLOPT_PROXY, "");
+  if (gzip) curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "gzip");
+  curl_easy_setopt(
+      easy, CURLOPT_WRITEFUNCTION, +[](char* data, std::size_t size, std::size_t n, void* r) {
+        static_cast<MetricsReader*>(r)->feed(data, size * n);
+        return size * n;
+      });
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &reader);
+  const auto t0 = Clock::now();
+  const bool ok = curl_easy_perform(easy) == CURLE_OK;
+  const double seconds = seconds_since(t0);
+  long status = 0;
+  curl_off_t wire = 0;
+  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_getinfo(easy, CURLINFO_SIZE_DOWNLOAD_T, &wire);
+  curl_easy_cleanup(easy);
+  Snapshot s = reader.finish();
+  s.ok = ok && status == 200;
+  s.seconds = seconds;
+  s.wire_bytes = static_cast<std::size_t>(wire);
   return s;
 }
 
@@ -644,11 +711,11 @@ class DaemonProcess {
     }
   }
 
-  Snapshot scrape() {
+  Snapshot scrape(bool gzip = false, long timeout_ms = 60000) {
     const auto before = Clock::now();
     const double loop0 = stat_cpu_seconds(loop_stat_);
     const double proc0 = stat_cpu_seconds(proc_stat_);
-    Snapshot s = parse_metrics(http_get(base_ + "/metrics", 60000));
+    Snapshot s = get_metrics(base_ + "/metrics", timeout_ms, gzip);
     s.before = before;
     s.loop_cpu_before = loop0;
     s.proc_cpu_before = proc0;
@@ -659,6 +726,8 @@ class DaemonProcess {
   }
 
   long rss_kib() const { return status_kib("VmRSS:", pid_); }
+  long peak_rss_kib() const { return status_kib("VmHWM:", pid_); }
+  double cpu_seconds() const { return stat_cpu_seconds(proc_stat_); }
 
   // SIGTERM (the daemon drains), then SIGKILL after 15 s.
   void stop() {
@@ -1105,7 +1174,9 @@ int mode_lag(const Args& a) {
       std::this_thread::sleep_until(origin + secs(scrape_from));
       while (!scraping_done && Clock::now() < stop_at) {
         const auto t0 = Clock::now();
-        const std::string text = synthprobe::render_metrics({&e.metrics});
+        synthprobe::MetricsText text({}, &e.metrics);  // as /metrics writes it, piece by piece
+        std::string piece;
+        while (text.next(piece)) piece.clear();
         scrape_seconds.push_back(seconds_since(t0));
       }
     });
@@ -1178,7 +1249,11 @@ synthprobe::RunResult synthetic_result(const synthprobe::config::Check& c) {
   return r;
 }
 
-// Time to render /metrics for N checks that have all run once (every series present).
+// Time to render /metrics for N checks that have all run once (every series present): the text written
+// straight from the numbers as /metrics serves it (MetricsText, piece by piece, each piece dropped once
+// counted, as the server sends it), and, unless --no-reference, prometheus-cpp's path (Collect() and
+// TextSerializer; for 100,000 checks that is gigabytes and tens of seconds). With --gzip, also what
+// compressing the pieces would cost (zlib, level 1 and 6), for Prometheus' Accept-Encoding: gzip.
 int mode_scrape(const Args& a) {
   GeneratedConfig g;
   g.checks = static_cast<std::size_t>(a.num("checks", 10000));
@@ -1192,10 +1267,56 @@ int mode_scrape(const Args& a) {
     metrics.set_state(i, synthprobe::CheckMetrics::State::up);
   }
   const int rounds = static_cast<int>(a.num("rounds", 3));
-  std::vector<double> collect_s, serialize_s, render_s;
-  std::size_t bytes = 0, samples = 0;
+  const bool reference = !a.flag("no-reference");
+  std::vector<double> direct_s, collect_s, serialize_s, render_s, gzip1_s, gzip6_s;
+  std::size_t bytes = 0, reference_bytes = 0, samples = 0, pieces = 0, gzip1_bytes = 0, gzip6_bytes = 0;
+  const long hwm0 = status_kib("VmHWM:");
+  long direct_hwm = 0;
   for (int i = 0; i < rounds; ++i) {
     auto t0 = Clock::now();
+    {
+      synthprobe::MetricsText text({}, &metrics);
+      std::string piece;
+      bytes = pieces = 0;
+      while (text.next(piece)) {
+        bytes += piece.size();
+        ++pieces;
+        piece.clear();
+      }
+    }
+    direct_s.push_back(seconds_since(t0));
+    direct_hwm = status_kib("VmHWM:");
+    if (a.flag("gzip")) {
+      for (const int level : {1, 6}) {
+        synthprobe::MetricsText text({}, &metrics);
+        std::string piece;
+        z_stream z{};
+        deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+        std::vector<unsigned char> out(256 * 1024);
+        std::size_t compressed = 0;
+        t0 = Clock::now();
+        auto pump = [&](int flush) {
+          do {
+            z.next_out = out.data();
+            z.avail_out = static_cast<uInt>(out.size());
+            deflate(&z, flush);
+            compressed += out.size() - z.avail_out;
+          } while (z.avail_out == 0);
+        };
+        while (text.next(piece)) {
+          z.next_in = reinterpret_cast<unsigned char*>(piece.data());
+          z.avail_in = static_cast<uInt>(piece.size());
+          pump(Z_NO_FLUSH);
+          piece.clear();
+        }
+        pump(Z_FINISH);
+        deflateEnd(&z);
+        (level == 1 ? gzip1_s : gzip6_s).push_back(seconds_since(t0));
+        (level == 1 ? gzip1_bytes : gzip6_bytes) = compressed;
+      }
+    }
+    if (!reference) continue;
+    t0 = Clock::now();
     auto families = metrics.Collect();
     collect_s.push_back(seconds_since(t0));
     t0 = Clock::now();
@@ -1204,16 +1325,30 @@ int mode_scrape(const Args& a) {
     serialize_s.push_back(seconds_since(t0));
     samples = 0;
     for (const auto& f : families) samples += f.metric.size();
+    families.clear();
     t0 = Clock::now();
-    bytes = synthprobe::render_metrics({&metrics}).size();
+    reference_bytes = synthprobe::render_metrics({&metrics}).size();
     render_s.push_back(seconds_since(t0));
   }
   emit("checks", checks.size());
-  emit("series", samples);
   emit("bytes", bytes);
-  emit("collect_s", fixed(percentile(collect_s, 0.5), 3));
-  emit("serialize_s", fixed(percentile(serialize_s, 0.5), 3));
-  emit("render_s", fixed(percentile(render_s, 0.5), 3));
+  emit("pieces", pieces);
+  emit("direct_s", fixed(percentile(direct_s, 0.5), 3));
+  emit("direct_peak_rss_growth_kib", direct_hwm - hwm0);
+  if (a.flag("gzip")) {
+    emit("gzip1_s", fixed(percentile(gzip1_s, 0.5), 3));
+    emit("gzip1_bytes", gzip1_bytes);
+    emit("gzip6_s", fixed(percentile(gzip6_s, 0.5), 3));
+    emit("gzip6_bytes", gzip6_bytes);
+  }
+  if (reference) {
+    emit("series", samples);
+    emit("reference_bytes", reference_bytes);
+    emit("collect_s", fixed(percentile(collect_s, 0.5), 3));
+    emit("serialize_s", fixed(percentile(serialize_s, 0.5), 3));
+    emit("render_s", fixed(percentile(render_s, 0.5), 3));
+    emit("peak_rss_kib", status_kib("VmHWM:"));
+  }
   emit("rounds", rounds);
   return 0;
 }
@@ -1448,6 +1583,257 @@ int mode_daemon_load(const Args& a) {
   return 0;
 }
 
+// GET url with libcurl, the body counted and dropped as it arrives (what the server side costs, without
+// a client's parsing).
+struct HttpCount {
+  bool ok = false;
+  double seconds = 0;
+  std::size_t bytes = 0;
+};
+
+HttpCount count_get(const std::string& url, long timeout_ms) {
+  HttpCount c;
+  CURL* easy = curl_easy_init();
+  curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(easy, CURLOPT_PROXY, "");
+  curl_easy_setopt(
+      easy, CURLOPT_WRITEFUNCTION, +[](char*, std::size_t size, std::size_t n, void* bytes) {
+        *static_cast<std::size_t*>(bytes) += size * n;
+        return size * n;
+      });
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &c.bytes);
+  const auto t0 = Clock::now();
+  const bool ok = curl_easy_perform(easy) == CURLE_OK;
+  c.seconds = seconds_since(t0);
+  long status = 0;
+  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup(easy);
+  c.ok = ok && status == 200;
+  return c;
+}
+
+// FNV-1a over a text given in pieces: tells whether two 400 MB texts are the same without holding both.
+struct TextHash {
+  std::uint64_t h = 14695981039346656037ull;
+  void add(std::string_view text) {
+    for (const char c : text) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  }
+};
+
+// /metrics of N checks (default 100,000) that have all run once, as a scrape sees it (issue 12): the
+// daemon's route (the self-metrics registry through TextSerializer, then MetricsText written from the check
+// numbers, sent piece by piece, chunked) on an in-process HttpServer, fetched over loopback with curl and
+// read line by line as Prometheus reads it; the same text in-process without HTTP; and, in the same run,
+// prometheus-cpp's path (Collect() and TextSerializer over the same numbers, the whole text in one string),
+// whose bytes must be the same. Prints time and size, the ratio to the target (--target-s, 1.5 s) and to
+// prometheus-cpp's time, and the peak RSS before and after prometheus-cpp's path.
+int mode_scale(const Args& a) {
+  GeneratedConfig g;
+  g.checks = static_cast<std::size_t>(a.num("checks", 100000));
+  g.checks_per_site = 100;
+  const int rounds = static_cast<int>(a.num("rounds", 5));
+  const double target_s = a.num("target-s", 1.5);
+  auto cfg = load_or_die(synthprobe::bench::generate_toml(g));
+  std::vector<std::shared_ptr<const synthprobe::config::Check>> checks;
+  for (auto& c : cfg.checks) checks.push_back(std::make_shared<const synthprobe::config::Check>(std::move(c)));
+  prometheus::Registry registry;
+  synthprobe::SelfMetrics self(registry, "bench", synthprobe::ProbeIdentity{"bench", "local"});
+  self.set_checks_configured(checks.size());
+  synthprobe::CheckMetrics metrics("bench", "local");
+  metrics.configure(checks);
+  for (std::size_t i = 0; i < checks.size(); ++i) {
+    metrics.record(i, synthetic_result(*checks[i]), unix_now());
+    metrics.set_state(i, synthprobe::CheckMetrics::State::up);
+  }
+
+  // The daemon's /metrics route.
+  synthprobe::HttpServer server([&](const synthprobe::HttpRequestView&) {
+    auto text = std::make_shared<synthprobe::MetricsText>(std::vector<const prometheus::Collectable*>{&registry},
+                                                          &metrics);
+    synthprobe::HttpReply reply{200, std::string(synthprobe::kMetricsContentType), {}, {}, {}};
+    reply.stream = [text](std::string& out) { return text->next(out); };
+    return reply;
+  });
+  std::string error;
+  if (!server.start("127.0.0.1:0", error)) Args::die("cannot listen: " + error);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  const std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/metrics";
+
+  const long hwm0 = status_kib("VmHWM:");
+  std::vector<double> http_s, inprocess_s;
+  std::size_t http_bytes = 0, bytes = 0, pieces = 0;
+  double runs_seen = 0;
+  TextHash direct_hash;
+  // Once as Prometheus reads it (every line looked at, in this process, on the same 2 cores), to check
+  // that every run is in the scrape; then, per round, as a client that only takes the bytes sees it.
+  const Snapshot parsed = get_metrics(url, 120000);
+  if (!parsed.ok) Args::die("the /metrics scrape failed");
+  runs_seen = parsed.runs;
+  for (int r = 0; r < rounds; ++r) {
+    const HttpCount got = count_get(url, 120000);
+    if (!got.ok) Args::die("the /metrics scrape failed");
+    http_s.push_back(got.seconds);
+    http_bytes = got.bytes;
+
+    const auto t0 = Clock::now();
+    synthprobe::MetricsText text({&registry}, &metrics);
+    std::string piece;
+    TextHash hash;
+    bytes = pieces = 0;
+    while (text.next(piece)) {
+      bytes += piece.size();
+      ++pieces;
+      if (r == 0) hash.add(piece);
+      piece.clear();
+    }
+    if (r > 0) inprocess_s.push_back(seconds_since(t0));  // the first round hashes as it goes
+    if (r == 0) direct_hash = hash;
+  }
+  const long direct_hwm = status_kib("VmHWM:");
+  server.stop();
+
+  emit("checks", checks.size());
+  emit("rounds", rounds);
+  emit("bytes", http_bytes);
+  emit("mib", fixed(static_cast<double>(http_bytes) / 1048576.0, 1));
+  emit("runs_in_scrape", fixed(runs_seen, 0));
+  emit("http_scrape_parsed_s", fixed(parsed.seconds, 3));
+  emit("http_scrape_min_s", fixed(*std::min_element(http_s.begin(), http_s.end()), 3));
+  emit("http_scrape_median_s", fixed(percentile(http_s, 0.5), 3));
+  emit("http_scrape_max_s", fixed(percentile(http_s, 1), 3));
+  if (!inprocess_s.empty()) emit("inprocess_median_s", fixed(percentile(inprocess_s, 0.5), 3));
+  emit("pieces", pieces);
+  emit("target_s", fixed(target_s, 3));
+  emit("median_over_target", fixed(percentile(http_s, 0.5) / target_s, 3));
+  emit("max_over_target", fixed(percentile(http_s, 1) / target_s, 3));
+  emit("peak_rss_growth_direct_kib", direct_hwm - hwm0);
+  if (a.flag("no-reference")) return 0;
+
+  // prometheus-cpp's path over the same numbers, once (for 100,000 checks: gigabytes, tens of seconds).
+  auto t0 = Clock::now();
+  std::string reference = synthprobe::render_metrics({&registry, &metrics});
+  const double reference_s = seconds_since(t0);
+  TextHash reference_hash;
+  reference_hash.add(reference);
+  const std::size_t reference_bytes = reference.size();
+  reference = std::string();
+  emit("reference_s", fixed(reference_s, 3));
+  emit("reference_bytes", reference_bytes);
+  emit("identical_bytes", reference_bytes == bytes && reference_hash.h == direct_hash.h ? "yes" : "NO");
+  emit("reference_over_target", fixed(reference_s / target_s, 3));
+  emit("speedup_vs_reference", fixed(reference_s / percentile(http_s, 0.5), 1));
+  emit("speedup_vs_reference_inprocess",
+       inprocess_s.empty() ? std::string("n/a") : fixed(reference_s / percentile(inprocess_s, 0.5), 1));
+  emit("peak_rss_kib", status_kib("VmHWM:"));
+  return 0;
+}
+
+// The daemon at scale (issue 12): 100,000 checks at 60s (1,667 runs/s) in sites of 100, every tenth check
+// refused (a closed port) and every hundredth flapping (--flap-url), measured from outside. After a warm-up
+// (every check has run), two windows of --seconds each:
+// - quiet: only the two scrapes that bound it; whole-process CPU between them (the scrapes left out),
+//   scheduler lag p99 from synthprobe_scheduler_lag_seconds, RSS;
+// - scraped: a scrape every --scrape-every seconds, as Prometheus would (the next one starts at once when
+//   one takes longer); whole-process CPU over the window, scrapes included, lag p99, scrape times, peak RSS.
+// With --gzip, the scrapes ask for a compressed body (Accept-Encoding: gzip) and the wire size is reported.
+int mode_daemon_scale(const Args& a) {
+  TempDir dir;
+  GeneratedConfig g;
+  g.checks = static_cast<std::size_t>(a.num("checks", 100000));
+  g.checks_per_site = static_cast<std::size_t>(a.num("checks-per-site", 100));
+  g.url = a.required("url");
+  g.interval = a.str("interval", "60s");
+  g.timeout = a.str("timeout", "5s");
+  g.max_in_flight = static_cast<int>(a.num("max-in-flight", 1000));
+  g.refused_every = static_cast<std::size_t>(a.num("refused-every", 10));
+  g.refused_url = "http://127.0.0.1:" + std::to_string(free_port()) + "/page.html";
+  g.flap_every = static_cast<std::size_t>(a.num("flap-every", 100));
+  g.flap_url = a.str("flap-url", g.url);
+  const unsigned short port = free_port();
+  g.listen = "127.0.0.1:" + std::to_string(port);
+  g.state_dir = (dir.path / "state").string();
+  const double interval_s = interval_seconds(g.interval);
+  const double warmup = a.num("warmup", interval_s + 5);
+  const double seconds = a.num("seconds", 60);
+  const double scrape_every = a.num("scrape-every", 15);
+  const bool gzip = a.flag("gzip");
+  const long scrape_timeout_ms = 300000;
+  const std::string path = write_file(dir.path / "daemon.toml", synthprobe::bench::generate_toml(g));
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  raise_fd_limit();
+
+  DaemonProcess daemon(a.required("synthprobe"), path, (dir.path / "daemon.log").string(), port);
+  daemon.wait_ready();
+  const long rss_ready = daemon.rss_kib();
+  std::this_thread::sleep_for(secs(warmup));
+
+  // Quiet window.
+  const long rss_before_scrapes = daemon.rss_kib();
+  const Snapshot qa = daemon.scrape(gzip, scrape_timeout_ms);
+  std::this_thread::sleep_until(qa.before + secs(seconds));
+  const long rss_quiet = daemon.rss_kib();
+  const Snapshot qb = daemon.scrape(gzip, scrape_timeout_ms);
+  if (!qa.ok || !qb.ok) Args::die("a /metrics scrape failed");
+  const Window quiet = window_between(qa, qb);
+
+  // Scraped window: qb opens it.
+  std::vector<double> scrape_s{qa.seconds, qb.seconds};
+  Snapshot last = qb;
+  auto next = qb.before + secs(scrape_every);
+  while (std::chrono::duration<double>(next - qb.before).count() <= seconds + 0.001) {
+    std::this_thread::sleep_until(next);
+    last = daemon.scrape(gzip, scrape_timeout_ms);
+    if (!last.ok) Args::die("a /metrics scrape failed");
+    scrape_s.push_back(last.seconds);
+    next = std::max(next + secs(scrape_every), Clock::now());
+  }
+  const double scraped_wall = std::chrono::duration<double>(last.after - qb.after).count();
+  const double scraped_cpu = last.proc_cpu_after - qb.proc_cpu_after;
+  const Window scraped = window_between(qb, last);
+  const long rss_end = daemon.rss_kib();
+  const long peak = daemon.peak_rss_kib();
+  daemon.stop();
+
+  const double failed = (qb.runs - qb.passed) - (qa.runs - qa.passed);
+  emit("checks", g.checks);
+  emit("interval", g.interval);
+  emit("refused_pct", fixed(g.refused_every ? 100.0 / static_cast<double>(g.refused_every) : 0, 1));
+  emit("flapping_pct", fixed(g.flap_every ? 100.0 / static_cast<double>(g.flap_every) : 0, 1));
+  emit("gzip", gzip ? 1 : 0);
+  emit("window_s", fixed(quiet.seconds, 1));
+  emit("runs_per_s", fixed(quiet.runs_per_s, 0));
+  emit("failed_pct", fixed(quiet.runs > 0 ? 100 * failed / quiet.runs : 0, 1));
+  emit("checks_down", fixed(qb.checks_down, 0));
+  emit("incidents_open", fixed(qb.incidents_open, 0));
+  emit("quiet_process_cpu_cores", fixed(quiet.runs_per_s * quiet.proc_cpu_us_per_run / 1e6, 3));
+  emit("quiet_process_cpu_us_per_run", fixed(quiet.proc_cpu_us_per_run, 1));
+  emit("quiet_loop_cpu_us_per_run", fixed(quiet.loop_cpu_us_per_run, 1));
+  emit("quiet_lag_p50", lag_quantile(qa, qb, 0.50));
+  emit("quiet_lag_p99", lag_quantile(qa, qb, 0.99));
+  const double qp99 = lag_quantile_bound(qa, qb, 0.99);
+  emit("quiet_lag_p99_ms", std::isinf(qp99) ? std::string("1e99") : fixed(qp99 * 1000, 1));
+  emit("scraped_window_s", fixed(scraped.seconds, 1));
+  emit("scraped_scrapes", scrape_s.size() - 2);
+  emit("scraped_process_cpu_cores", fixed(scraped_wall > 0 ? scraped_cpu / scraped_wall : NAN, 3));
+  emit("scraped_lag_p50", lag_quantile(qb, last, 0.50));
+  emit("scraped_lag_p99", lag_quantile(qb, last, 0.99));
+  const double sp99 = lag_quantile_bound(qb, last, 0.99);
+  emit("scraped_lag_p99_ms", std::isinf(sp99) ? std::string("1e99") : fixed(sp99 * 1000, 1));
+  emit("scrapes", scrape_s.size());
+  emit("scrape_median_s", fixed(percentile(scrape_s, 0.5), 3));
+  emit("scrape_max_s", fixed(percentile(scrape_s, 1.0), 3));
+  emit("scrape_bytes", last.bytes);
+  emit("scrape_wire_bytes", last.wire_bytes);
+  emit("rss_ready_kib", rss_ready);
+  emit("rss_before_scrapes_kib", rss_before_scrapes);
+  emit("rss_quiet_kib", rss_quiet);
+  emit("rss_end_kib", rss_end);
+  emit("peak_rss_kib", peak);
+  return 0;
+}
+
 // The same window on a daemon that is already running (loop_io_trace.sh starts it under strace).
 int mode_observe(const Args& a) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -1541,6 +1927,8 @@ int main(int argc, char** argv) {
   if (mode == "config-load") return mode_config_load(args);
   if (mode == "daemon") return mode_daemon(args);
   if (mode == "daemon-load") return mode_daemon_load(args);
+  if (mode == "daemon-scale") return mode_daemon_scale(args);
+  if (mode == "scale") return mode_scale(args);
   if (mode == "observe") return mode_observe(args);
   if (mode == "blackhole") return mode_blackhole(args);
   if (mode == "gen-config") return mode_gen_config(args);

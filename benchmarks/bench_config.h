@@ -20,6 +20,10 @@ struct GeneratedConfig {
   // between healthy and failing, so checks change state, incidents open and resolve, the store writes.
   std::size_t flap_every = 0;
   std::string flap_url;
+  // Every refused_every-th check (0: none), offset by half of it so that it is never a flapping one,
+  // points at refused_url instead (a closed port: every run fails at connect).
+  std::size_t refused_every = 0;
+  std::string refused_url;
 };
 
 inline std::string check_name(std::size_t i) {
@@ -36,13 +40,16 @@ inline std::string generate_toml(const GeneratedConfig& g) {
          "\"\nexpect = { status = [200], max_latency = \"2s\" }\n\n";
   const std::size_t per_site = g.checks_per_site ? g.checks_per_site : 1;
   const std::size_t sites = (g.checks + per_site - 1) / per_site;
+  const std::string base = "${base}";
   for (std::size_t s = 0; s < sites; ++s) {
     out += "[[site]]\nname = \"site-" + std::to_string(s) + "\"\nvars = { base = \"" + g.url + "\" }\n\n";
   }
   for (std::size_t i = 0; i < g.checks; ++i) {
     const bool flaps = g.flap_every != 0 && i % g.flap_every == 0;
+    const bool refused = !flaps && g.refused_every != 0 && i % g.refused_every == g.refused_every / 2;
+    const std::string& url = flaps ? g.flap_url : refused ? g.refused_url : base;
     out += "[[check]]\nname = \"" + check_name(i) + "\"\nsite = \"site-" + std::to_string(i / per_site) +
-           "\"\nurl = \"" + (flaps ? g.flap_url : std::string("${base}")) + "?check=" + std::to_string(i) + "\"\n\n";
+           "\"\nurl = \"" + url + "?check=" + std::to_string(i) + "\"\n\n";
   }
   return out;
 }

@@ -6,7 +6,8 @@
 # floor, synthprobe and blackbox_exporter in the same run, stops everything it started, and prints a
 # Markdown table. CPU comes from getrusage and /proc/<pid>/stat, memory from /proc/<pid>/status.
 # The second table (issue 10) is the daemon under a site-wide outage, under overload, and under strace
-# (benchmarks/loop_io_trace.sh: the check loop never touches the disk).
+# (benchmarks/loop_io_trace.sh: the check loop never touches the disk). The third (issue 12) is the daemon
+# at 100,000 checks and its /metrics.
 # Every load is bounded in count and in time. Usage: benchmarks/run.sh [quick|full]
 # BENCH_SKIP_TRACE=1 leaves out loop_io_trace.sh (the longest part of quick mode).
 set -euo pipefail
@@ -41,10 +42,12 @@ if [ "$mode" = quick ]; then
   wrk_s=5 tp_count=30000 bb_s=4 inflight=1000 bb_hold=500 idle=10000 lag_s=12 daemon_s=6 daemon_scrape_s=4
   latency_s=4 scrape_rounds=1 micro_args=(--benchmark_min_time=0.05)
   outage_s=10 overload_s=10 overload_bare_s=5
+  scale_s=30 scale_rounds=3
 else
   wrk_s=15 tp_count=200000 bb_s=15 inflight=5000 bb_hold=1000 idle=100000 lag_s=60 daemon_s=30 daemon_scrape_s=15
   latency_s=15 scrape_rounds=3 micro_args=()
   outage_s=40 overload_s=30 overload_bare_s=15
+  scale_s=60 scale_rounds=5
 fi
 
 # ---- install and build ---------------------------------------------------------------------------
@@ -123,6 +126,8 @@ measure inflight inflight --warm-url "$url" --concurrency "$inflight"
 measure idle idle --url "$url" --checks "$idle"
 measure config_load config-load --checks 100000
 measure scrape scrape --checks 10000 --rounds "$scrape_rounds"
+measure scale100k scale --checks 100000 --rounds "$scale_rounds"
+measure scrape100k scrape --checks 100000 --rounds 1 --no-reference --gzip
 measure lag lag --url "$url" --checks 100000 --interval 60s --seconds "$lag_s"
 measure daemon daemon --synthprobe "$synthprobe" --url "$url" --checks 10000 --interval 6s --seconds "$daemon_s" \
   --scrape-seconds "$daemon_scrape_s"
@@ -140,6 +145,12 @@ measure outage_healthy daemon-load "${outage[@]}" --url "$url"
 measure outage_refused daemon-load "${outage[@]}" --refused
 measure outage_timeout daemon-load "${outage[@]}" --blackhole
 outage_timeout_done=$SECONDS
+
+# ---- the daemon at 100,000 checks (issue 12) --------------------------------------------------------
+# 100,000 checks at 60s (1,667 runs/s) in sites of 100, every tenth refused, every hundredth flapping (503
+# for 60 s, 200 for 60 s); after every check has run, a quiet window and a window scraped every 15 s.
+measure scale daemon-scale --synthprobe "$synthprobe" --url "$url" --flap-url "$flap60_url" --checks 100000 \
+  --interval 60s --warmup 65 --seconds "$scale_s" --scrape-every 15
 
 # ---- the check loop never touches the disk (benchmarks/loop_io_trace.sh, under strace) ---------------
 if [ "${BENCH_SKIP_TRACE:-0}" != 1 ]; then
@@ -266,7 +277,7 @@ echo "| memory per in-flight check ($(get inflight in_flight) held, server never
 echo "| memory per configured idle check ($(fmt "$(get idle checks)") checks, whole daemon, all series) | <= 8 KiB | $idle_kib KiB | $(verdict "$idle_kib <= 8"); the loaded config alone $(get idle kib_per_check_loaded_config) KiB |"
 echo "| 100,000 checks at 60s (1,667 runs/s), ${lag_s}s window, in-process scheduler + engine | lag p99 <= 10 ms, no run missed or doubled | p50 $(get lag lag_p50_ms) ms, p99 $lag_p99 ms, max $(get lag lag_max_ms) ms; $(fmt "$(get lag runs)") runs, $lag_missed missed, $lag_doubled doubled | $(verdict "$lag_p99 <= 10 && $lag_missed == 0 && $lag_doubled == 0"); $(get lag failed) failed; check loop $(get lag loop_cpu_us_per_run) µs/run |"
 echo "| the daemon (\`synthprobe run\`), 10,000 checks at 6s (1,667 runs/s) | lag p99 <= 10 ms | p50 $(get daemon lag_p50_quiet), p99 $(get daemon lag_p99_quiet) | from synthprobe_scheduler_lag_seconds (bucket bounds) |"
-echo "| /metrics of 10,000 checks ($(fmt "$(get scrape series)") series, $(calc "sprintf(\"%.0f\", $(get scrape bytes) / 1048576)") MiB) | <= 1 s | render_metrics $render_s s (Collect $(get scrape collect_s) s, TextSerializer $(get scrape serialize_s) s); daemon scrape median $(get daemon scrape_median_s) s | $(verdict "$render_s <= 1") |"
+echo "| /metrics of 10,000 checks ($(fmt "$(get scrape series)") series, $(calc "sprintf(\"%.0f\", $(get scrape bytes) / 1048576)") MiB), in-process | <= 1 s | written from the numbers $(get scrape direct_s) s; prometheus-cpp's path $render_s s (Collect $(get scrape collect_s) s, TextSerializer $(get scrape serialize_s) s); daemon scrape median $(get daemon scrape_median_s) s | $(verdict "$(get scrape direct_s) <= 1"); $(ratio "$render_s" "$(get scrape direct_s)")x faster than prometheus-cpp's path |"
 quiet=$(get daemon lag_p99_quiet)
 scraping=$(get daemon lag_p99_scraping)
 if [ "$quiet" = n/a ] || [ "$scraping" = n/a ]; then same="not measured"
@@ -321,6 +332,29 @@ loop_disk=$(calc "$(tget steady_loop_fsync) + $(tget steady_loop_fdatasync) + $(
 echo "| check-loop thread (tid $(tget loop_tid) = pid; all $(fmt "$(tget connects_loop)") curl connect() calls, $(tget connects_other_threads) elsewhere): fsync / fdatasync / openat / writes to state_dir / other file writes, steady state | $(tget steady_loop_fsync) / $(tget steady_loop_fdatasync) / $(tget steady_loop_openat) / $(tget steady_loop_state_write) / $(tget steady_loop_file_write); $(fmt "$(tget steady_loop_log_write)") log lines to fd 1/2 | other threads: $(tget steady_other_fsync) / $(tget steady_other_fdatasync) / $(tget steady_other_openat) / $(fmt "$(tget steady_other_state_write)") / $(tget steady_other_file_write) | — | 0 on the loop | $(verdict "$loop_disk == 0") |"
 echo "| the same thread at start-up (before /-/ready) and at shutdown (after SIGTERM; stopped by $(tget traced_stopped_by) in $(tget traced_stop_seconds) s) | start: $(tget startup_loop_fdatasync) fdatasync, $(tget startup_loop_openat) openat, $(tget startup_loop_state_write) state writes; stop: $(tget shutdown_loop_fdatasync) fdatasync, $(tget shutdown_loop_state_write) state writes, $(tget shutdown_loop_unlink) unlink | — | — | informative: StateStore::open() runs before the loop, its close (SQLite's WAL checkpoint) after the drain | — |"
 echo "| scheduler lag while /status ($(fmt "$(tget plain_status_bytes)") bytes, p50 $(tget plain_status_p50_ms) ms) is fetched 20 times a second ($(tget plain_status_rate)/s achieved), without strace | p50 $(tget plain_lag_p50), p99 $(tget plain_lag_p99) | nobody fetching /status: p99 $(tget quiet_lag_p99); under strace: p99 $(tget traced_lag_p99) | — | p99 <= 10 ms | $(verdict "$(tget plain_lag_p99_ms) <= 10") |"
+
+# ---- the third table: the daemon at 100,000 checks and its /metrics (issue 12) -----------------------
+sg() { get scale "$1"; }
+mib() { calc "sprintf(\"%.0f\", $1 / 1048576)"; }
+echo
+echo "### The daemon at 100,000 checks and its /metrics (issue 12)"
+echo
+echo "\`synthprobe run\` with $(fmt "$(sg checks)") checks at $(sg interval) in sites of 100, $(sg refused_pct)% refused (a closed port)" \
+  "and $(sg flapping_pct)% flapping (503 for 60 s, 200 for 60 s), after every check has run: a $(sg window_s)s window" \
+  "with no scrape but the two that bound it, then $(sg scraped_window_s)s scraped every 15 s."
+echo
+echo "| measure | value | target | met? |"
+echo "|---|---|---|---|"
+echo "| /metrics of $(fmt "$(sg checks)") checks in the daemon: time, size | median $(sg scrape_median_s) s, max $(sg scrape_max_s) s over $(sg scrapes) scrapes; $(mib "$(sg scrape_bytes)") MiB | <= 1.5 s | $(verdict "$(sg scrape_max_s) <= 1.5") |"
+echo "| /metrics of $(fmt "$(get scale100k checks)") checks that all ran, the daemon's route on an in-process HttpServer, curl over loopback ($(mib "$(get scale100k bytes)") MiB, $(get scale100k rounds) scrapes) | min $(get scale100k http_scrape_min_s) s, median $(get scale100k http_scrape_median_s) s, max $(get scale100k http_scrape_max_s) s; every line parsed by the client: $(get scale100k http_scrape_parsed_s) s; in-process without HTTP $(get scale100k inprocess_median_s) s | <= 1.5 s | $(verdict "$(get scale100k http_scrape_max_s) <= 1.5"); median $(get scale100k median_over_target)x the target; prometheus-cpp's path in the same run $(get scale100k reference_s) s ($(get scale100k reference_over_target)x the target, peak RSS $(calc "sprintf(\"%.0f\", $(get scale100k peak_rss_kib) / 1024)") MiB), $(get scale100k speedup_vs_reference)x slower than ours; same bytes: $(get scale100k identical_bytes) |"
+echo "| the same text in-process (MetricsText, $(fmt "$(get scrape100k checks)") checks, pieces dropped as written) | $(get scrape100k direct_s) s, $(mib "$(get scrape100k bytes)") MiB in $(fmt "$(get scrape100k pieces)") pieces; peak RSS +$(calc "sprintf(\"%.0f\", $(get scrape100k direct_peak_rss_growth_kib) / 1024)") MiB | <= 1.5 s | $(verdict "$(get scrape100k direct_s) <= 1.5") |"
+echo "| gzip of that text (zlib, in-process; not served: informative) | level 1: +$(get scrape100k gzip1_s) s, $(mib "$(get scrape100k gzip1_bytes)") MiB; level 6: +$(get scrape100k gzip6_s) s, $(mib "$(get scrape100k gzip6_bytes)") MiB | — | — |"
+echo "| quiet: whole-process CPU; runs, failures, state | $(sg quiet_process_cpu_cores) of a core, $(sg quiet_process_cpu_us_per_run) µs/run (check loop $(sg quiet_loop_cpu_us_per_run)); $(fmt "$(sg runs_per_s)") runs/s, $(sg failed_pct)% failed, $(fmt "$(sg checks_down)") checks down, $(sg incidents_open) incidents open | informative | — |"
+echo "| quiet: scheduler lag | p50 $(sg quiet_lag_p50), p99 $(sg quiet_lag_p99) | p99 <= 10 ms | $(verdict "$(sg quiet_lag_p99_ms) <= 10") |"
+echo "| scraped every 15 s: whole-process CPU, lag | $(sg scraped_process_cpu_cores) of a core; lag p50 $(sg scraped_lag_p50), p99 $(sg scraped_lag_p99) | p99 <= 10 ms | $(verdict "$(sg scraped_lag_p99_ms) <= 10") |"
+echo "| RSS: ready / before any scrape / after the quiet window / after the scrapes; peak | $(calc "sprintf(\"%.0f\", $(sg rss_ready_kib) / 1024)") / $(calc "sprintf(\"%.0f\", $(sg rss_before_scrapes_kib) / 1024)") / $(calc "sprintf(\"%.0f\", $(sg rss_quiet_kib) / 1024)") / $(calc "sprintf(\"%.0f\", $(sg rss_end_kib) / 1024)") MiB; peak $(calc "sprintf(\"%.0f\", $(sg peak_rss_kib) / 1024)") MiB | informative | — |"
+echo "| memory per configured idle check ($(fmt "$(get idle checks)") checks, whole daemon, all series) | $idle_kib KiB | <= 8 KiB | $(verdict "$idle_kib <= 8") |"
+
 echo
 echo "Microbenchmarks (Google Benchmark, CPU time per operation):"
 echo

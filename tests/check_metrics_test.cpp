@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -18,7 +20,9 @@
 using synthprobe::CheckMetrics;
 using synthprobe::Phases;
 using synthprobe::Reason;
+using synthprobe::MetricsText;
 using synthprobe::render_metrics;
+using synthprobe::render_metrics_text;
 using synthprobe::RunResult;
 using synthprobe::SelfMetrics;
 using synthprobe::StepResult;
@@ -185,7 +189,14 @@ void require_promtool_clean(const std::string& text) {
 
 struct Fixture {
   CheckMetrics metrics{"p1", "eu"};
-  std::string render() const { return render_metrics({&metrics}); }
+  // What /metrics serves for these checks (written from the numbers), which must be, byte for byte, what
+  // prometheus-cpp's TextSerializer makes of Collect().
+  std::string render() const {
+    const std::string text = render_direct();
+    CHECK(text == render_metrics({&metrics}));
+    return text;
+  }
+  std::string render_direct() const { return render_metrics_text({}, &metrics); }
 };
 
 }  // namespace
@@ -492,7 +503,7 @@ TEST_CASE("scrapes on another thread see whole runs and lose none") {
                                  "reason=\"status\",region=\"eu\",site=\"shop\",team=\"web\",tier=\"gold\"}";
   for (int i = 0; i < 20; ++i) {
     // A check's numbers are copied together under the lock: a run is never half counted.
-    const std::string text = f.render();
+    const std::string text = f.render_direct();
     const double runs = value_of(text, "probe_all_success_count{" + kBuy + "}");
     CHECK(value_of(text, buy_status) == runs);
     CHECK(value_of(text, "probe_all_duration_seconds_count{" + kBuy + "}") == runs);
@@ -522,7 +533,11 @@ TEST_CASE("self metrics and check metrics render together as one valid expositio
   checks.configure({make_check("home"), make_flow("buy")});
   checks.record(0, passing_tls_run(), 1'700'000'050);
 
-  const std::string text = render_metrics({&registry, &checks});
+  // What /metrics serves: the registry through TextSerializer, then the checks from their numbers; the
+  // same bytes as TextSerializer over everything.
+  const std::string text = render_metrics_text({&registry}, &checks);
+  CHECK(text == render_metrics({&registry, &checks}));
+  CHECK(text.starts_with("# HELP synthprobe_"));
   require_promtool_clean(text);
   const std::string who = "probe=\"p1\",region=\"eu\"";
   CHECK(has_line(text, "synthprobe_build_info{" + who + ",version=\"0.1.0\"} 1"));
@@ -550,4 +565,180 @@ TEST_CASE("self metrics and check metrics render together as one valid expositio
   }
   CHECK(has_line(text, "probe_success{" + kHome + "} 1"));
   CHECK(render_metrics({nullptr, &checks}) == render_metrics({&checks}));
+  CHECK(render_metrics_text({nullptr, &registry}, &checks) == text);
+  CHECK(render_metrics_text({&registry}, nullptr) == render_metrics({&registry}));
+
+  // Piece by piece, as the HTTP server sends it: the registry's families first, in one piece.
+  MetricsText body({&registry}, &checks);
+  std::string piece, joined;
+  REQUIRE(body.next(piece));
+  CHECK(piece == render_metrics({&registry}));
+  do {
+    joined += piece;
+    piece.clear();
+  } while (body.next(piece));
+  CHECK(joined == text);
+}
+
+namespace {
+
+// Every kind of series at once: a plain check that ran over TLS (certificate expiry present), one that
+// was refused (expiry absent), one that never ran, a flow whose second step was not reached, a degraded
+// run, a failed regex, values with fractions, NaN; names, sites, areas, steps and label values with
+// quotes, backslashes, newlines and UTF-8; user labels that sort before, between and after the probe's
+// own (and around the phase, reason and step labels inserted per series).
+struct EveryKind {
+  CheckMetrics metrics{"p\"1\"", "eu\\west"};
+
+  static CheckPtr hostile_check(const std::string& name, std::map<std::string, std::string> labels) {
+    config::Check c;
+    c.kind = config::Check::Kind::check;
+    c.name = name;
+    c.site = "caf\xc3\xa9 \"shop\"";
+    c.area = "line\nbreak \\ area";
+    c.labels = std::move(labels);
+    config::Step step;
+    step.name = name;
+    c.steps.push_back(step);
+    return std::make_shared<const config::Check>(std::move(c));
+  }
+
+  static CheckPtr hostile_flow() {
+    config::Check c;
+    c.kind = config::Check::Kind::flow;
+    c.name = "buy \xf0\x9f\x9b\x92";
+    c.site = "shop";
+    c.area = "";
+    c.labels = {{"aa", "first"}, {"pri", "between phase and probe"}, {"ref", "between reason and region"},
+                {"step_no", "after step"}, {"zone", "z\"\\\n"}};
+    for (const std::string name : {"log\"in\"", "c\\art", "pay\nnow"}) {
+      config::Step step;
+      step.name = name;
+      c.steps.push_back(std::move(step));
+    }
+    return std::make_shared<const config::Check>(std::move(c));
+  }
+
+  EveryKind() {
+    metrics.configure({hostile_check("home \"page\"", {{"team", "web\\ops"}, {"app", "\xe2\x9c\x93"}}),
+                       hostile_check("refused", {{"phasey", "after phase"}, {"le_x", "x"}}), hostile_flow(),
+                       nullptr, hostile_check("never ran", {})});
+    metrics.record(0, passing_tls_run(), 1'700'000'000.123456);
+    metrics.set_state(0, CheckMetrics::State::up);
+    RunResult refused = plain_run(false, 0.000123);
+    metrics.record(1, refused, 1'700'000'001.5);
+    metrics.set_state(1, CheckMetrics::State::down);
+    RunResult flow = failing_flow_run();
+    flow.steps.push_back(StepResult{});  // "pay\nnow": not reached
+    flow.duration_seconds = 1.0 / 3.0;
+    metrics.record(2, flow, 1'700'000'002.25);
+    RunResult degraded = passing_tls_run();
+    degraded.degraded = true;
+    degraded.duration_seconds = 7.25;
+    degraded.cert_expiry_unix.reset();  // a handshake without a certificate seen: no expiry
+    degraded.failed_due_to_regex = true;
+    metrics.record(0, degraded, 1'700'000'003);
+    metrics.set_state(2, CheckMetrics::State::degraded);
+    RunResult odd = plain_run(true, std::numeric_limits<double>::quiet_NaN());
+    odd.phases.transfer = 1e-7;
+    odd.body_bytes = 12345678901234567;
+    metrics.record(1, odd, 1'700'000'004);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the text written from the numbers is byte for byte what TextSerializer makes of Collect()") {
+  EveryKind k;
+  const std::string direct = render_metrics_text({}, &k.metrics);
+  const std::string reference = render_metrics({&k.metrics});
+  REQUIRE(!direct.empty());
+  CHECK(direct == reference);
+  if (direct != reference) {  // the first difference, readable
+    const auto a = lines_of(direct), b = lines_of(reference);
+    for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+      if (a[i] == b[i]) continue;
+      CAPTURE(a[i]);
+      CAPTURE(b[i]);
+      FAIL("line " << i + 1 << " differs");
+    }
+  }
+  require_promtool_clean(direct);
+
+  // What the exposition says about the hostile labels, spelled out.
+  CHECK(direct.find(R"(check="home \"page\"")") != std::string::npos);
+  CHECK(direct.find(R"(area="line\nbreak \\ area")") != std::string::npos);
+  CHECK(direct.find("site=\"caf\xc3\xa9 \\\"shop\\\"\"") != std::string::npos);
+  CHECK(direct.find(R"(step="pay\nnow")") != std::string::npos);
+  CHECK(samples(direct, "probe_ssl_earliest_cert_expiry").empty());  // the latest run saw no certificate
+  CHECK(count_containing(direct, "probe_duration_seconds{") == 3 + 3);
+  CHECK(count_containing(direct, "} Nan") == 2);  // the odd run's duration, and so its check's duration sum
+  // Phases, summary, histogram (count, sum, 13 buckets), reasons, degraded, state: nothing of a latest run.
+  CHECK(count_containing(direct, "check=\"never ran\"") == 5 + 2 + 15 + 9 + 1 + 1);
+}
+
+TEST_CASE("the certificate expiry family appears and goes with the latest run, in both writers") {
+  Fixture f;
+  f.metrics.configure({make_check("home"), make_check("other")});
+  f.metrics.record(1, plain_run(true, 0.01), 1);
+  CHECK(f.render().find("probe_ssl_earliest_cert_expiry") == std::string::npos);
+  f.metrics.record(0, passing_tls_run(), 2);
+  CHECK(samples(f.render(), "probe_ssl_earliest_cert_expiry").size() == 1);
+  f.metrics.record(0, plain_run(false, 0.01), 3);
+  CHECK(f.render().find("probe_ssl_earliest_cert_expiry") == std::string::npos);
+}
+
+TEST_CASE("pieces are whole lines and join to the whole text, whatever their size") {
+  EveryKind k;
+  const std::string whole = render_metrics_text({}, &k.metrics);
+  for (const std::size_t bytes : {std::size_t{0}, std::size_t{1}, std::size_t{100}, std::size_t{4096}, std::size_t{1} << 20}) {
+    CAPTURE(bytes);
+    CheckMetrics::TextWriter writer(k.metrics);
+    std::string joined, piece;
+    std::size_t pieces = 0;
+    while (writer.write(piece, bytes)) {
+      CHECK(piece.ends_with('\n'));
+      if (bytes <= 1) {
+        std::set<std::string> checks_in_piece;
+        static const std::regex check_label(R"(check="(?:[^"\\]|\\.)*")");
+        for (auto it = std::sregex_iterator(piece.begin(), piece.end(), check_label); it != std::sregex_iterator(); ++it) {
+          checks_in_piece.insert(it->str());
+        }
+        CAPTURE(piece);
+        // One check's lines in one family (a flow's steps with it), or a family's HELP and TYPE.
+        CHECK((checks_in_piece.size() == 1 || (checks_in_piece.empty() && piece.starts_with("# HELP "))));
+      }
+      joined += piece;
+      piece.clear();
+      ++pieces;
+    }
+    CHECK(piece.empty());
+    CHECK(!writer.write(piece, bytes));  // finished stays finished
+    CHECK(joined == whole);
+    if (bytes >= 1 << 20) CHECK(pieces == 1);
+    if (bytes <= 1) {
+      // 3 checks that ran in 9 families, 4 configured in 6, and the 15 families' HELP and TYPE.
+      CHECK(pieces == 3 * 9 + 4 * 6 + 15);
+    }
+  }
+}
+
+TEST_CASE("a writer copies the numbers at its first piece and keeps them across a reload") {
+  Fixture f;
+  f.metrics.configure({make_check("home"), make_flow("buy")});
+  f.metrics.record(0, plain_run(true, 0.01), 1);
+  CheckMetrics::TextWriter writer(f.metrics);
+  std::string first;
+  REQUIRE(writer.write(first, 1));  // the copy is taken now
+  f.metrics.record(0, plain_run(true, 0.01), 2);
+  f.metrics.configure({make_check("other")});  // what the writer copied stays alive
+  std::string rest = first;
+  while (writer.write(rest, 1)) {
+  }
+  CHECK(has_line(rest, "probe_all_success_count{" + kHome + "} 1"));
+  CHECK(count_containing(rest, "check=\"buy\"") > 0);
+  CHECK(rest.find("check=\"other\"") == std::string::npos);
+  const std::string now = f.render();
+  CHECK(now.find("check=\"home\"") == std::string::npos);
+  CHECK(now.find("check=\"other\"") != std::string::npos);
 }

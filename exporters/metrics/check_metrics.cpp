@@ -1,12 +1,17 @@
 #include "exporters/metrics/check_metrics.h"
 
+#include "exporters/metrics/check_numbers.h"
+
 #include <algorithm>
 #include <limits>
+#include <span>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
 
 namespace synthprobe {
+
+using namespace check_numbers;
 
 namespace {
 
@@ -29,12 +34,6 @@ static_assert([] {
   return true;
 }());
 
-constexpr std::array<std::string_view, 5> kPhaseNames{"resolve", "connect", "tls", "processing", "transfer"};
-
-std::array<double, 5> phase_values(const Phases& p) {
-  return {p.resolve, p.connect, p.tls, p.processing, p.transfer};
-}
-
 // "1.1" -> 1.1, "2" -> 2, anything else or absent -> 0, like blackbox_exporter's probe_http_version.
 // Hand-rolled: libstdc++'s from_chars(double) goes through strtod and a locale switch, too slow per run.
 double http_version_number(std::string_view version) {
@@ -56,46 +55,6 @@ double http_version_number(std::string_view version) {
   return static_cast<double>(digits) / static_cast<double>(scale);
 }
 
-// The latest run of one check or flow (the flow's own values: summed phases, last status, ...).
-struct Latest {
-  Phases phases;
-  double duration = 0;
-  double http_version = 0;
-  std::uint64_t body_bytes = 0;
-  std::int64_t cert_expiry = 0;
-  long status_code = 0;
-  int redirects = 0;
-  bool ran = false;  // a run has been recorded: the latest-run gauges exist
-  bool success = false;
-  bool tls = false;
-  bool failed_due_to_regex = false;
-  bool has_cert_expiry = false;  // the latest run completed a TLS handshake and saw a certificate
-};
-
-// The latest run of one flow step; zero when the run did not reach the step.
-struct StepLatest {
-  Phases phases;
-  double duration = 0;
-  long status_code = 0;
-  bool success = false;
-};
-
-// Everything of one check that changes per run, apart from its steps. Trivially copyable: a snapshot is
-// a plain copy.
-struct Numbers {
-  Latest latest;
-  std::uint64_t runs = 0;
-  std::uint64_t passed = 0;
-  std::uint64_t degraded = 0;
-  std::array<std::uint64_t, kAllReasons.size()> failures{};
-  // Runs per bucket (not cumulative) of CheckMetrics::kDurationBuckets; runs above the last bound only
-  // count in `runs`.
-  std::array<std::uint64_t, CheckMetrics::kDurationBuckets.size()> buckets{};
-  double duration_sum = 0;
-  double last_run = 0;
-  CheckMetrics::State state = CheckMetrics::State::unknown;
-};
-
 Labels labels_of(const config::Check& check, const std::string& probe, const std::string& region) {
   Labels labels{{"area", check.area},
                 {"check", check.name},
@@ -116,6 +75,13 @@ std::vector<std::string> step_names_of(const config::Check& check) {
   names.reserve(check.steps.size());
   for (const auto& step : check.steps) names.push_back(step.name);
   return names;
+}
+
+// `step="<name>",` for each step of a flow.
+std::vector<std::string> step_labels_of(const config::Check& check) {
+  std::vector<std::string> out;
+  for (const auto& name : step_names_of(check)) out.push_back(text_format::label_pair("step", name));
+  return out;
 }
 
 // `base` (sorted by name) with one more label, keeping the order.
@@ -150,28 +116,6 @@ void add_counter(MetricFamily& f, Labels labels, double value) {
 
 }  // namespace
 
-struct CheckMetrics::Entry {
-  Entry(config::Check::Kind k, Labels l, std::vector<std::string> s)
-      : kind(k), labels(std::move(l)), step_names(std::move(s)), steps(step_names.size()) {}
-
-  const std::string& name() const {
-    return std::find_if(labels.begin(), labels.end(), [](const Label& l) { return l.name == "check"; })->value;
-  }
-
-  bool same_identity(config::Check::Kind k, const Labels& l, const std::vector<std::string>& s) const {
-    return kind == k && labels == l && step_names == s;
-  }
-
-  // Fixed at configure().
-  const config::Check::Kind kind;
-  const Labels labels;  // sorted by name
-  const std::vector<std::string> step_names;  // flows only
-
-  // Guarded by CheckMetrics::mutex_. `steps` keeps its size for life: record() never allocates.
-  Numbers numbers;
-  std::vector<StepLatest> steps;
-};
-
 CheckMetrics::CheckMetrics(std::string probe, std::string region)
     : probe_(std::move(probe)), region_(std::move(region)), set_(std::make_shared<const EntrySet>()) {}
 
@@ -183,34 +127,37 @@ void CheckMetrics::configure(const std::vector<std::shared_ptr<const config::Che
     std::lock_guard lock(mutex_);
     old = set_;
   }
-  // Entries are found again by name, then compared in full; each old entry is reused at most once.
-  std::unordered_multimap<std::string_view, std::size_t> by_name;
-  by_name.reserve(old->size());
-  for (std::size_t i = 0; i < old->size(); ++i) {
-    if (const auto& e = (*old)[i]) by_name.emplace(e->name(), i);
+  // Entries are found again by their label text (the check's name is in it), then compared in full; each
+  // old entry is reused at most once.
+  std::unordered_multimap<std::string_view, std::size_t> by_labels;
+  by_labels.reserve(old->entries.size());
+  for (std::size_t i = 0; i < old->entries.size(); ++i) {
+    if (const auto& e = old->entries[i]) by_labels.emplace(e->labels.text(), i);
   }
-  std::vector<bool> taken(old->size(), false);
+  std::vector<bool> taken(old->entries.size(), false);
 
   auto next = std::make_shared<EntrySet>();
-  next->reserve(checks.size());
+  next->entries.reserve(checks.size());
+  next->checks.reserve(checks.size());
   for (const auto& check : checks) {
+    next->checks.push_back(check);
     if (!check) {
-      next->push_back(nullptr);
+      next->entries.push_back(nullptr);
       continue;
     }
-    Labels labels = labels_of(*check, probe_, region_);
-    std::vector<std::string> step_names = step_names_of(*check);
+    text_format::LabelText labels(labels_of(*check, probe_, region_));
+    std::vector<std::string> step_labels = step_labels_of(*check);
     std::shared_ptr<Entry> entry;
-    const auto [first, last] = by_name.equal_range(check->name);
+    const auto [first, last] = by_labels.equal_range(labels.text());
     for (auto it = first; it != last && !entry; ++it) {
       const std::size_t i = it->second;
-      if (!taken[i] && (*old)[i]->same_identity(check->kind, labels, step_names)) {
+      if (!taken[i] && old->entries[i]->same_identity(check->kind, labels, step_labels)) {
         taken[i] = true;
-        entry = (*old)[i];
+        entry = old->entries[i];
       }
     }
-    if (!entry) entry = std::make_shared<Entry>(check->kind, std::move(labels), std::move(step_names));
-    next->push_back(std::move(entry));
+    if (!entry) entry = std::make_shared<Entry>(check->kind, std::move(labels), std::move(step_labels));
+    next->entries.push_back(std::move(entry));
   }
 
   std::lock_guard lock(mutex_);
@@ -220,8 +167,8 @@ void CheckMetrics::configure(const std::vector<std::shared_ptr<const config::Che
 void CheckMetrics::record(std::size_t index, const RunResult& result, double now_unix_seconds) {
   const double version = http_version_number(result.http_version);
   std::lock_guard lock(mutex_);
-  if (index >= set_->size() || !(*set_)[index]) return;
-  Entry& e = *(*set_)[index];
+  if (index >= set_->entries.size() || !set_->entries[index]) return;
+  Entry& e = *set_->entries[index];
   Numbers& n = e.numbers;
 
   Latest& l = n.latest;
@@ -270,90 +217,109 @@ void CheckMetrics::record(std::size_t index, const RunResult& result, double now
 
 void CheckMetrics::set_state(std::size_t index, State state) {
   std::lock_guard lock(mutex_);
-  if (index >= set_->size() || !(*set_)[index]) return;
-  (*set_)[index]->numbers.state = state;
+  if (index >= set_->entries.size() || !set_->entries[index]) return;
+  set_->entries[index]->numbers.state = state;
 }
 
 std::size_t CheckMetrics::size() const {
   std::lock_guard lock(mutex_);
-  return set_->size();
+  return set_->entries.size();
 }
 
-std::vector<MetricFamily> CheckMetrics::Collect() const {
-  std::shared_ptr<const EntrySet> set;
+CheckMetrics::Snapshot CheckMetrics::snapshot() const {
+  Snapshot s;
   {
     std::lock_guard lock(mutex_);
-    set = set_;
+    s.set = set_;
   }
   // Entries are shared with the live set, so their labels and step counts (fixed) are read freely; only
   // the numbers need the lock. Copy them a batch at a time: record() waits at most one batch.
-  std::vector<const Entry*> entries;
-  entries.reserve(set->size());
-  for (const auto& e : *set) {
-    if (e) entries.push_back(e.get());
+  const EntrySet& set = *s.set;
+  s.entries.reserve(set.entries.size());
+  s.checks.reserve(set.entries.size());
+  for (std::size_t i = 0; i < set.entries.size(); ++i) {
+    if (!set.entries[i]) continue;
+    s.entries.push_back(set.entries[i].get());
+    s.checks.push_back(set.checks[i].get());
   }
-  const std::size_t n = entries.size();
-  std::vector<Numbers> numbers(n);
-  std::vector<std::vector<StepLatest>> steps(n);
-  std::size_t step_count = 0;
+  const std::size_t n = s.entries.size();
+  s.first_step.resize(n + 1);
   for (std::size_t i = 0; i < n; ++i) {
-    steps[i].resize(entries[i]->steps.size());
-    step_count += steps[i].size();
+    s.first_step[i + 1] = s.first_step[i] + static_cast<std::uint32_t>(s.entries[i]->steps.size());
   }
+  s.numbers.resize(n);
+  s.steps.resize(s.first_step[n]);
   constexpr std::size_t kBatch = 256;
   for (std::size_t begin = 0; begin < n; begin += kBatch) {
     std::lock_guard lock(mutex_);
     for (std::size_t i = begin; i < std::min(n, begin + kBatch); ++i) {
-      numbers[i] = entries[i]->numbers;
-      std::copy(entries[i]->steps.begin(), entries[i]->steps.end(), steps[i].begin());
+      s.numbers[i] = s.entries[i]->numbers;
+      std::copy(s.entries[i]->steps.begin(), s.entries[i]->steps.end(), s.steps.begin() + s.first_step[i]);
     }
   }
+  for (const Numbers& num : s.numbers) {
+    s.ran += num.latest.ran ? 1 : 0;
+    s.with_cert += num.latest.ran && num.latest.has_cert_expiry ? 1 : 0;
+  }
+  return s;
+}
 
-  // Everything below works on the copies, without the lock.
+std::vector<MetricFamily> CheckMetrics::Collect() const {
+  const Snapshot snap = snapshot();
+  const std::size_t n = snap.entries.size();
+  const std::vector<Numbers>& numbers = snap.numbers;
+  auto steps_of = [&](std::size_t i) {
+    return std::span<const StepLatest>(snap.steps.data() + snap.first_step[i], snap.first_step[i + 1] - snap.first_step[i]);
+  };
+  const std::size_t step_count = snap.steps.size();
+  const std::size_t ran = snap.ran;
+
+  // Label vectors from the configured checks themselves, not from the rendered text, so that comparing
+  // this path with the text writer also checks the rendering.
+  std::vector<Labels> labels(n);
   std::vector<std::vector<Labels>> step_labels(n);
   for (std::size_t i = 0; i < n; ++i) {
-    step_labels[i].reserve(entries[i]->step_names.size());
-    for (const auto& name : entries[i]->step_names) step_labels[i].push_back(with(entries[i]->labels, "step", name));
+    labels[i] = labels_of(*snap.checks[i], probe_, region_);
+    for (const auto& name : step_names_of(*snap.checks[i])) step_labels[i].push_back(with(labels[i], "step", name));
   }
-  std::size_t ran = 0;
-  for (const auto& num : numbers) ran += num.latest.ran ? 1 : 0;
 
   std::vector<MetricFamily> out;
-  out.reserve(16);
+  out.reserve(kFamilies.size());
+  auto family_of = [&](Family f, std::size_t reserve) {
+    const FamilyInfo& fi = info(f);
+    return family(std::string(fi.name), std::string(fi.help), fi.type, reserve);
+  };
 
   // The latest-run gauges that flow steps repeat with their `step` label.
-  auto per_step_gauge = [&](std::string name, std::string help, auto check_value, auto step_value) {
-    MetricFamily f = family(std::move(name), std::move(help), MetricType::Gauge, ran + step_count);
+  auto per_step_gauge = [&](Family which, auto check_value, auto step_value) {
+    MetricFamily f = family_of(which, ran + step_count);
     for (std::size_t i = 0; i < n; ++i) {
       if (!numbers[i].latest.ran) continue;
-      add_gauge(f, entries[i]->labels, check_value(numbers[i].latest));
-      for (std::size_t s = 0; s < steps[i].size(); ++s) add_gauge(f, step_labels[i][s], step_value(steps[i][s]));
+      add_gauge(f, labels[i], check_value(numbers[i].latest));
+      const auto steps = steps_of(i);
+      for (std::size_t s = 0; s < steps.size(); ++s) add_gauge(f, step_labels[i][s], step_value(steps[s]));
     }
     out.push_back(std::move(f));
   };
   per_step_gauge(
-      "probe_success", "Displays whether or not the probe was a success",
-      [](const Latest& l) { return l.success ? 1.0 : 0.0; },
+      Family::success, [](const Latest& l) { return l.success ? 1.0 : 0.0; },
       [](const StepLatest& s) { return s.success ? 1.0 : 0.0; });
   per_step_gauge(
-      "probe_duration_seconds", "Returns how long the probe took to complete in seconds",
-      [](const Latest& l) { return l.duration; }, [](const StepLatest& s) { return s.duration; });
+      Family::duration, [](const Latest& l) { return l.duration; }, [](const StepLatest& s) { return s.duration; });
   per_step_gauge(
-      "probe_http_status_code", "Response HTTP status code (of the last step for a flow; 0 without response)",
-      [](const Latest& l) { return static_cast<double>(l.status_code); },
+      Family::status_code, [](const Latest& l) { return static_cast<double>(l.status_code); },
       [](const StepLatest& s) { return static_cast<double>(s.status_code); });
 
   {  // All five phases exist from configure(), for checks and for every flow step.
-    MetricFamily f = family("probe_http_duration_seconds",
-                            "Duration of http request by phase, summed over all redirects (and steps, for a flow)",
-                            MetricType::Gauge, (n + step_count) * kPhaseNames.size());
+    MetricFamily f = family_of(Family::phase_durations, (n + step_count) * kPhaseNames.size());
     for (std::size_t i = 0; i < n; ++i) {
       const auto values = phase_values(numbers[i].latest.phases);
       for (std::size_t p = 0; p < kPhaseNames.size(); ++p) {
-        add_gauge(f, with(entries[i]->labels, "phase", kPhaseNames[p]), values[p]);
+        add_gauge(f, with(labels[i], "phase", kPhaseNames[p]), values[p]);
       }
-      for (std::size_t s = 0; s < steps[i].size(); ++s) {
-        const auto step_values = phase_values(steps[i][s].phases);
+      const auto steps = steps_of(i);
+      for (std::size_t s = 0; s < steps.size(); ++s) {
+        const auto step_values = phase_values(steps[s].phases);
         for (std::size_t p = 0; p < kPhaseNames.size(); ++p) {
           add_gauge(f, with(step_labels[i][s], "phase", kPhaseNames[p]), step_values[p]);
         }
@@ -362,47 +328,40 @@ std::vector<MetricFamily> CheckMetrics::Collect() const {
     out.push_back(std::move(f));
   }
 
-  auto latest_gauge = [&](std::string name, std::string help, auto present, auto value) {
-    MetricFamily f = family(std::move(name), std::move(help), MetricType::Gauge, ran);
+  auto latest_gauge = [&](Family which, auto present, auto value) {
+    MetricFamily f = family_of(which, ran);
     for (std::size_t i = 0; i < n; ++i) {
-      if (numbers[i].latest.ran && present(numbers[i].latest)) add_gauge(f, entries[i]->labels, value(numbers[i]));
+      if (numbers[i].latest.ran && present(numbers[i].latest)) add_gauge(f, labels[i], value(numbers[i]));
     }
     out.push_back(std::move(f));
   };
   const auto always = [](const Latest&) { return true; };
-  latest_gauge("probe_http_content_length", "Length of the http response body in bytes, as received", always,
+  latest_gauge(Family::content_length, always,
                [](const Numbers& num) { return static_cast<double>(num.latest.body_bytes); });
-  latest_gauge("probe_http_redirects", "The number of redirects", always,
-               [](const Numbers& num) { return static_cast<double>(num.latest.redirects); });
-  latest_gauge("probe_http_version", "Returns the version of HTTP of the probe response (0 without response)",
-               always, [](const Numbers& num) { return num.latest.http_version; });
-  latest_gauge("probe_http_ssl", "Indicates if SSL was used for the final redirect", always,
-               [](const Numbers& num) { return num.latest.tls ? 1.0 : 0.0; });
-  latest_gauge("probe_failed_due_to_regex", "Indicates if probe failed due to regex", always,
+  latest_gauge(Family::redirects, always, [](const Numbers& num) { return static_cast<double>(num.latest.redirects); });
+  latest_gauge(Family::http_version, always, [](const Numbers& num) { return num.latest.http_version; });
+  latest_gauge(Family::ssl, always, [](const Numbers& num) { return num.latest.tls ? 1.0 : 0.0; });
+  latest_gauge(Family::failed_due_to_regex, always,
                [](const Numbers& num) { return num.latest.failed_due_to_regex ? 1.0 : 0.0; });
   latest_gauge(
-      "probe_ssl_earliest_cert_expiry", "Returns earliest SSL cert expiry in unixtime",
-      [](const Latest& l) { return l.has_cert_expiry; },
+      Family::cert_expiry, [](const Latest& l) { return l.has_cert_expiry; },
       [](const Numbers& num) { return static_cast<double>(num.latest.cert_expiry); });
 
   {
-    MetricFamily f = family("probe_all_success",
-                            "Runs of the check (_count) and how many of them passed (_sum); degraded runs pass",
-                            MetricType::Summary, n);
+    MetricFamily f = family_of(Family::all_success, n);
     for (std::size_t i = 0; i < n; ++i) {
       ClientMetric& m = f.metric.emplace_back();
-      m.label = entries[i]->labels;
+      m.label = labels[i];
       m.summary.sample_count = numbers[i].runs;
       m.summary.sample_sum = static_cast<double>(numbers[i].passed);
     }
     out.push_back(std::move(f));
   }
   {
-    MetricFamily f = family("probe_all_duration_seconds", "How long each run of the check took, in seconds",
-                            MetricType::Histogram, n);
+    MetricFamily f = family_of(Family::all_duration, n);
     for (std::size_t i = 0; i < n; ++i) {
       ClientMetric& m = f.metric.emplace_back();
-      m.label = entries[i]->labels;
+      m.label = labels[i];
       m.histogram.sample_count = numbers[i].runs;
       m.histogram.sample_sum = numbers[i].duration_sum;
       m.histogram.bucket.reserve(kDurationBuckets.size() + 1);
@@ -416,33 +375,26 @@ std::vector<MetricFamily> CheckMetrics::Collect() const {
     out.push_back(std::move(f));
   }
   {
-    // prometheus-cpp 1.0's TextSerializer writes a counter family's name as given (no `_total` added).
-    MetricFamily f = family("synthprobe_check_failures_total", "Failed runs of the check, by reason",
-                            MetricType::Counter, n * kAllReasons.size());
+    MetricFamily f = family_of(Family::failures, n * kAllReasons.size());
     for (std::size_t i = 0; i < n; ++i) {
       for (const Reason reason : kAllReasons) {
-        add_counter(f, with(entries[i]->labels, "reason", to_string(reason)),
+        add_counter(f, with(labels[i], "reason", to_string(reason)),
                     static_cast<double>(numbers[i].failures[static_cast<std::size_t>(reason)]));
       }
     }
     out.push_back(std::move(f));
   }
   {
-    MetricFamily f = family("synthprobe_check_degraded_total", "Runs of the check that passed but were degraded",
-                            MetricType::Counter, n);
-    for (std::size_t i = 0; i < n; ++i) add_counter(f, entries[i]->labels, static_cast<double>(numbers[i].degraded));
+    MetricFamily f = family_of(Family::degraded, n);
+    for (std::size_t i = 0; i < n; ++i) add_counter(f, labels[i], static_cast<double>(numbers[i].degraded));
     out.push_back(std::move(f));
   }
   {
-    MetricFamily f = family("synthprobe_check_state",
-                            "State of the check: 0 up, 1 failing, 2 down, 3 degraded, 4 unknown",
-                            MetricType::Gauge, n);
-    for (std::size_t i = 0; i < n; ++i) add_gauge(f, entries[i]->labels, static_cast<double>(numbers[i].state));
+    MetricFamily f = family_of(Family::state, n);
+    for (std::size_t i = 0; i < n; ++i) add_gauge(f, labels[i], static_cast<double>(numbers[i].state));
     out.push_back(std::move(f));
   }
-  latest_gauge("synthprobe_check_last_run_timestamp_seconds",
-               "When the latest run of the check finished, in seconds since the Unix epoch", always,
-               [](const Numbers& num) { return num.last_run; });
+  latest_gauge(Family::last_run, always, [](const Numbers& num) { return num.last_run; });
 
   // A family without samples would be a HELP and TYPE for nothing.
   std::erase_if(out, [](const MetricFamily& f) { return f.metric.empty(); });

@@ -86,6 +86,44 @@ struct HttpServer::Impl {
     return false;
   }
 
+  // Sets what every answer carries.
+  template <typename Body>
+  static void set_headers(http::response<Body>& res, const HttpReply& reply) {
+    res.set(http::field::server, "synthprobe");
+    res.set(http::field::content_type, reply.content_type);
+    for (const auto& [name, value] : reply.headers) res.set(name, value);
+  }
+
+  // A body made piece by piece (HttpReply::stream). True when the connection may serve another request.
+  net::awaitable<bool> send_stream(beast::tcp_stream& stream, const http::request<http::string_body>& req, bool head,
+                                   HttpReply& reply) {
+    const bool chunked = req.version() >= 11;
+    http::response<http::empty_body> res{static_cast<http::status>(reply.status), req.version()};
+    set_headers(res, reply);
+    res.keep_alive(chunked && req.keep_alive());  // without chunks, the close is what ends the body
+    if (chunked) res.chunked(true);
+    http::response_serializer<http::empty_body> sr{res};
+    stream.expires_after(kRequestTimeout);
+    auto [hec, hn] = co_await http::async_write_header(stream, sr, net::as_tuple(net::use_awaitable));
+    if (hec) co_return false;
+    if (head) co_return res.keep_alive();
+    std::string piece;
+    for (;;) {
+      piece.clear();
+      if (!reply.stream(piece)) break;
+      if (piece.empty()) continue;  // an empty chunk would end the body
+      stream.expires_after(kRequestTimeout);
+      auto [wec, wn] = chunked ? co_await net::async_write(stream, http::make_chunk(net::buffer(piece)),
+                                                           net::as_tuple(net::use_awaitable))
+                               : co_await net::async_write(stream, net::buffer(piece), net::as_tuple(net::use_awaitable));
+      if (wec) co_return false;
+    }
+    if (!chunked) co_return false;
+    stream.expires_after(kRequestTimeout);
+    auto [lec, ln] = co_await net::async_write(stream, http::make_chunk_last(), net::as_tuple(net::use_awaitable));
+    co_return !lec && res.keep_alive();
+  }
+
   net::awaitable<void> session(std::shared_ptr<Conn> conn) {
     beast::tcp_stream& stream = conn->stream;
     beast::flat_buffer buffer;
@@ -123,10 +161,12 @@ struct HttpServer::Impl {
                                  std::string_view(req.body())};
       HttpReply reply = handler(view);
       if (reply.later) reply = co_await resolve(std::move(reply));
+      if (reply.stream) {
+        if (!co_await send_stream(stream, req, head, reply)) break;
+        continue;
+      }
       http::response<http::string_body> res{static_cast<http::status>(reply.status), req.version()};
-      res.set(http::field::server, "synthprobe");
-      res.set(http::field::content_type, reply.content_type);
-      for (const auto& [name, value] : reply.headers) res.set(name, value);
+      set_headers(res, reply);
       res.keep_alive(req.keep_alive());
       if (head) {
         res.content_length(reply.body.size());  // what a GET would get, without the body

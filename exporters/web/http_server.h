@@ -7,6 +7,9 @@
 // whole within kRequestTimeout and fit kMaxHeaderBytes / kMaxBodyBytes, idle keep-alive connections close
 // after kIdleTimeout, and when accept() fails (out of descriptors) it backs off instead of spinning. HEAD
 // answers as GET without the body.
+//
+// A large body (/metrics of 100,000 checks is hundreds of megabytes) need not exist whole: a reply may
+// give a `stream` that makes it piece by piece, and each piece is sent before the next is made.
 
 #include <chrono>
 #include <functional>
@@ -27,6 +30,12 @@ struct HttpReply {
   // Set when the answer is not ready yet (a reload): the server waits for it without blocking its thread,
   // at most kDeferredTimeout, then answers 503.
   std::shared_ptr<std::future<HttpReply>> later;
+  // Set for a body made piece by piece (then `body` is ignored): called on the server's thread, each call
+  // appends the next piece to `out` (empty on entry) and returns false once the body is complete. Each
+  // piece is sent before the next call, as one chunk (HTTP/1.1, Transfer-Encoding: chunked) or, to an
+  // HTTP/1.0 client, as it is, the connection's close ending the body. Between calls the server serves
+  // other connections. Never called for HEAD; dropped unfinished when the client goes away.
+  std::function<bool(std::string& out)> stream = nullptr;
 };
 
 struct HttpRequestView {
