@@ -71,7 +71,7 @@ HealthState health_of(const store::StreakRow& row) { return {row.state, row.fail
 
 }  // namespace
 
-struct Daemon::Impl {
+struct Daemon::Impl final : RunReceiver {
   Impl(net::io_context& io_, std::string path, config::Config cfg)
       : io(io_),
         config_path(std::move(path)),
@@ -329,9 +329,7 @@ struct Daemon::Impl {
       if (id_unknown(s.id)) continue;
       self_metrics.observe_scheduler_lag(std::chrono::duration<double>(s.lag).count());
       if (s.delayed) self_metrics.add_checks_delayed();
-      const std::uint32_t id = s.id;
-      const std::uint64_t run = s.run;
-      runner.run(slots[id]->check, [this, id, run](RunResult&& r) { on_run_done(id, run, std::move(r)); });
+      runner.run(slots[s.id]->check, *this, s.id, s.run);
     }
     if (starts.empty()) starts = std::move(batch);  // keep the capacity for the next poll
     self_metrics.set_checks_in_flight(runner.in_flight());
@@ -340,7 +338,7 @@ struct Daemon::Impl {
 
   bool id_unknown(std::uint32_t id) const { return id >= slots.size() || !slots[id]; }
 
-  void on_run_done(std::uint32_t id, std::uint64_t run, RunResult&& r) {
+  void on_run_done(std::uint32_t id, std::uint64_t run, RunResult&& r) override {
     const auto now = SteadyClock::now();
     scheduler.finished(id, run, now);
     self_metrics.set_checks_in_flight(runner.in_flight());
