@@ -603,6 +603,44 @@ TEST_CASE("a pooled run gives the same results run after run, whatever ran on it
   }
 }
 
+TEST_CASE("sockets closed, reopened under the same number and parked by curl never stall a run") {
+  // A third of the answers keep the connection, a third promise to keep it and close it (curl parks a
+  // dead socket, which reads EOF while no transfer wants it), a third say Connection: close (curl closes
+  // the socket and the next one usually gets the same descriptor number).
+  std::atomic<std::size_t> n{0};
+  TestServer server([&](const TestRequest&) {
+    const std::size_t k = n++;
+    if (k % 3 == 0) return ok("ok");
+    TestResponse r;
+    r.action = Action::garbage;
+    r.body = std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: ") +
+             (k % 3 == 1 ? "keep-alive" : "close") + "\r\n\r\nok";
+    return r;
+  });
+  auto c = make_check(server.url("/"));
+  c.settings.fresh_connection = false;
+  c.settings.expect.body_contains = {config::TemplateString::literal("ok")};
+  const auto check = finish(c);
+
+  constexpr std::size_t kChains = 4, kPerChain = 60;
+  boost::asio::io_context io(1);
+  std::vector<std::pair<std::size_t, RunResult>> results;
+  {
+    CurlMulti multi(io);
+    CheckRunner runner(multi);
+    Chains chains(runner, kChains, kPerChain, [&](std::size_t) { return check; });
+    io.run();
+    results = std::move(chains.results);
+    CHECK(runner.idle_runs() == kChains);
+  }
+  REQUIRE(results.size() == kChains * kPerChain);
+  for (const auto& [k, r] : results) {
+    CAPTURE(k);
+    CHECK_MESSAGE(r.success, r.message);
+    CHECK(r.duration_seconds < 2.0);
+  }
+}
+
 TEST_CASE("runs in flight when the engine goes away are abandoned, their pooled objects freed") {
   TestResponse hang;
   hang.action = Action::hang;
