@@ -2,7 +2,10 @@
 // settings as a server sees them, and the measurements a user reads.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 
@@ -471,4 +474,192 @@ TEST_CASE("a header carrying a secret never follows a redirect to another origin
     CHECK(elsewhere_seen[0].header("x-plain") == "v");
     CHECK(elsewhere_seen[0].header("authorization").empty());
   }
+}
+
+namespace {
+
+// Runs `chains` sequences of runs on one CheckRunner through the allocation-free API: each finished run
+// starts the next of its chain, until `per_chain` runs of it have finished. pick(n) chooses the check of
+// the n-th run started.
+struct Chains final : RunReceiver {
+  CheckRunner& runner;
+  std::function<std::shared_ptr<const config::Check>(std::size_t)> pick;
+  std::size_t per_chain;
+  std::size_t started = 0;
+  std::vector<std::size_t> done_per_chain;
+  std::vector<std::pair<std::size_t, RunResult>> results;  // (run number, result)
+
+  Chains(CheckRunner& r, std::size_t chains, std::size_t per,
+         std::function<std::shared_ptr<const config::Check>(std::size_t)> p)
+      : runner(r), pick(std::move(p)), per_chain(per), done_per_chain(chains, 0) {
+    for (std::size_t c = 0; c < chains; ++c) start(static_cast<std::uint32_t>(c));
+  }
+  void start(std::uint32_t chain) {
+    const std::size_t n = started++;
+    runner.run(pick(n), *this, chain, n);
+  }
+  void on_run_done(std::uint32_t chain, std::uint64_t run, RunResult&& r) override {
+    results.emplace_back(static_cast<std::size_t>(run), std::move(r));
+    if (++done_per_chain[chain] < per_chain) start(chain);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a pooled run gives the same results run after run, whatever ran on it before") {
+  std::mutex mu;
+  std::vector<TestRequest> seen;
+  TestServer server([&](const TestRequest& req) {
+    std::lock_guard lock(mu);
+    seen.push_back(req);
+    TestResponse r = ok(req.target == "/a" ? "alpha page" : "beta");
+    if (req.target == "/b") r.status = 503;
+    return r;
+  });
+  // a: a POST with a JSON body, a header of its own and a body assertion; passes.
+  auto a = make_check(server.url("/a"), "check-a");
+  a.settings.method = "POST";
+  a.settings.body_kind = config::BodyKind::json;
+  a.settings.body = config::TemplateString::literal(R"({"x":1})");
+  a.settings.headers.push_back({"X-Only-A", config::TemplateString::literal("1")});
+  a.settings.expect.body_contains = {config::TemplateString::literal("alpha")};
+  // b: a GET by a pinned name with a bearer token; fails on its 503.
+  const std::string port = std::to_string(server.port());
+  auto b = make_check("http://pinned.example.test:" + port + "/b", "check-b");
+  b.settings.resolve = {"pinned.example.test:" + port + ":127.0.0.1"};
+  b.settings.bearer_token = "tok";
+  const auto check_a = finish(a);
+  const auto check_b = finish(b);
+
+  constexpr std::size_t kRuns = 40;
+  boost::asio::io_context io(1);
+  std::vector<std::pair<std::size_t, RunResult>> results;
+  std::size_t idle_after = 0;
+  std::size_t done_runs = 0;
+  {
+    CurlMulti multi(io);
+    CheckRunner runner(multi);
+    // One chain: every run after the first is on the object the previous one gave back.
+    Chains chains(runner, 1, kRuns, [&](std::size_t n) { return n % 2 == 0 ? check_a : check_b; });
+    io.run();
+    results = std::move(chains.results);
+    idle_after = runner.idle_runs();
+    CHECK(runner.in_flight() == 0);
+    // The std::function API shares the pool.
+    runner.run(check_a, [&](RunResult&& r) {
+      CHECK_MESSAGE(r.success, r.message);
+      ++done_runs;
+    });
+    io.restart();
+    io.run();
+    CHECK(runner.idle_runs() == 1);
+  }
+  CHECK(done_runs == 1);
+  CHECK(idle_after == 1);
+  REQUIRE(results.size() == kRuns);
+  const RunResult* first_b = nullptr;
+  for (const auto& [n, r] : results) {
+    CAPTURE(n);
+    if (n % 2 == 0) {
+      CHECK_MESSAGE(r.success, r.message);
+      CHECK(r.name == "check-a");
+      CHECK(r.status_code == 200);
+      CHECK(r.body_bytes == 10);
+      CHECK(r.message.empty());
+      CHECK_FALSE(r.reason.has_value());
+      REQUIRE(r.steps.size() == 1);
+      CHECK(r.steps[0].name == "check-a");
+    } else {
+      CHECK_FALSE(r.success);
+      CHECK(r.name == "check-b");
+      CHECK(r.status_code == 503);
+      CHECK(r.reason == Reason::status);
+      if (!first_b) first_b = &r;
+      CHECK(r.message == first_b->message);
+      REQUIRE(r.steps.size() == 1);
+      CHECK(r.steps[0].name == "check-b");
+    }
+  }
+  std::lock_guard lock(mu);
+  REQUIRE(seen.size() == kRuns + 1);
+  for (const TestRequest& req : seen) {
+    CAPTURE(req.target);
+    if (req.target == "/a") {
+      CHECK(req.method == "POST");
+      CHECK(req.body == R"({"x":1})");
+      CHECK(req.header("x-only-a") == "1");
+      CHECK(req.header("content-type") == "application/json");
+      CHECK(req.header("authorization").empty());
+    } else {
+      CHECK(req.method == "GET");
+      CHECK(req.body.empty());
+      CHECK(req.header("x-only-a").empty());
+      CHECK(req.header("content-type").empty());
+      CHECK(req.header("authorization") == "Bearer tok");
+      CHECK(req.header("host") == "pinned.example.test:" + port);
+    }
+    CHECK(req.header("user-agent") == "synthprobe/test");
+    CHECK(req.header("expect").empty());
+  }
+}
+
+TEST_CASE("sockets closed, reopened under the same number and parked by curl never stall a run") {
+  // A third of the answers keep the connection, a third promise to keep it and close it (curl parks a
+  // dead socket, which reads EOF while no transfer wants it), a third say Connection: close (curl closes
+  // the socket and the next one usually gets the same descriptor number).
+  std::atomic<std::size_t> n{0};
+  TestServer server([&](const TestRequest&) {
+    const std::size_t k = n++;
+    if (k % 3 == 0) return ok("ok");
+    TestResponse r;
+    r.action = Action::garbage;
+    r.body = std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: ") +
+             (k % 3 == 1 ? "keep-alive" : "close") + "\r\n\r\nok";
+    return r;
+  });
+  auto c = make_check(server.url("/"));
+  c.settings.fresh_connection = false;
+  c.settings.expect.body_contains = {config::TemplateString::literal("ok")};
+  const auto check = finish(c);
+
+  constexpr std::size_t kChains = 4, kPerChain = 60;
+  boost::asio::io_context io(1);
+  std::vector<std::pair<std::size_t, RunResult>> results;
+  {
+    CurlMulti multi(io);
+    CheckRunner runner(multi);
+    Chains chains(runner, kChains, kPerChain, [&](std::size_t) { return check; });
+    io.run();
+    results = std::move(chains.results);
+    CHECK(runner.idle_runs() == kChains);
+  }
+  REQUIRE(results.size() == kChains * kPerChain);
+  for (const auto& [k, r] : results) {
+    CAPTURE(k);
+    CHECK_MESSAGE(r.success, r.message);
+    CHECK(r.duration_seconds < 2.0);
+  }
+}
+
+TEST_CASE("runs in flight when the engine goes away are abandoned, their pooled objects freed") {
+  TestResponse hang;
+  hang.action = Action::hang;
+  TestServer server(always(hang));
+  auto quick_server = std::make_unique<TestServer>(always(ok()));
+  auto slow = finish(make_check(server.url("/")));
+  auto fast = finish(make_check(quick_server->url("/")));
+  boost::asio::io_context io(1);
+  std::size_t reported = 0;
+  {
+    CurlMulti multi(io);
+    CheckRunner runner(multi);
+    // Two finish and go back to the pool; three hang when the runner and the multi are destroyed.
+    for (int i = 0; i < 2; ++i) runner.run(fast, [&](RunResult&&) { ++reported; });
+    while (reported < 2) io.run_one();
+    for (int i = 0; i < 3; ++i) runner.run(slow, [&](RunResult&&) { ++reported; });
+    io.run_for(std::chrono::milliseconds(100));
+    CHECK(runner.in_flight() == 3);
+    CHECK(runner.idle_runs() == 0);  // the hanging runs took the pooled objects and one more
+  }
+  CHECK(reported == 2);  // the abandoned ones report nothing (ASan: nothing leaks, nothing is used after)
 }

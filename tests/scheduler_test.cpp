@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -34,6 +35,8 @@ struct Harness {
   };
   std::vector<Running> running;
   std::vector<Scheduler::Start> starts;
+  Duration early = 0ms;              // poll()'s start window
+  std::vector<TimePoint> wakeups;    // every poll at next_wakeup() that started something
   int refused_finishes = 0;
 
   explicit Harness(std::size_t cap) : sched(cap, kOrigin) {}
@@ -42,9 +45,11 @@ struct Harness {
     std::vector<Scheduler::Start> out;
     for (;;) {
       TimePoint next = until;
-      if (auto w = sched.next_wakeup()) next = std::min(next, std::max(*w, now));
+      std::optional<TimePoint> timer;
+      if (auto w = sched.next_wakeup()) next = std::min(next, *(timer = std::max(*w, now)));
       for (const auto& r : running) next = std::min(next, r.ends);
       now = next;
+      const bool timer_driven = timer && *timer == now;
       // Finish everything ending now, then start what may start.
       std::erase_if(running, [&](const Running& r) {
         if (r.ends > now) return false;
@@ -52,7 +57,8 @@ struct Harness {
         return true;
       });
       out.clear();
-      sched.poll(now, out);
+      sched.poll(now, out, early);
+      if (!out.empty() && timer_driven) wakeups.push_back(now);
       for (const auto& s : out) {
         starts.push_back(s);
         running.push_back({now + run_for, s});
@@ -661,4 +667,103 @@ TEST_CASE("overload: a queued run that cannot start before its next one is due i
   // ~180 due runs in 60 s, ~24 ran: the rest were skipped, not queued up.
   CHECK(s.skipped_total() + started >= 170);
   CHECK(s.skipped_total() + started <= 183);
+}
+
+TEST_CASE("start window: one poll starts every run due within it, each on its own grid with lag 0") {
+  constexpr int kChecks = 400;
+  Scheduler s(kChecks, kOrigin);
+  std::vector<TimePoint> due(kChecks);
+  for (int i = 0; i < kChecks; ++i) {
+    s.add(static_cast<std::uint32_t>(i), name_of(i), 1s, 0s, kOrigin);
+    due[i] = *s.next_due(static_cast<std::uint32_t>(i));
+  }
+  const TimePoint first = *std::min_element(due.begin(), due.end());
+  REQUIRE(*s.next_wakeup() == first);
+
+  std::vector<Scheduler::Start> out;
+  s.poll(first, out, 1ms);
+  std::vector<bool> started(kChecks, false);
+  for (const auto& st : out) {
+    started[st.id] = true;
+    CHECK(st.due == due[st.id]);  // it stands for its own due time
+    CHECK(st.lag == Duration::zero());
+    CHECK_FALSE(st.delayed);
+  }
+  for (int i = 0; i < kChecks; ++i) {
+    CAPTURE(i);
+    CHECK(started[i] == (due[i] <= first + 1ms));  // all of the window, nothing beyond it
+  }
+  CHECK(out.size() >= 1);
+
+  // Finished at once (before some of them were even due): the successor is the next grid point after
+  // the due time, as if the run had started then, and nothing starts twice for the same due time.
+  for (const auto& st : out) CHECK(s.finished(st.id, st.run, first));
+  for (const auto& st : out) CHECK(*s.next_due(st.id) == due[st.id] + 1s);
+  std::vector<Scheduler::Start> again;
+  s.poll(first + 1ms, again);
+  for (const auto& st : again) CHECK_FALSE(started[st.id]);
+}
+
+TEST_CASE("start window: wake-ups are more than the window apart, and every run still keeps its grid") {
+  // 2,000 checks at 1s: about two due per millisecond. Runs take 3 ms.
+  constexpr int kChecks = 2000;
+  for (const Duration window : {Duration(0ms), Duration(1ms)}) {
+    CAPTURE(std::chrono::duration_cast<std::chrono::microseconds>(window).count());
+    Harness h(kChecks);
+    h.early = window;
+    h.run_for = 3ms;
+    for (int i = 0; i < kChecks; ++i) h.sched.add(static_cast<std::uint32_t>(i), name_of(i), 1s, 0s, kOrigin);
+    h.run_until(kOrigin + 5s);
+
+    // Every check ran once per interval, on its grid (a run started early stands for its due time).
+    std::map<std::uint32_t, std::vector<TimePoint>> by_check;
+    for (const auto& st : h.starts) by_check[st.id].push_back(st.due);
+    CHECK(by_check.size() == kChecks);
+    for (const auto& [id, dues] : by_check) {
+      CAPTURE(id);
+      REQUIRE(dues.size() >= 4);
+      REQUIRE(dues.size() <= 6);
+      const TimePoint grid = kOrigin + Scheduler::phase_offset(name_of(static_cast<int>(id)), 1s);
+      for (std::size_t k = 0; k < dues.size(); ++k) CHECK(dues[k] == grid + k * Duration(1s));
+    }
+    for (const auto& st : h.starts) CHECK(st.lag == Duration::zero());
+    if (window > Duration::zero()) {
+      // Anything due within the window of a wake-up started in it (or in a poll after a finished run):
+      // the next timer wake-up is further away.
+      for (std::size_t k = 1; k < h.wakeups.size(); ++k) CHECK(h.wakeups[k] - h.wakeups[k - 1] > window);
+      CHECK(h.wakeups.size() < 1000 * 5);  // fewer wake-ups than milliseconds, against ~2 runs due per ms
+    }
+  }
+}
+
+TEST_CASE("start window: with the cap reached, runs due within it wait for a slot and are flagged delayed") {
+  Scheduler s(1, kOrigin);
+  // Two checks whose first runs are due less than 1 ms apart.
+  std::vector<std::uint32_t> ids;
+  std::map<std::uint32_t, TimePoint> due;
+  for (int i = 0; ids.size() < 2 && i < 100000; ++i) {
+    const Duration off = Scheduler::phase_offset(name_of(i), 1s);
+    if (!ids.empty() && (off < due[ids[0]] - kOrigin || off - (due[ids[0]] - kOrigin) >= 1ms)) continue;
+    const auto id = static_cast<std::uint32_t>(ids.size());
+    s.add(id, name_of(i), 1s, 0s, kOrigin);
+    ids.push_back(id);
+    due[id] = *s.next_due(id);
+  }
+  REQUIRE(ids.size() == 2);
+  std::vector<Scheduler::Start> out;
+  s.poll(due[0], out, 1ms);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].id == ids[0]);
+  CHECK(s.queued() == 1);
+  // The slot frees after the second one's due time: it starts then, delayed, with its lag.
+  const TimePoint end = due[1] + 2ms;
+  CHECK(s.finished(out[0].id, out[0].run, end));
+  REQUIRE(s.next_wakeup());
+  CHECK(*s.next_wakeup() <= end);
+  std::vector<Scheduler::Start> next;
+  s.poll(end, next, 1ms);
+  REQUIRE(next.size() == 1);
+  CHECK(next[0].id == ids[1]);
+  CHECK(next[0].delayed);
+  CHECK(next[0].lag == 2ms);
 }

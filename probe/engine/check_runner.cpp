@@ -18,6 +18,9 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
+// Finished runs kept for reuse; beyond this they are freed. Past a burst the pool stays at the peak.
+constexpr std::size_t kMaxIdleRuns = 4096;
+
 bool needs_body(const config::Step& step) {
   const auto& e = step.request.expect;
   if (!e.body_contains.empty() || !e.body_not_contains.empty() || !e.body_regex.empty() || !e.json.empty() ||
@@ -49,14 +52,32 @@ std::vector<std::string> cookie_lines(CURL* easy) {
 
 }  // namespace
 
-// One run of one check or flow. Owns itself from start until it reports.
+// One run of one check or flow. Owns itself from start until it reports, then goes back to the runner's
+// pool (its buffers keep their capacity for the next run).
 class CheckRunner::Run final : public TransferSink {
  public:
-  Run(CheckRunner& runner, std::shared_ptr<const config::Check> check, Done done)
-      : runner_(runner), multi_(runner.multi_), check_(std::move(check)), done_(std::move(done)) {
+  explicit Run(CheckRunner& runner) : runner_(runner), multi_(runner.multi_) {}
+
+  void begin(std::shared_ptr<const config::Check> check, Done done, RunReceiver* receiver, std::uint32_t id,
+             std::uint64_t run) {
+    check_ = std::move(check);
+    done_ = std::move(done);
+    receiver_ = receiver;
+    id_ = id;
+    run_ = run;
     started_ = SteadyClock::now();
     deadline_ = started_ + check_->settings.timeout;
+    attempt_ = 0;
     ++runner_.in_flight_;
+  }
+
+  // Back in the pool: nothing of the run is kept but capacity, and no large body.
+  void clear() {
+    check_.reset();
+    done_ = nullptr;
+    receiver_ = nullptr;
+    vars_.clear();
+    exchange_.trim();
   }
 
   void start() { start_attempt(); }
@@ -240,14 +261,24 @@ class CheckRunner::Run final : public TransferSink {
     r.steps = std::move(steps_);
     --runner_.in_flight_;
     Done done = std::move(done_);
-    delete this;
-    done(std::move(r));
+    RunReceiver* receiver = receiver_;
+    const std::uint32_t id = id_;
+    const std::uint64_t run = run_;
+    CheckRunner& runner = runner_;
+    runner.recycle(this);  // before reporting: the receiver may start the next run on this very object
+    if (receiver)
+      receiver->on_run_done(id, run, std::move(r));
+    else
+      done(std::move(r));
   }
 
   CheckRunner& runner_;
   CurlMulti& multi_;
   std::shared_ptr<const config::Check> check_;
   Done done_;
+  RunReceiver* receiver_ = nullptr;
+  std::uint32_t id_ = 0;
+  std::uint64_t run_ = 0;
   SteadyClock::time_point started_;
   SteadyClock::time_point deadline_;
   int attempt_ = 0;
@@ -265,8 +296,36 @@ class CheckRunner::Run final : public TransferSink {
 
 CheckRunner::CheckRunner(CurlMulti& multi) : multi_(multi), rng_(std::random_device{}()) {}
 
+// Runs still in flight own themselves and are freed by the multi (on_transfer_abandoned).
+CheckRunner::~CheckRunner() = default;
+
+CheckRunner::Run* CheckRunner::take_run() {
+  if (idle_runs_.empty()) return new Run(*this);
+  Run* run = idle_runs_.back().release();
+  idle_runs_.pop_back();
+  return run;
+}
+
+void CheckRunner::recycle(Run* run) {
+  run->clear();
+  if (idle_runs_.size() >= kMaxIdleRuns) {
+    delete run;
+    return;
+  }
+  idle_runs_.emplace_back(run);
+}
+
 void CheckRunner::run(std::shared_ptr<const config::Check> check, Done done) {
-  (new Run(*this, std::move(check), std::move(done)))->start();
+  Run* r = take_run();
+  r->begin(std::move(check), std::move(done), nullptr, 0, 0);
+  r->start();
+}
+
+void CheckRunner::run(std::shared_ptr<const config::Check> check, RunReceiver& receiver, std::uint32_t id,
+                      std::uint64_t run) {
+  Run* r = take_run();
+  r->begin(std::move(check), nullptr, &receiver, id, run);
+  r->start();
 }
 
 }  // namespace synthprobe

@@ -12,7 +12,6 @@
 #include <cstddef>
 #include <optional>
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
 namespace synthprobe {
@@ -28,6 +27,11 @@ class TransferSink {
 
  protected:
   ~TransferSink() = default;
+
+ private:
+  friend class CurlMulti;
+  CURL* transfer_easy_ = nullptr;  // the transfer in the multi, while there is one
+  std::size_t active_slot_ = 0;  // its place in CurlMulti::active_
 };
 
 class CurlMulti {
@@ -55,10 +59,16 @@ class CurlMulti {
 
   static int on_socket(CURL* easy, curl_socket_t fd, int what, void* self, void* watch);
   static int on_timer(CURLM* multi, long timeout_ms, void* self);
+  static curl_socket_t on_open_socket(void* self, curlsocktype purpose, curl_sockaddr* address);
+  static int on_close_socket(void* self, curl_socket_t fd);
   void socket_action(curl_socket_t fd, int events);
   void drain_finished();
-  void arm(const std::shared_ptr<SocketWatch>& watch, curl_socket_t fd, bool for_write);
+  void arm(const std::shared_ptr<SocketWatch>& watch, bool for_write);
   void arm_timer(std::chrono::steady_clock::time_point at);
+  SocketWatch* watch_of(curl_socket_t fd) const;
+  void release_watch(SocketWatch& watch);
+  void add_active(TransferSink* sink, CURL* easy);
+  void remove_active(TransferSink* sink);
 
   boost::asio::io_context& io_;
   boost::asio::steady_timer timer_;
@@ -67,8 +77,10 @@ class CurlMulti {
   bool timeout_posted_ = false;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // posted handlers check it outlived us
   CURLM* multi_ = nullptr;
-  std::unordered_map<curl_socket_t, std::shared_ptr<SocketWatch>> watches_;
-  std::unordered_map<CURL*, TransferSink*> active_;  // transfers in the multi, for shutdown
+  // Indexed by descriptor number: a watch is kept for its number and reused by the next socket that gets
+  // it, so a new connection costs no allocation. Sockets opened by on_open_socket are marked `ours`.
+  std::vector<std::shared_ptr<SocketWatch>> watches_;
+  std::vector<TransferSink*> active_;  // transfers in the multi, for shutdown (each knows its slot)
   std::vector<CURL*> idle_easies_;
   std::size_t running_ = 0;
 };

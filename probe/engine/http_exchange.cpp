@@ -78,7 +78,30 @@ Reason reason_for(CURLcode code) {
   }
 }
 
-HttpExchange::~HttpExchange() { free_lists(); }
+HttpExchange::~HttpExchange() = default;
+
+curl_slist* HttpExchange::LineList::finish() {
+  if (starts.empty()) return nullptr;
+  // Each line ends with a NUL; the nodes are laid out only now, when `text` no longer moves.
+  nodes.resize(starts.size());
+  for (std::size_t i = 0; i < starts.size(); ++i) {
+    nodes[i].data = text.data() + starts[i];
+    nodes[i].next = i + 1 < starts.size() ? &nodes[i + 1] : nullptr;
+  }
+  return nodes.data();
+}
+
+void HttpExchange::trim() {
+  // What a pooled run may keep between runs: a typical page or request body, not an outlier's.
+  constexpr std::size_t kKeepBodyBytes = 16 * 1024;
+  constexpr std::size_t kKeepRequestBytes = 4 * 1024;
+  if (body_.capacity() > kKeepBodyBytes) std::string().swap(body_);
+  if (request_body_.capacity() > kKeepRequestBytes) std::string().swap(request_body_);
+  body_.clear();
+  headers_.clear();
+  settings_ = nullptr;
+  easy_ = nullptr;
+}
 
 void release_cookie_jar(CURL* easy) {
   // curl_easy_reset in libcurl 7.88 forgets the COOKIEFILE list without freeing it; NULL frees it. With a
@@ -87,16 +110,10 @@ void release_cookie_jar(CURL* easy) {
   curl_easy_setopt(easy, CURLOPT_SHARE, nullptr);
 }
 
-void HttpExchange::free_lists() {
-  curl_slist_free_all(request_headers_);
-  curl_slist_free_all(connect_to_);
-  request_headers_ = nullptr;
-  connect_to_ = nullptr;
-}
-
 void HttpExchange::prepare(CURL* easy, const config::RequestSettings& s, const config::RenderInputs& inputs,
                            const Options& options) {
-  free_lists();
+  request_headers_.clear();
+  connect_to_.clear();
   easy_ = easy;
   settings_ = &s;
   error_[0] = '\0';
@@ -149,9 +166,11 @@ void HttpExchange::prepare(CURL* easy, const config::RequestSettings& s, const c
   }
   // Pins go with this transfer only (see connect_to.h), never into the multi's shared DNS cache.
   for (const auto& entry : s.resolve)
-    if (const std::string pin = connect_to_entry(entry); !pin.empty())
-      connect_to_ = curl_slist_append(connect_to_, pin.c_str());
-  if (connect_to_) curl_easy_setopt(easy, CURLOPT_CONNECT_TO, connect_to_);
+    if (const std::string pin = connect_to_entry(entry); !pin.empty()) {
+      connect_to_.add(pin);
+      connect_to_.text += '\0';
+    }
+  if (!connect_to_.empty()) curl_easy_setopt(easy, CURLOPT_CONNECT_TO, connect_to_.finish());
 
   // Trust comes from one CA file (the system bundle, or tls.ca_file), not also from the hashed directory
   // Debian's libcurl defaults to: with a directory set, libcurl re-reads the whole bundle for every
@@ -174,24 +193,28 @@ void HttpExchange::prepare(CURL* easy, const config::RequestSettings& s, const c
     curl_easy_setopt(easy, CURLOPT_COOKIEFILE, "");
   }
 
+  auto& lines = request_headers_;
   for (const auto& h : s.headers) {
-    scratch_.assign(h.name);
-    scratch_ += ": ";
-    h.value.render(scratch_, inputs);
+    lines.begin_line();
+    const std::size_t at = lines.text.size();
+    lines.text += h.name;
+    lines.text += ": ";
+    h.value.render(lines.text, inputs);
     // "Name:" alone would remove curl's own header; "Name;" sends an empty one.
-    if (scratch_.size() == h.name.size() + 2) scratch_.replace(h.name.size(), 2, ";");
-    request_headers_ = curl_slist_append(request_headers_, scratch_.c_str());
+    if (lines.text.size() == at + h.name.size() + 2) lines.text.replace(at + h.name.size(), 2, ";");
+    lines.text += '\0';
   }
   // No "Expect: 100-continue" round trip: it would add up to a second to every large POST.
-  request_headers_ = curl_slist_append(request_headers_, "Expect:");
+  lines.add(std::string_view("Expect:\0", 8));
 
   if (s.basic_auth_user) {
     curl_easy_setopt(easy, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
     curl_easy_setopt(easy, CURLOPT_USERNAME, s.basic_auth_user->c_str());
     curl_easy_setopt(easy, CURLOPT_PASSWORD, s.basic_auth_password ? s.basic_auth_password->c_str() : "");
   } else if (s.bearer_token && !has_header(s, "authorization")) {
-    scratch_ = "Authorization: Bearer " + *s.bearer_token;
-    request_headers_ = curl_slist_append(request_headers_, scratch_.c_str());
+    lines.add("Authorization: Bearer ");
+    lines.text += *s.bearer_token;
+    lines.text += '\0';
   }
 
   request_body_.clear();
@@ -205,8 +228,7 @@ void HttpExchange::prepare(CURL* easy, const config::RequestSettings& s, const c
       break;
     case config::BodyKind::json:
       s.body.render(request_body_, inputs);
-      if (!has_header(s, "content-type"))
-        request_headers_ = curl_slist_append(request_headers_, "Content-Type: application/json");
+      if (!has_header(s, "content-type")) lines.add(std::string_view("Content-Type: application/json\0", 31));
       break;
     case config::BodyKind::form:
       for (const auto& field : s.form) {
@@ -218,11 +240,10 @@ void HttpExchange::prepare(CURL* easy, const config::RequestSettings& s, const c
         text::append_percent_encoded(request_body_, scratch_, text::PercentSet::form);
       }
       if (!has_header(s, "content-type"))
-        request_headers_ =
-            curl_slist_append(request_headers_, "Content-Type: application/x-www-form-urlencoded");
+        lines.add(std::string_view("Content-Type: application/x-www-form-urlencoded\0", 48));
       break;
   }
-  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, request_headers_);
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, lines.finish());
 
   if (s.method == "HEAD") {
     curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);

@@ -42,6 +42,9 @@ class HttpExchange {
   const std::vector<std::pair<std::string, std::string>>& headers() const { return headers_; }
   std::uint64_t body_bytes() const { return body_bytes_; }
 
+  // Between runs (the object is pooled): keeps the small buffers' capacity, gives back a large body.
+  void trim();
+
  private:
   static std::size_t on_write(char* data, std::size_t size, std::size_t count, void* self);
   static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* self);
@@ -50,15 +53,35 @@ class HttpExchange {
   void capture_certificate_expiry(CURL* easy);
   // The message for a transfer that failed with `code`, in words about what the target did.
   std::string failure_message(CURL* easy, CURLcode code) const;
-  void free_lists();
+
+  // A curl_slist built in buffers this object keeps (curl only reads the list during the transfer), so a
+  // run's header and pin lists cost no allocation once the buffers have grown: lines are appended to one
+  // string (NUL-separated), the nodes point into it once it is complete.
+  struct LineList {
+    std::string text;
+    std::vector<std::size_t> starts;
+    std::vector<curl_slist> nodes;
+    void clear() {
+      text.clear();
+      starts.clear();
+    }
+    // Starts a line; append its text to `text` afterwards.
+    void begin_line() { starts.push_back(text.size()); }
+    void add(std::string_view line) {
+      begin_line();
+      text += line;
+    }
+    bool empty() const { return starts.empty(); }
+    curl_slist* finish();  // nullptr when empty
+  };
 
   CURL* easy_ = nullptr;
   const config::RequestSettings* settings_ = nullptr;  // the step's; outlives the transfer
   std::string url_;
   std::string request_body_;
   std::string scratch_;
-  curl_slist* request_headers_ = nullptr;
-  curl_slist* connect_to_ = nullptr;
+  LineList request_headers_;
+  LineList connect_to_;
   char error_[CURL_ERROR_SIZE] = {};
 
   std::uint64_t max_body_bytes_ = 0;

@@ -184,22 +184,25 @@ void Scheduler::start(std::uint32_t id, Check& c, TimePoint due, bool delayed, T
                       std::vector<Start>& out) {
   c.state = State::running;
   c.started = true;
-  c.last_start = now;
+  c.last_start = std::max(now, due);  // a run started early stands for its due time
   c.run = ++runs_;
   ++in_flight_;
   if (delayed) ++delayed_total_;
-  out.push_back(Start{id, c.run, due, now - due, delayed});
-  // The successor's due time is the next point of the cadence after now: on the name's grid, or while
-  // failing every failing_interval from this run's due time. Points already passed are skipped.
-  const TimePoint next = c.failing ? at_or_after(due, c.failing_interval, now + kTick)
-                                   : at_or_after(origin_ + c.offset, c.interval, now + kTick);
+  out.push_back(Start{id, c.run, due, now > due ? now - due : Duration::zero(), delayed});
+  // The successor's due time is the next point of the cadence after now (after the due time, for a run
+  // started early): on the name's grid, or while failing every failing_interval from this run's due time.
+  // Points already passed are skipped.
+  const TimePoint after = std::max(now, due) + kTick;
+  const TimePoint next = c.failing ? at_or_after(due, c.failing_interval, after)
+                                   : at_or_after(origin_ + c.offset, c.interval, after);
   push_timer(id, c, next);
 }
 
-void Scheduler::poll(TimePoint now, std::vector<Start>& out) {
+void Scheduler::poll(TimePoint now, std::vector<Start>& out, Duration early) {
   now = clamp(now);
   ++poll_seq_;
-  while (!timers_.empty() && timers_.front().due <= now) {
+  const TimePoint horizon = now + std::max(early, Duration::zero());
+  while (!timers_.empty() && timers_.front().due <= horizon) {
     std::pop_heap(timers_.begin(), timers_.end(), Later{});
     const Entry e = timers_.back();
     timers_.pop_back();

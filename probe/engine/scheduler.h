@@ -44,7 +44,7 @@ class Scheduler {
     std::uint32_t id;
     std::uint64_t run;  // unique per start; hand it back to finished()
     TimePoint due;      // the due time it stands for: after an overlap, the first one that was missed
-    Duration lag;       // start - due, >= 0: observe it in synthprobe_scheduler_lag_seconds
+    Duration lag;       // start - due, >= 0 (0 for a run started early): synthprobe_scheduler_lag_seconds
     // Waited for its own previous run or for a free slot (synthprobe_checks_delayed_total). A run the
     // caller merely polled late for has a lag but is not delayed.
     bool delayed;
@@ -86,7 +86,10 @@ class Scheduler {
   // Appends every run that may start now (due, not running, under the cap) in due order and counts them
   // as in flight. Call it at next_wakeup() and after any finished(), add(), update(), set_failing() or
   // set_max_in_flight().
-  void poll(TimePoint now, std::vector<Start>& out);
+  // `early`: runs due within that much after `now` start now too, so one wake-up starts every run due in
+  // the next moment instead of one wake-up each. Such a run counts as started at its due time: lag 0,
+  // and its successor is the grid point after its due time, as if it had started then.
+  void poll(TimePoint now, std::vector<Start>& out, Duration early = Duration::zero());
 
   // The end of run `run` of check `id`. If the check came due meanwhile it is queued (the next poll
   // starts it, flagged delayed). False (and nothing changes) when the check was removed, replaced or
