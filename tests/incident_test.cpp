@@ -239,6 +239,22 @@ TEST_CASE("RFC 3339: whole seconds as in the contract, milliseconds only when pr
   CHECK(seconds_between(at("2026-11-27T10:14:50Z"), at("2026-11-27T10:15:00Z")) == 10.0);
 }
 
+// Found by fuzzing (tests/fuzz/corpus/incident/far_year.json, incident_tracker/far_year.json,
+// outbox_event/far_year.json, config_loader/maintenance_far_year.toml): a year past 2262 or before 1678
+// overflowed the nanosecond Timestamp (undefined behaviour), from a damaged state file or a config.
+TEST_CASE("RFC 3339: instants outside the years 1900 to 2100 are refused") {
+  CHECK_FALSE(parse_rfc3339("3026-11-27T10:14:50Z").has_value());
+  CHECK_FALSE(parse_rfc3339("1013-11-27T10:14:50Z").has_value());
+  CHECK_FALSE(parse_rfc3339("9999-12-31T23:59:59.999Z").has_value());
+  CHECK_FALSE(parse_rfc3339("0000-01-01T00:00:00Z").has_value());
+  CHECK(format_rfc3339(at("1900-01-01T00:00:00Z")) == "1900-01-01T00:00:00Z");
+  CHECK(format_rfc3339(at("2100-12-31T23:59:59.999Z")) == "2100-12-31T23:59:59.999Z");
+  CHECK_FALSE(parse_rfc3339("2100-12-31T23:00:00-02:00").has_value());  // 2101 in UTC
+  CHECK_FALSE(parse_rfc3339("1900-01-01T01:00:00+02:00").has_value());  // 1899 in UTC
+  // So the difference of any two fits.
+  CHECK(seconds_between(at("1900-01-01T00:00:00Z"), at("2100-12-31T23:59:59Z")) == 6'342'969'599.0);
+}
+
 TEST_CASE("durations read like a person writes them") {
   using std::chrono::milliseconds;
   CHECK(format_duration(milliseconds(1200)) == "1.2s");
@@ -247,6 +263,11 @@ TEST_CASE("durations read like a person writes them") {
   CHECK(format_duration(milliseconds(750'000)) == "12m 30s");
   CHECK(format_duration(milliseconds(3'900'000)) == "1h 5m");
   CHECK(format_duration(milliseconds(59'990)) == "1m");
+  // Found by fuzzing (tests/fuzz/corpus/duration/int64_min, near_int64_max): rounding and negating
+  // overflowed at the ends of the range.
+  CHECK(format_duration(milliseconds::max()) == "2562047788015h 12m 56s");
+  CHECK(format_duration(milliseconds::min()) == "-2562047788015h 12m 56s");
+  CHECK(format_duration(milliseconds(-1200)) == "-1.2s");
 }
 
 namespace {
