@@ -27,7 +27,7 @@ else
   CMAKE_FLAGS := -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
 endif
 
-.PHONY: all deps test-deps build test demo clean install package
+.PHONY: all deps test-deps build test demo clean install package fuzz
 
 all: build
 
@@ -61,8 +61,20 @@ package: build
 demo: build
 	@$(BUILD_DIR)/synthprobe demo $(if $(LISTEN),--listen $(LISTEN),)
 
+# libFuzzer targets (tests/fuzz, README "Fuzzing"): clang, ASan+UBSan, only the layers they read with.
+# Each runs FUZZ_SECONDS against a copy of its seed corpus; a crash, leak, timeout or UB report fails.
+FUZZ_BUILD_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+fuzz:
+	@scripts/install-deps.sh fuzz
+	@cmake -S . -B $(FUZZ_BUILD_DIR) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DSYNTHPROBE_FUZZ=ON -DSYNTHPROBE_TESTS=OFF >/dev/null
+	@cmake --build $(FUZZ_BUILD_DIR) -j $(JOBS) --target fuzz_targets
+	@tests/fuzz/run.sh $(FUZZ_BUILD_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 clean:
-	rm -rf $(BUILD_DIR) $(SAN_BUILD_DIR) $(TSAN_BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(SAN_BUILD_DIR) $(TSAN_BUILD_DIR) $(FUZZ_BUILD_DIR)
 
 # Performance benchmarks (benchmarks/run.sh): `make bench` (full, about 20 minutes) or `make bench-quick` (about 4).
 .PHONY: bench bench-quick

@@ -95,12 +95,15 @@ std::optional<Timestamp> parse_rfc3339(std::string_view s) {
     return std::nullopt;
   }
   if (pos != s.size()) return std::nullopt;
-  const auto local = sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec} + milliseconds{millis};
-  return time_point_cast<Timestamp::duration>(local - minutes{offset_minutes});
+  // In milliseconds (which hold any four-digit year), checked before it becomes a Timestamp.
+  const auto utc = sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec} + milliseconds{millis} - minutes{offset_minutes};
+  const int utc_year = static_cast<int>(year_month_day{floor<days>(utc)}.year());
+  if (utc_year < kFirstYear || utc_year > kLastYear) return std::nullopt;
+  return time_point_cast<Timestamp::duration>(utc);
 }
 
 std::string format_duration(std::chrono::milliseconds d) {
-  if (d.count() < 0) return "-" + format_duration(-d);
+  if (d.count() < 0) return "-" + format_duration(d == milliseconds::min() ? milliseconds::max() : -d);
   char buf[64];
   if (d < minutes{1}) {
     const long long tenths = (d.count() + 50) / 100;
@@ -110,7 +113,7 @@ std::string format_duration(std::chrono::milliseconds d) {
       std::snprintf(buf, sizeof buf, "%lld.%llds", tenths / 10, tenths % 10);
     if (tenths < 600) return buf;
   }
-  const long long total = (d.count() + 500) / 1000;
+  const long long total = d.count() / 1000 + (d.count() % 1000 >= 500);  // rounded, without overflow near max
   const long long h = total / 3600, m = total / 60 % 60, s = total % 60;
   std::string out;
   if (h > 0) out += std::to_string(h) + "h";

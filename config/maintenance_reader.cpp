@@ -39,22 +39,33 @@ std::optional<Timestamp> read_instant(const TableReader& r, std::string_view key
   const toml::node* node = r.find(key);
   if (!node) return std::nullopt;
   const std::string example = "like 2026-05-01T02:00:00Z or 2026-05-01T04:00:00+02:00";
+  const std::string years = " in the years " + std::to_string(kFirstYear) + " to " + std::to_string(kLastYear);
   if (const auto* value = node->as_date_time()) {
     const toml::date_time& dt = value->get();
     if (!dt.offset) {
       r.ctx().error(pos_of(*node), quote(key) + " has no UTC offset: add Z or +HH:MM, " + example);
       return std::nullopt;
     }
+    // Checked in the local year first (a Timestamp cannot even hold the year 9999), then in UTC, as
+    // parse_rfc3339 does for the string form: 2100-12-31T23:00:00-02:00 is 2101 and refused by both.
+    const auto refuse = [&] {
+      r.ctx().error(pos_of(*node), quote(key) + " must be a date-time" + years + ", " + example);
+      return std::nullopt;
+    };
+    if (dt.date.year < kFirstYear || dt.date.year > kLastYear) return refuse();
     using namespace std::chrono;
     const sys_days day{year{dt.date.year} / month{dt.date.month} / std::chrono::day{dt.date.day}};
-    const auto local = day + hours{dt.time.hour} + minutes{dt.time.minute} + seconds{dt.time.second} +
-                       nanoseconds{dt.time.nanosecond};
-    return time_point_cast<Timestamp::duration>(local - minutes{dt.offset->minutes});
+    const auto utc = day + hours{dt.time.hour} + minutes{dt.time.minute} + seconds{dt.time.second} +
+                     nanoseconds{dt.time.nanosecond} - minutes{dt.offset->minutes};
+    const int utc_year = static_cast<int>(year_month_day{floor<days>(utc)}.year());
+    if (utc_year < kFirstYear || utc_year > kLastYear) return refuse();
+    return time_point_cast<Timestamp::duration>(utc);
   }
   if (node->is_string()) {
     const std::string& text = node->as_string()->get();
     if (auto t = parse_rfc3339(text)) return t;
-    r.ctx().error(pos_of(*node), quote(key) + " " + quote(text) + " must be an RFC 3339 date-time with an offset, " + example);
+    r.ctx().error(pos_of(*node), quote(key) + " " + quote(text) + " must be an RFC 3339 date-time with an offset" + years +
+                                     ", " + example);
     return std::nullopt;
   }
   r.ctx().error(pos_of(*node), quote(key) + " must be a date-time with an offset, " + example);

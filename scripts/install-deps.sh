@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs synthprobe's build and test dependencies from Debian 12 packages.
-# Idempotent and quiet when nothing is missing. Usage: scripts/install-deps.sh [build|test|bench]
+# Idempotent and quiet when nothing is missing. Usage: scripts/install-deps.sh [build|test|bench|fuzz]
 set -euo pipefail
 
 build_pkgs=(
@@ -20,13 +20,16 @@ build_pkgs=(
 # Real peers the tests talk to.
 test_pkgs=(dpkg-dev nginx-light openssl prometheus prometheus-alertmanager chromium groff-base)
 bench_pkgs=(nginx-light wrk libbenchmark-dev prometheus-blackbox-exporter strace)
+# libFuzzer and the sanitizer runtimes come with clang (`make fuzz`).
+fuzz_pkgs=(clang libclang-rt-14-dev)
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in
   build) ;;
   test) want+=("${test_pkgs[@]}") ;;
   bench) want+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
-  *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+  fuzz) want+=("${fuzz_pkgs[@]}") ;;
+  *) echo "usage: $0 [build|test|bench|fuzz]" >&2; exit 2 ;;
 esac
 
 missing=()

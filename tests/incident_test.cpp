@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <random>
 #include <string>
 #include <vector>
@@ -239,6 +240,22 @@ TEST_CASE("RFC 3339: whole seconds as in the contract, milliseconds only when pr
   CHECK(seconds_between(at("2026-11-27T10:14:50Z"), at("2026-11-27T10:15:00Z")) == 10.0);
 }
 
+// Found by fuzzing (tests/fuzz/corpus/incident/far_year.json, incident_tracker/far_year.json,
+// outbox_event/far_year.json, config_loader/maintenance_far_year.toml): a year past 2262 or before 1678
+// overflowed the nanosecond Timestamp (undefined behaviour), from a damaged state file or a config.
+TEST_CASE("RFC 3339: instants outside the years 1900 to 2100 are refused") {
+  CHECK_FALSE(parse_rfc3339("3026-11-27T10:14:50Z").has_value());
+  CHECK_FALSE(parse_rfc3339("1013-11-27T10:14:50Z").has_value());
+  CHECK_FALSE(parse_rfc3339("9999-12-31T23:59:59.999Z").has_value());
+  CHECK_FALSE(parse_rfc3339("0000-01-01T00:00:00Z").has_value());
+  CHECK(format_rfc3339(at("1900-01-01T00:00:00Z")) == "1900-01-01T00:00:00Z");
+  CHECK(format_rfc3339(at("2100-12-31T23:59:59.999Z")) == "2100-12-31T23:59:59.999Z");
+  CHECK_FALSE(parse_rfc3339("2100-12-31T23:00:00-02:00").has_value());  // 2101 in UTC
+  CHECK_FALSE(parse_rfc3339("1900-01-01T01:00:00+02:00").has_value());  // 1899 in UTC
+  // So the difference of any two fits.
+  CHECK(seconds_between(at("1900-01-01T00:00:00Z"), at("2100-12-31T23:59:59Z")) == 6'342'969'599.0);
+}
+
 TEST_CASE("durations read like a person writes them") {
   using std::chrono::milliseconds;
   CHECK(format_duration(milliseconds(1200)) == "1.2s");
@@ -247,6 +264,11 @@ TEST_CASE("durations read like a person writes them") {
   CHECK(format_duration(milliseconds(750'000)) == "12m 30s");
   CHECK(format_duration(milliseconds(3'900'000)) == "1h 5m");
   CHECK(format_duration(milliseconds(59'990)) == "1m");
+  // Found by fuzzing (tests/fuzz/corpus/duration/int64_min, near_int64_max): rounding and negating
+  // overflowed at the ends of the range.
+  CHECK(format_duration(milliseconds::max()) == "2562047788015h 12m 56s");
+  CHECK(format_duration(milliseconds::min()) == "-2562047788015h 12m 56s");
+  CHECK(format_duration(milliseconds(-1200)) == "-1.2s");
 }
 
 namespace {
@@ -353,6 +375,48 @@ TEST_CASE("JSON: a damaged incident is rejected, not half-read") {
   CHECK_FALSE(incident_from_json(o).has_value());
   o = to_json(contract_example());
   o["timeline"].as_array().at(0).as_object()["event"] = "exploded";
+  CHECK_FALSE(incident_from_json(o).has_value());
+}
+
+// Found by fuzzing (tests/fuzz/corpus/incident/omitted_fraction.json, blind_seconds_huge.json):
+// failing_checks_omitted of 0.0012 or -1 threw from to_number (an exception out of the state store's load),
+// and a probe_blind_seconds of 1e300 overflowed the review's conversion to milliseconds (undefined
+// behaviour).
+TEST_CASE("JSON: numbers a damaged file may hold are refused, never thrown or overflowed") {
+  for (const json::value& bad : {json::value(0.0012), json::value(-1), json::value(1e300)}) {
+    auto o = to_json(contract_example());
+    o["failing_checks_omitted"] = bad;
+    CHECK_FALSE(incident_from_json(o).has_value());
+  }
+  for (const json::value& bad : {json::value(1e300), json::value(-5.0)}) {
+    auto o = to_json(contract_example());
+    o["probe_blind_seconds"] = bad;
+    CHECK_FALSE(incident_from_json(o).has_value());
+  }
+  auto o = to_json(contract_example());
+  o["failing_checks_omitted"] = 7;
+  o["probe_blind_seconds"] = 300;
+  const auto ok = incident_from_json(o);
+  REQUIRE(ok.has_value());
+  CHECK(ok->failing_checks_omitted == 7);
+  CHECK(render_review_markdown(*ok).find("The probe was not running for 5m") != std::string::npos);
+  // Found in review, reproduced by the incident_tracker fuzz target on
+  // tests/fuzz/corpus/incident_tracker/relapses_int_max.json: a relapse added one to a stored 2^31 - 1
+  // (signed overflow); 2^40 would have wrapped. A count with room for the next relapse is read.
+  for (const json::value& bad : {json::value(-1), json::value(2147483647), json::value(std::int64_t{1} << 40)}) {
+    o = to_json(contract_example());
+    o["relapses"] = bad;
+    CHECK_FALSE(incident_from_json(o).has_value());
+  }
+  o = to_json(contract_example());
+  o["relapses"] = 2147483646;
+  REQUIRE(incident_from_json(o).has_value());
+  CHECK(incident_from_json(o)->relapses == 2147483646);
+  o = to_json(contract_example());
+  o["opened_at"] = "3026-11-27T10:14:50Z";
+  CHECK_FALSE(incident_from_json(o).has_value());
+  o = to_json(contract_example());
+  o["timeline"].as_array().at(0).as_object()["at"] = "1013-11-27T10:14:50Z";
   CHECK_FALSE(incident_from_json(o).has_value());
 }
 
@@ -671,6 +735,34 @@ TEST_CASE("restore rejects what save() did not write") {
   saved["incident"] = json::object{{"id", "x"}};
   CHECK_FALSE(IncidentTracker::restore(saved).has_value());
   CHECK(IncidentTracker::restore(IncidentTracker(shop_context()).save()).has_value());
+  // Found by fuzzing (tests/fuzz/corpus/incident_tracker/far_year.json): a pending event in the year 1013
+  // overflowed the clock.
+  saved = IncidentTracker(shop_context()).save();
+  saved["pending"] = json::array{json::object{{"at", "1013-11-27T10:14:50Z"}, {"event", "first_failure"}, {"detail", ""}}};
+  CHECK_FALSE(IncidentTracker::restore(saved).has_value());
+  saved["pending"] = json::array{json::object{{"at", "2026-11-27T10:14:50Z"}, {"event", "first_failure"}, {"detail", ""}}};
+  CHECK(IncidentTracker::restore(saved).has_value());
+  // Found in review, reproduced by the incident_tracker fuzz target on
+  // tests/fuzz/corpus/incident_tracker/same_second_int_max.json: the next incident in the same second added
+  // one to a stored same_second_count of 2^31 - 1 (signed overflow).
+  saved = IncidentTracker(shop_context()).save();
+  for (const json::value& bad : {json::value(2147483647), json::value(std::uint64_t{1} << 63)}) {
+    saved["same_second_count"] = bad;
+    CHECK_FALSE(IncidentTracker::restore(saved).has_value());
+  }
+  saved["same_second_count"] = 2147483646;
+  CHECK(IncidentTracker::restore(saved).has_value());
+  // Found by fuzzing (tests/fuzz/corpus/incident_tracker/last_resolved_unresolved.json): a last resolved
+  // incident without resolved_at but with a recovery watch was restored, and the next failure within the
+  // watch read the empty resolved_at when it relapsed (undefined behaviour).
+  saved = IncidentTracker(shop_context()).save();
+  json::object unresolved = to_json(contract_example());
+  unresolved["recovery_watch_until"] = "2026-11-27T10:45:00Z";
+  saved["last_resolved"] = unresolved;
+  CHECK_FALSE(IncidentTracker::restore(saved).has_value());
+  unresolved["resolved_at"] = "2026-11-27T10:30:00Z";
+  saved["last_resolved"] = unresolved;
+  CHECK(IncidentTracker::restore(saved).has_value());
 }
 
 TEST_CASE("a flapping check cannot grow the timeline without bound") {

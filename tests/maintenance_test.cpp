@@ -240,9 +240,33 @@ end = 2026-05-01T02:00:00Z
 )toml",
              {R"(t.toml:8:7: "end" 2026-05-01T02:00:00Z must be after "start" 2026-05-01T04:00:00Z)",
               R"(t.toml:11:9: "start" has no UTC offset: add Z or +HH:MM, like 2026-05-01T02:00:00Z or 2026-05-01T04:00:00+02:00)",
-              R"(t.toml:12:7: "end" "tomorrow" must be an RFC 3339 date-time with an offset, like 2026-05-01T02:00:00Z or 2026-05-01T04:00:00+02:00)",
+              R"(t.toml:12:7: "end" "tomorrow" must be an RFC 3339 date-time with an offset in the years 1900 to 2100, like 2026-05-01T02:00:00Z or 2026-05-01T04:00:00+02:00)",
               R"(t.toml:13:1: missing required key "end" in [[maintenance]] (a one-off window needs both "start" and "end"))",
               R"(t.toml:19:7: "end" 2026-05-01T02:00:00Z must be after "start" 2026-05-01T02:00:00Z)"});
+}
+
+// Found by fuzzing (tests/fuzz/corpus/config_loader/maintenance_far_year.toml): a year past 2262 overflowed
+// the nanosecond clock (undefined behaviour) instead of being an error.
+TEST_CASE("one-off times beyond the years a timestamp holds are errors") {
+  fails_with(R"toml(
+[[maintenance]]
+site = "shop"
+start = 2026-05-01T02:00:00Z
+end = "4052-05-01T04:00:00+02:00"
+[[maintenance]]
+site = "shop"
+start = 1013-05-01T02:00:00Z
+end = 9999-12-31T23:59:59Z
+[[maintenance]]
+site = "shop"
+start = 2100-12-31T20:00:00Z
+end = 2100-12-31T23:00:00-02:00
+)toml",
+             {R"(t.toml:8:7: "end" "4052-05-01T04:00:00+02:00" must be an RFC 3339 date-time with an offset in the years 1900 to 2100, like 2026-05-01T02:00:00Z or 2026-05-01T04:00:00+02:00)",
+              R"(t.toml:11:9: "start" must be a date-time in the years 1900 to 2100, like 2026-05-01T02:00:00Z or 2026-05-01T04:00:00+02:00)",
+              R"(t.toml:12:7: "end" must be a date-time in the years 1900 to 2100, like 2026-05-01T02:00:00Z or 2026-05-01T04:00:00+02:00)",
+              // In UTC that is 2101, refused as the same text in a string is.
+              R"(t.toml:16:7: "end" must be a date-time in the years 1900 to 2100, like 2026-05-01T02:00:00Z or 2026-05-01T04:00:00+02:00)"});
 }
 
 TEST_CASE("site, kind, zone and unknown keys") {

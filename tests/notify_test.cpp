@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include "exporters/notify/delivery_policy.h"
@@ -566,4 +567,24 @@ TEST_CASE("outbox: an event survives its trip through the store's text, with no 
   CHECK_FALSE(synthprobe::event_from_json_text("{not json").has_value());
   CHECK_FALSE(synthprobe::event_from_json_text(R"({"event":"open"})").has_value());
   CHECK_FALSE(synthprobe::event_from_json_text(R"({"event":"explode","sequence":1,"event_id":"x","incident":{}})").has_value());
+}
+
+// Found by fuzzing (tests/fuzz/corpus/outbox_event/detected_at_far.json, far_year.json): a stored
+// detected_at_ms far from now overflowed the clock when read, and an incident opened in 4052 when a Slack
+// text was built (undefined behaviour both).
+TEST_CASE("outbox: a damaged stored event is read without what would overflow the clock") {
+  NotificationEvent e = event(NotificationKind::open);
+  e.detected_at = kNow;
+  json::object o = json::parse(synthprobe::event_to_json_text(e)).as_object();
+  for (const std::int64_t far : {std::int64_t{17'957'074'560'000}, std::int64_t{-9'000'000'000'000'000}}) {
+    o["detected_at_ms"] = far;
+    const auto back = synthprobe::event_from_json_text(json::serialize(o));
+    REQUIRE(back.has_value());
+    CHECK_FALSE(back->detected_at.has_value());  // the send time stands in, as for an event without one
+    CHECK(requests(notifier("pagerduty"), *back).size() == 1);
+  }
+  json::object far_incident = incident();
+  far_incident["opened_at"] = "4052-11-27T10:15:00Z";
+  const auto slack = requests(notifier("slack"), event(NotificationKind::open, far_incident));
+  CHECK(str(body(slack[0]).at("text")).find("4052-11-27T10:15:00Z") != std::string::npos);  // shown as stored
 }

@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 
 #include "common/json_format.h"
+#include "common/time_format.h"
 #include "probe/health/site_severity.h"
 
 namespace synthprobe {
@@ -139,8 +140,13 @@ std::optional<NotificationEvent> event_from_json_text(std::string_view text) {
   if (nec) return std::nullopt;
   e.incident = incident->get_object();
   if (const json::string* prev = string_field(o, "previous_severity")) e.previous_severity = parse_severity_name(*prev);
-  if (const auto* at = o.if_contains("detected_at_ms"); at && at->is_int64())
-    e.detected_at = std::chrono::system_clock::time_point(std::chrono::milliseconds(at->get_int64()));
+  if (const auto* at = o.if_contains("detected_at_ms"); at && at->is_int64()) {
+    // A damaged row's far-off instant would overflow the clock: then the send time stands in, as for none.
+    using namespace std::chrono;
+    constexpr milliseconds first = sys_days{year{kFirstYear} / January / 1}.time_since_epoch();
+    constexpr milliseconds end = sys_days{year{kLastYear + 1} / January / 1}.time_since_epoch();
+    if (const milliseconds ms(at->get_int64()); ms >= first && ms < end) e.detected_at = system_clock::time_point(ms);
+  }
   return e;
 }
 

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cmath>
+#include <limits>
 
 namespace synthprobe {
 namespace {
@@ -114,7 +115,7 @@ bool read_double(const json::value& v, double& out) {
   else if (v.is_int64()) out = static_cast<double>(v.get_int64());
   else if (v.is_uint64()) out = static_cast<double>(v.get_uint64());
   else return false;
-  return true;
+  return std::isfinite(out);  // 1e999 parses as infinity, which to_json could only write as null
 }
 
 std::optional<Reason> parse_reason(std::string_view name) {
@@ -312,19 +313,27 @@ std::optional<Incident> incident_from_json(const json::value& value) {
   }
   if (const auto* omitted = field(o, "failing_checks_omitted"); omitted && !omitted->is_null()) {
     if (!omitted->is_number()) return std::nullopt;
-    in.failing_checks_omitted = omitted->to_number<std::size_t>();
+    json::error_code ec;  // to_number without one throws on -1 or 0.5
+    in.failing_checks_omitted = omitted->to_number<std::size_t>(ec);
+    if (ec) return std::nullopt;
   }
   if (const auto* saturated = field(o, "probe_saturated"); saturated && !saturated->is_null()) {
     if (!saturated->is_bool()) return std::nullopt;
     in.probe_saturated = saturated->get_bool();
   }
   if (const auto* blind = field(o, "probe_blind_seconds"); blind && !blind->is_null()) {
-    if (!read_double(*blind, in.probe_blind_seconds)) return std::nullopt;
+    // At most the span of the timestamps parse_rfc3339 reads: a report converts it to milliseconds.
+    constexpr double kMaxSeconds = (kLastYear - kFirstYear + 1) * 366.0 * 86400;
+    if (!read_double(*blind, in.probe_blind_seconds) || in.probe_blind_seconds < 0 ||
+        in.probe_blind_seconds > kMaxSeconds)
+      return std::nullopt;
   }
   if (!read_time(o, "recovery_watch_until", in.watch_until) || !read_time(o, "customer_update_due", in.customer_update_due))
     return std::nullopt;
   if (const auto* relapses = field(o, "relapses"); relapses && !relapses->is_null()) {
-    if (!relapses->is_int64()) return std::nullopt;
+    // An int with room for the next relapse the tracker adds: a damaged 2^40 or INT_MAX would wrap or overflow.
+    if (!relapses->is_int64() || relapses->get_int64() < 0 || relapses->get_int64() >= std::numeric_limits<int>::max())
+      return std::nullopt;
     in.relapses = static_cast<int>(relapses->get_int64());
   }
   if (const auto* overdue = field(o, "comms_overdue"); overdue && !overdue->is_null()) {

@@ -1,6 +1,7 @@
 #include "probe/incidents/incident_tracker.h"
 
 #include <chrono>
+#include <limits>
 #include <utility>
 
 namespace synthprobe {
@@ -416,10 +417,14 @@ std::optional<IncidentTracker> IncidentTracker::restore(const json::value& saved
   }
   if (const auto* last = field(o, "last_resolved")) {
     t.last_resolved_ = incident_from_json(*last);
-    if (!t.last_resolved_) return std::nullopt;
+    // Resolved, as resolve() leaves it: a relapse within its recovery watch measures from resolved_at.
+    if (!t.last_resolved_ || !t.last_resolved_->resolved_at) return std::nullopt;
   }
   t.last_base_id_ = string_field(o, "last_base_id").value_or("");
-  t.same_second_count_ = static_cast<int>(count_field(o, "same_second_count"));
+  // next_id() adds one to it: a damaged 2^31 - 1 (or more, which would wrap) is refused, not overflowed.
+  const std::size_t same_second = count_field(o, "same_second_count");
+  if (same_second >= static_cast<std::size_t>(std::numeric_limits<int>::max())) return std::nullopt;
+  t.same_second_count_ = static_cast<int>(same_second);
   return t;
 }
 
