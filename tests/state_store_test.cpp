@@ -13,6 +13,7 @@
 
 #include "common/time_format.h"
 #include "exporters/store/state_store.h"
+#include "exporters/store/store_reader.h"
 #include "tests/support/temp_dir.h"
 
 using namespace synthprobe;
@@ -264,4 +265,58 @@ TEST_CASE("pending writes coalesce: the newer state wins, rollups add up") {
   PendingWrites lazy;
   lazy.streaks["b"] = StreakRow{};
   CHECK_FALSE(lazy.urgent());
+}
+
+// Found in review of the fuzzing work: a stored meta value too long for a number threw out of open().
+TEST_CASE("a damaged meta value reads as unknown, never throws") {
+  testing::TempDir dir;
+  {
+    FakeLoop loop;
+    StateStore store(options(dir.path(), loop));
+    store.open();
+    bool committed = false;
+    store.when_committed(store.stage([](PendingWrites& w) {
+      w.meta["last_alive_ms"] = std::string(40, '9');
+      w.meta["next_outbox_id"] = "many";
+    }),
+                         [&](bool ok) { committed = ok; });
+    REQUIRE(loop.run_until([&] { return committed; }));
+    store.stop();
+  }
+  FakeLoop loop;
+  StateStore store(options(dir.path(), loop));
+  RestoredState r;
+  CHECK_NOTHROW(r = store.open());
+  CHECK(r.error.empty());
+  CHECK_FALSE(r.last_alive.has_value());
+  CHECK(r.next_outbox_id == 1);
+}
+
+TEST_CASE("drills: kept in their own table, the unfinished ones handed back at start") {
+  testing::TempDir dir;
+  {
+    FakeLoop loop;
+    StateStore store(options(dir.path(), loop));
+    store.open();
+    bool committed = false;
+    store.when_committed(store.stage([](PendingWrites& w) {
+      w.drills["drill-a"] = DrillRow{"drill-a", "shop", 1000, false, R"({"running":true})"};
+      w.drills["drill-b"] = DrillRow{"drill-b", "shop", 2000, true, R"({"done":true})"};
+    }),
+                         [&](bool ok) { committed = ok; });
+    REQUIRE(loop.run_until([&] { return committed; }));
+    store.stop();
+  }
+  FakeLoop loop;
+  StateStore store(options(dir.path(), loop));
+  const RestoredState r = store.open();
+  REQUIRE(r.unfinished_drills.size() == 1);
+  CHECK(r.unfinished_drills[0].id == "drill-a");
+  CHECK(r.unfinished_drills[0].body == R"({"running":true})");
+  CHECK(r.recent_resolved.empty());  // a drill is never an incident
+  store.stop();
+  StoreReader reader(dir.path());
+  const HistoryRows rows = reader.history(0);
+  CHECK(rows.incidents.empty());
+  CHECK(rows.drills.size() == 2);
 }

@@ -65,7 +65,7 @@ store::OutboxRow row_of(const OutboxEntry& e) {
 
 Dispatcher::Dispatcher(boost::asio::io_context& io, CurlMulti& multi, store::StateStore& store, const Logger& logger,
                        Hooks hooks)
-    : io_(io), multi_(multi), store_(store), logger_(logger), hooks_(std::move(hooks)), timer_(io) {}
+    : multi_(multi), store_(store), logger_(logger), hooks_(std::move(hooks)), timer_(io) {}
 
 Dispatcher::~Dispatcher() { stop(); }
 

@@ -106,7 +106,6 @@ class Dispatcher {
   static store::ProgressRow progress_row(const ProgressKey& key, const Progress& p);
   Clock::time_point now() const { return hooks_.clock ? hooks_.clock() : Clock::now(); }
 
-  boost::asio::io_context& io_;
   CurlMulti& multi_;
   store::StateStore& store_;
   const Logger& logger_;

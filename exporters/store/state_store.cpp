@@ -1,5 +1,7 @@
 #include "exporters/store/state_store.h"
 
+#include <charconv>
+
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -214,7 +216,10 @@ void StateStore::read_back(RestoredState& r) {
   each("SELECT key, value FROM meta WHERE key IN ('last_alive_ms', 'stopped_at_ms', 'next_outbox_id')",
        [&](Statement& s) {
          const std::string key = s.column_text(0);
-         const std::int64_t value = std::stoll("0" + s.column_text(1));
+         // A damaged value (not a number, or too long for one) reads as 0: the fact is then unknown.
+         std::int64_t value = 0;
+         const std::string text = s.column_text(1);
+         std::from_chars(text.data(), text.data() + text.size(), value);
          if (key == "last_alive_ms" && value > 0) r.last_alive = from_ms(value);
          if (key == "stopped_at_ms" && value > 0) r.stopped_cleanly = true;
          if (key == "next_outbox_id") r.next_outbox_id = std::max(r.next_outbox_id, static_cast<std::uint64_t>(value));
