@@ -96,6 +96,10 @@ void print_view(const demo::DemoShop& shop, const std::string& status_json, cons
       break;
     }
   }
+  const demo::DemoShopStatus shop_status = shop.status();
+  out += "\nincident team's webhook (notifier \"team\"): " + std::to_string(shop_status.team_messages) + " messages" +
+         (shop_status.last_team_message.empty() ? std::string() : ", last: " + shop_status.last_team_message.substr(0, 90)) +
+         "\ntry a drill:  synthprobe drill --config config/examples/demo.toml --site demo-shop --duration 10s\n";
   out += "\nCtrl-C to stop.\n";
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);

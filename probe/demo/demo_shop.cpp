@@ -427,6 +427,7 @@ struct DemoShop::Impl : std::enable_shared_from_this<DemoShop::Impl> {
         {path == "/checkout/address", http::verb::post, &Impl::checkout_address},
         {path == "/graphql", http::verb::post, &Impl::graphql},
         {path == "/api/health", http::verb::get, &Impl::health},
+        {path == "/hooks/team", http::verb::post, &Impl::team_hook},
     };
     for (const Route& r : routes) {
       if (!r.matches) continue;
@@ -603,6 +604,22 @@ struct DemoShop::Impl : std::enable_shared_from_this<DemoShop::Impl> {
     return json_response(req, json::object{{"status", "UP"}});
   }
 
+  // The incident team's webhook receiver (demo.toml's notifier "team"): what it heard last.
+  Response team_hook(const Request& req, std::string_view, const DemoPhase&) {
+    boost::system::error_code ec;
+    const json::value v = json::parse(req.body(), ec);
+    const json::object* o = !ec && v.is_object() ? &v.get_object() : nullptr;
+    const json::value* event = o ? o->if_contains("event") : nullptr;
+    const json::value* incident = o ? o->if_contains("incident") : nullptr;
+    const json::value* summary = incident && incident->is_object() ? incident->get_object().if_contains("summary") : nullptr;
+    if (!event || !event->is_string() || !summary || !summary->is_string())
+      return json_error(req, http::status::bad_request, "expected a synthprobe webhook event");
+    std::lock_guard lock(mutex);
+    ++team_messages;
+    last_team_message = std::string(event->get_string()) + ": " + std::string(summary->get_string());
+    return json_response(req, json::object{{"received", true}});
+  }
+
   Strand strand;
   tcp::endpoint endpoint;
   tcp::acceptor acceptor;
@@ -617,6 +634,8 @@ struct DemoShop::Impl : std::enable_shared_from_this<DemoShop::Impl> {
   std::atomic<std::size_t> session_count{0};
   std::atomic<std::size_t> cart_count{0};
   std::atomic<std::uint64_t> requests{0};
+  std::uint64_t team_messages = 0;  // under mutex
+  std::string last_team_message;    // under mutex
 
   // Strand only.
   bool stopping = false;
@@ -684,6 +703,9 @@ DemoShopStatus DemoShop::status() const {
   s.sessions = impl_->session_count;
   s.carts = impl_->cart_count;
   s.requests = impl_->requests;
+  std::lock_guard lock(impl_->mutex);
+  s.team_messages = impl_->team_messages;
+  s.last_team_message = impl_->last_team_message;
   return s;
 }
 

@@ -15,6 +15,8 @@
 //                            sets `session=<random>; Path=/; HttpOnly` unless the request has a live session
 //   POST   /cart             form csrf=...&sku=42; needs the session cookie and its csrf (else 403);
 //                            answers {"cart":{"id":"c-<n>","items":1}}
+//   POST   /hooks/team       a webhook receiver for the demo's notifier "team": counts synthprobe's
+//                            webhook events (400 for anything else); see DemoShopStatus
 //   GET    /api/cart/<id>    the cart as JSON (session required, 403; another session's cart, 404)
 //   DELETE /cart/<id>        204 (session required)
 //   POST   /checkout/address JSON body (session required)
@@ -54,6 +56,8 @@ struct DemoShopStatus {
   std::size_t sessions = 0;
   std::size_t carts = 0;
   std::uint64_t requests = 0;  // answered since start
+  std::uint64_t team_messages = 0;  // webhook events POSTed to /hooks/team (the demo's incident team)
+  std::string last_team_message;    // "<event>: <incident summary>" of the latest
 };
 
 class DemoShop {
