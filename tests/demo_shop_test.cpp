@@ -315,6 +315,19 @@ TEST_CASE("shop: home, search, health and 404 on an ephemeral port") {
   CHECK(fetch({"DELETE", s.url("/api/health"), "", "", ""}).status == 405);
 }
 
+TEST_CASE("shop: the incident team's webhook receiver counts synthprobe's events, refuses anything else") {
+  RunningShop s;
+  CHECK(s.shop->status().team_messages == 0);
+  const std::string event = R"j({"version":"1","event":"open","incident":{"summary":"[DRILL] demo-shop: test incident (P2)"}})j";
+  CHECK(fetch({"POST", s.url("/hooks/team"), event, "application/json", ""}).status == 200);
+  CHECK(fetch({"POST", s.url("/hooks/team"), "not json", "application/json", ""}).status == 400);
+  CHECK(fetch({"POST", s.url("/hooks/team"), R"({"event":"open"})", "application/json", ""}).status == 400);
+  CHECK(fetch({"GET", s.url("/hooks/team"), "", "", ""}).status == 405);
+  const DemoShopStatus status = s.shop->status();
+  CHECK(status.team_messages == 1);
+  CHECK(status.last_team_message == "open: [DRILL] demo-shop: test incident (P2)");
+}
+
 TEST_CASE("shop: keep-alive serves several requests on one connection") {
   RunningShop s;
   Client c;
