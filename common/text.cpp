@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <boost/url/encode.hpp>
+#include <boost/url/pct_string_view.hpp>
 #include <boost/url/grammar/lut_chars.hpp>
 #include <boost/url/rfc/pchars.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
@@ -54,6 +55,12 @@ void append_percent_encoded(std::string& out, std::string_view s, PercentSet kee
     case PercentSet::path: append_encoded(out, s, kPathChars); return;
     case PercentSet::form: append_encoded(out, s, kFormChars, true); return;
   }
+}
+
+std::optional<std::string> percent_decode(std::string_view s) {
+  const auto encoded = urls::make_pct_string_view(s);
+  if (!encoded) return std::nullopt;
+  return encoded->decode();
 }
 
 std::string percent_encode(std::string_view s, PercentSet keep) {

@@ -3,6 +3,7 @@
 // ASCII only on purpose: header names, units and keywords are ASCII, and locale-dependent case mapping
 // would make config validation depend on the machine.
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,5 +23,7 @@ enum class PercentSet {
 };
 void append_percent_encoded(std::string& out, std::string_view s, PercentSet keep);
 std::string percent_encode(std::string_view s, PercentSet keep = PercentSet::unreserved);
+// "%20" back to " " (a '+' stays a '+'); nullopt when a '%' is not followed by two hex digits.
+std::optional<std::string> percent_decode(std::string_view s);
 
 }  // namespace synthprobe::text

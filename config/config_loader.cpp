@@ -149,13 +149,16 @@ class UniqueNames {
   std::map<std::string, SourcePos> first_;
 };
 
-// Incidents are keyed "synthprobe/<site>/<region>" at the receivers; PagerDuty takes dedup keys of at
-// most 255 characters (Opsgenie 512). A key that long would turn every page into a 400, so it is refused
-// here, where it can still be fixed.
+// Incidents are keyed "synthprobe/<site>/<region>" at the receivers (drills "synthprobe-drill/...", a
+// sharded probe's keys end in "/shard-K-of-N"); PagerDuty takes dedup keys of at most 255 characters
+// (Opsgenie 512). A key that long would turn every page into a 400, so it is refused here, where it can
+// still be fixed, with room for the longest of them.
 constexpr std::size_t kDedupKeyMax = 255;
+constexpr std::size_t kDedupKeyExtra = std::string_view("synthprobe-drill/").size() + 1 +
+                                       std::string_view("/shard-999-of-1000").size();
 
 bool dedup_key_fits(std::string_view site, std::string_view region) {
-  return std::string_view("synthprobe/").size() + site.size() + 1 + region.size() <= kDedupKeyMax;
+  return kDedupKeyExtra + site.size() + region.size() <= kDedupKeyMax;
 }
 
 void check_dedup_key_length(std::string_view site, std::string_view region, SourcePos pos, LoadContext& ctx) {

@@ -1222,6 +1222,10 @@ TEST_CASE("a site name that would make the incident key longer than PagerDuty ta
   CHECK(r.errors[0].to_string().find("t.toml:4:8: site name") == 0);
   CHECK(r.errors[0].message.find("longer than 255 characters") != std::string::npos);
   CHECK(cfg::load_config_string("[[site]]\nname = \"" + std::string(200, 's') + "\"\n", "t.toml").errors.empty());
+  // Room is kept for the longest key the site can make: a drill's of a sharded probe,
+  // "synthprobe-drill/<site>/<region>/shard-999-of-1000".
+  CHECK(cfg::load_config_string("[probe]\nregion = \"eu-west\"\n[[site]]\nname = \"" + std::string(215, 's') + "\"\n", "t.toml")
+            .errors.size() == 1);
 }
 
 TEST_CASE("listen: check-config accepts exactly what the daemon can bind") {

@@ -46,9 +46,10 @@ TEST_CASE("synthprobe drill: every notifier that would receive the severity hear
   const std::string config = with_token(probe_header()) + site_table("shop", shop.base()) +
                              check_table("home", "shop", "browse", "P2", "/") + webhook_table("hook", hook.url("/hook")) +
                              webhook_table("page", page.url("/page"), "min_severity = \"P1\"") +
-                             slack_table("chat", chat.url("/chat"), "min_severity = \"P1\"");
+                             slack_table("chat", chat.url("/chat"), "min_severity = \"P1\"") +
+                             site_table("web shop #2", shop.base()) + check_table("web-home", "web shop #2", "browse", "P3", "/");
   Daemon d(dir, config);
-  REQUIRE_MESSAGE(eventually([&] { return d.all_up(1); }, 30s), d.log());
+  REQUIRE_MESSAGE(eventually([&] { return d.all_up(2); }, 30s), d.log());
 
   // A P3 drill reaches only the notifier that takes P3; all delivered: exit 0.
   std::string out;
@@ -80,16 +81,24 @@ TEST_CASE("synthprobe drill: every notifier that would receive the severity hear
   CHECK(chat.all()[0].body.find("[P1] [DRILL] shop") != std::string::npos);
   CHECK(hook.accepted_events("/hook").size() == 4);
 
-  // Drills are kept apart: no incident, no incident metric; the API lists both, newest first.
+  // A site whose name needs percent-encoding in the report's URL.
+  CHECK_MESSAGE(run_command(bin() + " drill --config " + d.config_path + " --site 'web shop #2' --severity P3 --duration 1s --wait 20s",
+                            &out) == 0,
+                out << d.log());
+  CHECK(out.find("ok: 1 of 1 notifiers") != std::string::npos);
+  CHECK(hook.accepted_events("/hook").size() == 6);
+
+  // Drills are kept apart: no incident, no incident metric; the API lists them, newest first.
   CHECK(d.incidents().empty());
   CHECK(sample(d.metrics(), "synthprobe_incident_open{site=\"shop\"}").value_or(0) == 0.0);
   const auto drills = d.get_json("/api/drills");
   REQUIRE(drills);
-  REQUIRE(drills->as_array().size() == 2);
-  CHECK(drills->as_array()[0].at("severity") == "P1");
-  CHECK(drills->as_array()[0].at("ok") == false);
-  CHECK(drills->as_array()[1].at("ok") == true);
-  const std::string id = str(drills->as_array()[1].at("id"));
+  REQUIRE(drills->as_array().size() == 3);
+  CHECK(drills->as_array()[0].at("site") == "web shop #2");
+  CHECK(drills->as_array()[1].at("severity") == "P1");
+  CHECK(drills->as_array()[1].at("ok") == false);
+  CHECK(drills->as_array()[2].at("ok") == true);
+  const std::string id = str(drills->as_array()[2].at("id"));
   CHECK(d.get_json("/api/drills/" + id)->at("finished") == true);
   CHECK(http_request(d.url("/api/drills/nope")).status == 404);
 
@@ -103,6 +112,9 @@ TEST_CASE("synthprobe drill: every notifier that would receive the severity hear
   CHECK(run_command(bin() + " drill --config " + d.config_path + " --site shop --severity P9", &out) == 2);
   CHECK(run_command(bin() + " drill --config " + d.config_path + " --site shop --duration 3h", &out) == 2);
   CHECK(out.find("from 1s to 1h") != std::string::npos);
+  const auto too_long = http_post_json(d.url("/api/drills"), R"({"site":"shop","duration":"3h"})", {"Authorization: Bearer " + kToken});
+  CHECK(too_long.status == 400);
+  CHECK(too_long.body.find("from 1s to 1h") != std::string::npos);
   d.process.signal(SIGTERM);
   CHECK(d.process.wait(30s) == std::optional<int>(0));
 }

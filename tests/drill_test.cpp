@@ -31,7 +31,7 @@ config::Site shop() {
 }
 
 Incident drill(config::Severity severity = config::Severity::P1) {
-  return make_drill_incident(shop(), {"probe-a", "eu"}, severity, 120s, kStart);
+  return make_drill_incident(shop(), {"probe-a", "eu", ""}, severity, 120s, kStart);
 }
 
 config::Notifier notifier(const std::string& type) {
@@ -142,7 +142,7 @@ TEST_CASE("the delivery report: each notifier's open and resolve, with how long 
   CHECK(r.deliveries[0].resolve.result() == "not_sent");
 
   r.incident = resolve_drill_incident(r.incident, kStart + 120s);
-  r.resolved({"pd", "am", "chat"}, kStart + 120s);
+  r.resolved({{"pd", 1}, {"am", 2}, {"chat", 1}}, kStart + 120s);
   CHECK(r.deliveries[0].resolve.result() == "pending");
   r.delivery("pd", "", NotificationKind::resolve, DeliveryResult::delivered, "", kStart + 121s);
   r.delivery("am", "http://a", NotificationKind::resolve, DeliveryResult::delivered, "", kStart + 121s);
@@ -180,12 +180,27 @@ TEST_CASE("a drill every notifier delivered is ok; one nobody receives is not") 
   r.incident = resolve_drill_incident(drill(), kStart + 1s);
   CHECK_FALSE(r.ok());  // nothing was tested
   r.opened({{"pd", 1}}, kStart);
-  r.resolved({"pd"}, kStart + 1s);
+  r.resolved({{"pd", 1}}, kStart + 1s);
   r.delivery("pd", "", NotificationKind::open, DeliveryResult::delivered, "", kStart);
   r.delivery("pd", "", NotificationKind::update, DeliveryResult::permanent_failure, "ignored", kStart);
   r.delivery("pd", "", NotificationKind::resolve, DeliveryResult::delivered, "", kStart + 2s);
   CHECK(r.ok());
   CHECK(render_drill_report(to_json(r)).find("ok: 1 of 1 notifiers") != std::string::npos);
+}
+
+TEST_CASE("a notifier a reload removed before the resolve: noted, not waited for") {
+  DrillReport r;
+  r.incident = drill();
+  r.opened({{"pd", 1}, {"old", 1}}, kStart);
+  r.delivery("pd", "", NotificationKind::open, DeliveryResult::delivered, "", kStart);
+  r.delivery("old", "", NotificationKind::open, DeliveryResult::delivered, "", kStart);
+  r.incident = resolve_drill_incident(r.incident, kStart + 60s);
+  r.resolved({{"pd", 1}}, kStart + 60s);
+  CHECK(r.deliveries[1].resolve.result() == "failed");
+  CHECK(r.deliveries[1].resolve.detail.find("left the config") != std::string::npos);
+  r.delivery("pd", "", NotificationKind::resolve, DeliveryResult::delivered, "", kStart + 61s);
+  CHECK(r.all_answered());
+  CHECK_FALSE(r.ok());
 }
 
 TEST_CASE("POST /api/drills: the body, with clear errors") {

@@ -227,6 +227,8 @@ TEST_CASE("id and dedup key") {
   CHECK(incident_id("shop", "eu-west", at("2026-11-27T10:15:00Z")) == "shop-eu-west-20261127T101500Z");
   CHECK(incident_id("shop", "eu-west", at("2026-01-02T03:04:05.999Z")) == "shop-eu-west-20260102T030405Z");
   CHECK(incident_dedup_key("shop", "eu-west") == "synthprobe/shop/eu-west");
+  // Replicas splitting a site's checks page apart: one's resolve never closes another's page.
+  CHECK(incident_dedup_key("shop", "eu-west", "2/5") == "synthprobe/shop/eu-west/shard-2-of-5");
 }
 
 TEST_CASE("RFC 3339: whole seconds as in the contract, milliseconds only when present, offsets read") {

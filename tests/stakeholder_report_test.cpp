@@ -127,7 +127,7 @@ TEST_CASE("incidents of the period by severity, with detection, resolution, rela
   CHECK(md.find("| 2026-11-26 00:00 UTC | shop | P2 | shop: checkout down (status 503) | 30s | 20m | 1 | met |") !=
         std::string::npos);
   CHECK(md.find("- status: 2 incidents") != std::string::npos);
-  CHECK(md.find("shop P2: **failed**, 1 of 2 notifiers delivered (`drill-y`)") != std::string::npos);
+  CHECK(md.find("shop P2: **failed**, 1 of 2 notifiers delivered (drill-y)") != std::string::npos);
   CHECK(md.find("drill-old") == std::string::npos);
 
   const json::object o = report_to_json(r);
@@ -163,4 +163,15 @@ TEST_CASE("an empty period says so") {
   CHECK(md.find("None: no incident in this period.") != std::string::npos);
   CHECK(md.find("No drill in this period") != std::string::npos);
   CHECK(render_report_html(r).find("No runs recorded in this period.") != std::string::npos);
+}
+
+TEST_CASE("Markdown: names and summaries cannot break the tables; a running drill is not a failed one") {
+  StakeholderReportInput in = input();
+  in.incidents[0].summary = "shop: a | b `c` *d*";
+  in.drills.push_back({"drill-z", "shop", "P1", kTo - 1h, false, 1, 0, false});
+  const std::string md = render_report_markdown(summarize_report(in));
+  CHECK(md.find("shop: a \\| b \\`c\\` \\*d\\*") != std::string::npos);
+  CHECK(md.find("shop P1: running or unfinished, 0 of 1 notifiers delivered") != std::string::npos);
+  const json::object o = report_to_json(summarize_report(in));
+  CHECK(o.at("drills").at(2).at("finished") == false);
 }

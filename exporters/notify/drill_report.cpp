@@ -85,9 +85,18 @@ void DrillReport::opened(const std::vector<std::pair<std::string, std::size_t>>&
   }
 }
 
-void DrillReport::resolved(const std::vector<std::string>& told, Timestamp now) {
-  for (const std::string& name : told)
-    if (DrillDelivery* d = find(deliveries, name)) d->resolve.announced_at = now;
+void DrillReport::resolved(const std::vector<std::pair<std::string, std::size_t>>& told, Timestamp now) {
+  for (const auto& [name, targets] : told)
+    if (DrillDelivery* d = find(deliveries, name)) {
+      d->resolve.announced_at = now;
+      d->resolve.targets = std::max<std::size_t>(targets, 1);
+    }
+  for (DrillDelivery& d : deliveries) {
+    const bool told_resolve = std::any_of(told.begin(), told.end(), [&](const auto& t) { return t.first == d.notifier; });
+    if (told_resolve || !d.open.ok()) continue;
+    d.resolve.failed = true;
+    d.resolve.detail = "not sent: the notifier left the config before the drill resolved; its drill page may still be open";
+  }
 }
 
 void DrillReport::delivery(const std::string& notifier, const std::string& target, NotificationKind kind, DeliveryResult result,

@@ -61,7 +61,9 @@ struct DrillReport {
 
   // The notifiers `announce` named for the open (with their number of delivery targets).
   void opened(const std::vector<std::pair<std::string, std::size_t>>& told, Timestamp now);
-  void resolved(const std::vector<std::string>& told, Timestamp now);
+  // The notifiers `announce` named for the resolve, with their delivery targets now (a reload may have
+  // changed them); one told of the open but not of the resolve (removed by a reload) is noted.
+  void resolved(const std::vector<std::pair<std::string, std::size_t>>& told, Timestamp now);
   // One outcome from the dispatcher for this drill's incident.
   void delivery(const std::string& notifier, const std::string& target, NotificationKind kind, DeliveryResult result, const std::string& detail,
                 Timestamp now);

@@ -345,7 +345,11 @@ json::object alertmanager_alert(const IncidentFacts& in, config::Severity severi
   labels["severity"] = severity_name(severity);
   labels["region"] = in.region;
   labels["probe"] = in.probe;
-  if (in.drill) labels["drill"] = "true";  // routes can send drills to a test receiver, or silence them
+  if (in.drill) {
+    labels["drill"] = "true";  // routes can send drills to a test receiver, or silence them
+    // Each drill its own alert: the previous drill's resolve, re-sent for minutes, never ends the next one.
+    labels["drill_id"] = in.id;
+  }
   for (const auto& [k, v] : in.labels)
     if (!labels.contains(k)) labels[k] = v;
   json::object annotations;

@@ -43,6 +43,16 @@ std::string minute_utc(Timestamp t) {
   return s.substr(0, 10) + " " + s.substr(11, 5) + " UTC";
 }
 
+// Text in a Markdown table cell: a '|' would end the cell, a '`' start code, a newline the row.
+std::string md(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|' || c == '`' || c == '*' || c == '_' || c == '\\' || c == '[' || c == ']' || c == '<') out += '\\';
+    out += c == '\n' || c == '\r' ? ' ' : c;
+  }
+  return out;
+}
+
 std::string date_of_day(std::int64_t day) { return format_rfc3339(Timestamp(std::chrono::seconds(day * kDay))).substr(0, 10); }
 
 std::optional<double> mean(const std::vector<double>& v) {
@@ -185,10 +195,10 @@ std::string render_report_markdown(const StakeholderReport& r) {
   else {
     out += "| Site | Area | Availability | Objective | Runs |\n|---|---|---|---|---|\n";
     for (const SiteReport& s : r.sites) {
-      out += "| **" + s.site + "** | all | " + percent(s.runs.ratio()) + " | " +
+      out += "| **" + md(s.site) + "** | all | " + percent(s.runs.ratio()) + " | " +
              (meets(s.runs, r.objective) ? "met" : "**missed**") + " | " + std::to_string(s.runs.total) + " |\n";
       for (const AreaReport& a : s.areas)
-        out += "| | " + a.area + " | " + percent(a.runs.ratio()) + " | " + (meets(a.runs, r.objective) ? "met" : "missed") +
+        out += "| | " + md(a.area) + " | " + percent(a.runs.ratio()) + " | " + (meets(a.runs, r.objective) ? "met" : "missed") +
                " | " + std::to_string(a.runs.total) + " |\n";
     }
     out += "\n";
@@ -205,8 +215,8 @@ std::string render_report_markdown(const StakeholderReport& r) {
     out += "| Opened | Site | Severity | Summary | Detected in | Resolved in | Relapses | Customer update |\n"
            "|---|---|---|---|---|---|---|---|\n";
     for (const IncidentLine& l : r.incidents)
-      out += "| " + minute_utc(l.opened_at) + " | " + l.site + " | " + std::string(severity_name(l.severity)) + " | " +
-             l.summary + " | " + span(l.time_to_detect) + " | " + (l.time_to_resolve ? span(l.time_to_resolve) : "open") +
+      out += "| " + minute_utc(l.opened_at) + " | " + md(l.site) + " | " + std::string(severity_name(l.severity)) + " | " +
+             md(l.summary) + " | " + span(l.time_to_detect) + " | " + (l.time_to_resolve ? span(l.time_to_resolve) : "open") +
              " | " + std::to_string(l.relapses) + " | " + std::string(to_string(l.comms)) + " |\n";
     out += "\n";
   }
@@ -214,15 +224,15 @@ std::string render_report_markdown(const StakeholderReport& r) {
   out += "## Top failure reasons\n\n";
   if (r.top_reasons.empty()) out += "None: no incident in this period.\n\n";
   for (const auto& [reason, count] : r.top_reasons)
-    out += "- " + reason + ": " + std::to_string(count) + (count == 1 ? " incident\n" : " incidents\n");
+    out += "- " + md(reason) + ": " + std::to_string(count) + (count == 1 ? " incident\n" : " incidents\n");
   if (!r.top_reasons.empty()) out += "\n";
 
   out += "## Drills\n\n";
   if (r.drills.empty()) out += "No drill in this period: run `synthprobe drill` to test the paging path.\n";
   for (const DrillSummary& d : r.drills)
-    out += "- " + minute_utc(d.started_at) + " " + d.site + " " + d.severity + ": " +
-           (d.ok ? "ok" : "**failed**") + ", " + std::to_string(d.delivered) + " of " + std::to_string(d.notifiers) +
-           " notifiers delivered (`" + d.id + "`)\n";
+    out += "- " + minute_utc(d.started_at) + " " + md(d.site) + " " + d.severity + ": " +
+           (!d.finished ? "running or unfinished" : d.ok ? "ok" : "**failed**") + ", " + std::to_string(d.delivered) + " of " + std::to_string(d.notifiers) +
+           " notifiers delivered (" + md(d.id) + ")\n";
   return out;
 }
 
@@ -371,7 +381,7 @@ std::string render_report_html(const StakeholderReport& r) {
     out += "<table><tr><th>Started</th><th>Site</th><th>Severity</th><th>Result</th><th class=\"num\">Notifiers delivered</th></tr>";
     for (const DrillSummary& d : r.drills)
       out += "<tr data-drill=\"" + html_escape(d.id) + "\">" + cell(minute_utc(d.started_at)) + cell(d.site) + cell(d.severity) +
-             cell(d.ok ? "ok" : "failed", d.ok ? "met" : "missed") +
+             cell(!d.finished ? "running" : d.ok ? "ok" : "failed", !d.finished ? nullptr : d.ok ? "met" : "missed") +
              cell(std::to_string(d.delivered) + " of " + std::to_string(d.notifiers), "num") + "</tr>";
     out += "</table>";
   }
@@ -431,7 +441,7 @@ json::object report_to_json(const StakeholderReport& r) {
   json::array drills;
   for (const DrillSummary& d : r.drills)
     drills.push_back(json::object{{"id", d.id}, {"site", d.site}, {"severity", d.severity},
-                                  {"started_at", format_rfc3339(d.started_at)}, {"ok", d.ok},
+                                  {"started_at", format_rfc3339(d.started_at)}, {"ok", d.ok}, {"finished", d.finished},
                                   {"notifiers", d.notifiers}, {"delivered", d.delivered}});
   o["drills"] = std::move(drills);
   return o;

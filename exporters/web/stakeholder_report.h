@@ -28,6 +28,7 @@ struct DrillSummary {
   bool ok = false;
   std::size_t notifiers = 0;  // told of it
   std::size_t delivered = 0;  // got both the open and the resolve
+  bool finished = true;       // false: running, or left unfinished by a crash until the probe starts again
 };
 
 struct StakeholderReportInput {

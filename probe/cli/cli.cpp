@@ -22,6 +22,7 @@
 #include "probe/cli/report_command.h"
 #include "probe/cli/result_table.h"
 #include "probe/daemon/daemon.h"
+#include "probe/daemon/drill_runner.h"
 #include "probe/demo/demo_command.h"
 #include "probe/engine/fd_limit.h"
 #include "probe/engine/result_json.h"
@@ -177,7 +178,9 @@ int drill_command(const std::vector<std::string_view>& args) {
     return usage_error("--severity is P1, P2 or P3");
   for (const std::string* d : {&options.duration, &options.wait}) {
     std::string error;
-    if (!config::parse_duration(*d, error)) return usage_error("not a duration: " + *d + " (" + error + ")");
+    const auto parsed = config::parse_duration(*d, error);
+    if (!parsed || *parsed < std::chrono::seconds(1) || *parsed > DrillRunner::kMaxDuration)
+      return usage_error("--duration and --wait are durations from 1s to 1h, like 2m (not " + *d + ")");
   }
   auto cfg = load_or_report(path);
   if (!cfg) return kExitUsage;

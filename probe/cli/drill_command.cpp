@@ -8,9 +8,11 @@
 #include <boost/json/parse.hpp>
 
 #include "common/json_format.h"
+#include "common/text.h"
 #include "common/time_format.h"
 #include "config/duration.h"
 #include "probe/cli/probe_api_client.h"
+#include "probe/daemon/drill_runner.h"
 
 namespace synthprobe {
 namespace json = boost::json;
@@ -108,14 +110,16 @@ int run_drill(const config::Probe& probe, const DrillOptions& options, std::ostr
       << options.site << ", resolved after " << options.duration << "\n"
       << std::flush;
 
-  // The probe finishes the report by duration + wait at the latest; a little more for its 1 s tick.
+  // The probe finishes the report by duration + wait at the latest (or kRestartWait after a restart); a
+  // little more for its 1 s tick.
   std::string e1, e2;
   const auto duration = config::parse_duration(options.duration, e1).value_or(std::chrono::minutes(1));
   const auto wait = config::parse_duration(options.wait, e2).value_or(std::chrono::minutes(2));
-  const auto give_up = std::chrono::steady_clock::now() + duration + wait + std::chrono::seconds(15);
+  const auto give_up =
+      std::chrono::steady_clock::now() + duration + wait + DrillRunner::kRestartWait + std::chrono::seconds(15);
   json::value report;
   while (true) {
-    const ProbeApiReply reply = get_from_probe(probe, "/api/drills/" + drill_id);
+    const ProbeApiReply reply = get_from_probe(probe, "/api/drills/" + text::percent_encode(drill_id));
     if (reply.status == 200) {
       report = json::parse(reply.body, ec);
       const json::value* finished = !ec && report.is_object() ? report.get_object().if_contains("finished") : nullptr;

@@ -23,8 +23,9 @@ int write_report(const config::Config& config, const ReportOptions& options, std
     return 1;
   }
   StakeholderReportInput input;
+  // Whole UTC days, as the availability rollups count them: the period starts at the midnight before.
   input.to = now;
-  input.from = now - options.since;
+  input.from = std::chrono::floor<std::chrono::days>(now - options.since);
   input.objective = options.objective;
   input.probe = config.probe.name;
   input.region = config.probe.region;
@@ -62,7 +63,8 @@ int write_report(const config::Config& config, const ReportOptions& options, std
     d.site = drill->incident.site;
     d.severity = std::string(severity_name(drill->incident.severity));
     d.started_at = drill->incident.opened_at;
-    d.ok = drill->ok();
+    d.finished = drill->finished;
+    d.ok = drill->finished && drill->ok();
     d.notifiers = drill->deliveries.size();
     for (const DrillDelivery& one : drill->deliveries) d.delivered += one.open.ok() && one.resolve.ok();
     input.drills.push_back(std::move(d));

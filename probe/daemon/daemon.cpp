@@ -520,7 +520,7 @@ struct Daemon::Impl final : RunReceiver {
                  {{"skipped_share", std::to_string(saturation.skipped_share(now))}});
     }
     incidents.tick(wall);
-    drills.tick(wall);
+    drills.tick(*config, wall);
     std::vector<const Incident*> open = incidents.open_incidents();
     for (const Incident* drill : drills.open_incidents()) open.push_back(drill);
     dispatcher.resend(open, wall);
@@ -546,8 +546,9 @@ struct Daemon::Impl final : RunReceiver {
     restored_streaks = std::move(restored.streaks);
     dispatcher.restore(restored);
     incidents.restore(restored);
+    drills.restore(restored.unfinished_drills, SystemClock::now());  // before apply() sends anything
     apply(std::move(initial));
-    drills.restore(restored.unfinished_drills, SystemClock::now());  // after apply(): the notifiers are known
+    drills.resolve_restored(*config, SystemClock::now());  // after apply(): the notifiers are known
     restored_streaks.clear();  // streaks of checks no longer configured
     incidents.probe_started(restored.last_alive, restored.stopped_cleanly, SystemClock::now());
     self_metrics.config_reloaded(true, unix_seconds(SystemClock::now()));
@@ -708,9 +709,11 @@ struct Daemon::Impl final : RunReceiver {
     }
     if (path == "/api/drills") return {200, "application/json", drills.list_json(), {}, {}};
     if (path.starts_with("/api/drills/")) {
-      if (auto report = drills.report_json(std::string(path.substr(12)))) return {200, "application/json", *report, {}, {}};
-      return text_reply(404, "no drill " + std::string(path.substr(12)) + " (the probe keeps the last " +
-                                 std::to_string(DrillRunner::kKeptReports) + ")\n");
+      // Drill ids hold the site's name, which may need percent-encoding in a URL.
+      const std::string id = text::percent_decode(path.substr(12)).value_or(std::string(path.substr(12)));
+      if (auto report = drills.report_json(id)) return {200, "application/json", *report, {}, {}};
+      return text_reply(404, "no drill " + id + " (the probe keeps the last " +
+                                 std::to_string(DrillRunner::kKeptReports) + " finished ones)\n");
     }
     if (path == "/api/status") return {200, "application/json", render_status(false), {}, {}};
     if (path == "/status") return {200, "text/html; charset=utf-8", render_public_status(true), {}, {}};
@@ -776,12 +779,14 @@ struct Daemon::Impl final : RunReceiver {
     reply.later = std::make_shared<std::future<HttpReply>>(done->get_future());
     net::post(io, [this, done, request = *request]() {
       const DrillRunner::Started started =
-          drills.start(request, *config, {identity.probe, identity.region}, SystemClock::now());
+          drills.start(request, *config,
+                       {identity.probe, identity.region, config->probe.shard ? config->probe.shard->to_string() : ""},
+                       SystemClock::now());
       if (started.status != 201) {
         done->set_value(text_reply(started.status, started.error + "\n"));
         return;
       }
-      const boost::json::object body{{"id", started.id}, {"report", "/api/drills/" + started.id}};
+      const boost::json::object body{{"id", started.id}, {"report", "/api/drills/" + text::percent_encode(started.id)}};
       done->set_value(HttpReply{201, "application/json", serialize_json(body), {}, {}});
     });
     return reply;

@@ -24,6 +24,18 @@ std::string outcome_line(const DrillReport& r) {
   return std::to_string(delivered) + " of " + std::to_string(r.deliveries.size()) + " notifiers delivered";
 }
 
+// Each notifier named, with its number of delivery targets in `config`.
+std::vector<std::pair<std::string, std::size_t>> with_targets(const std::vector<std::string>& told,
+                                                              const config::Config& config) {
+  std::vector<std::pair<std::string, std::size_t>> out;
+  for (const std::string& name : told) {
+    const auto n = std::find_if(config.notifiers.begin(), config.notifiers.end(),
+                                [&](const config::Notifier& x) { return x.name == name; });
+    out.emplace_back(name, n == config.notifiers.end() ? 1 : delivery_targets(*n).size());
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<DrillRunner::Request> parse_drill_request(std::string_view body, std::string& why) {
@@ -93,13 +105,7 @@ DrillRunner::Started DrillRunner::start(const Request& request, const config::Co
   const std::uint64_t seq = deps_.store.stage([&](store::PendingWrites& w) {
     const std::vector<std::string> told =
         deps_.dispatcher.announce(report.incident, IncidentAction::Kind::open, w, now);
-    std::vector<std::pair<std::string, std::size_t>> with_targets;
-    for (const std::string& name : told) {
-      const auto n = std::find_if(config.notifiers.begin(), config.notifiers.end(),
-                                  [&](const config::Notifier& x) { return x.name == name; });
-      with_targets.emplace_back(name, n == config.notifiers.end() ? 1 : delivery_targets(*n).size());
-    }
-    report.opened(with_targets, now);
+    report.opened(with_targets(told, config), now);
     if (told.empty()) {
       report.note = "no notifier receives a " + std::string(severity_name(request.severity)) + " of site \"" +
                     request.site + "\" (check min_severity and the incident team): nothing was tested";
@@ -133,29 +139,39 @@ void DrillRunner::restore(const std::vector<store::DrillRow>& rows, Clock::time_
       deps_.logger.log(LogLevel::warn, "skipped an unreadable drill in the state store", {{"drill", row.id}});
       continue;
     }
-    report->note = "the probe restarted during the drill, which was resolved at the next start";
-    report->wait_until = std::max(report->wait_until, now + std::chrono::seconds(120));
-    if (!report->incident.resolved_at) resolve(*report, now);
+    report->note = report->incident.resolved_at
+                       ? "the probe restarted while the drill waited for deliveries"
+                       : "the probe restarted during the drill, which was resolved at the next start";
+    report->wait_until = std::max(report->wait_until, now + kRestartWait);
     publish(*report);
     running_.emplace(report->incident.id, std::move(*report));
   }
 }
 
-void DrillRunner::resolve(DrillReport& report, Clock::time_point now) {
+void DrillRunner::resolve_restored(const config::Config& config, Clock::time_point now) {
+  for (auto& [id, report] : running_)
+    if (!report.incident.resolved_at) {
+      resolve(report, config, now);
+      publish(report);
+    }
+}
+
+void DrillRunner::resolve(DrillReport& report, const config::Config& config, Clock::time_point now) {
   report.incident = resolve_drill_incident(std::move(report.incident), now);
   const std::uint64_t seq = deps_.store.stage([&](store::PendingWrites& w) {
-    report.resolved(deps_.dispatcher.announce(report.incident, IncidentAction::Kind::resolve, w, now), now);
+    report.resolved(with_targets(deps_.dispatcher.announce(report.incident, IncidentAction::Kind::resolve, w, now), config),
+                    now);
     save(report, w);
   });
   deps_.dispatcher.send_when_committed(seq);
 }
 
-void DrillRunner::tick(Clock::time_point now) {
+void DrillRunner::tick(const config::Config& config, Clock::time_point now) {
   for (auto it = running_.begin(); it != running_.end();) {
     DrillReport& report = it->second;
     bool changed = false;
     if (!report.incident.resolved_at && now >= report.resolves_at) {
-      resolve(report, now);
+      resolve(report, config, now);
       changed = true;
     }
     if (report.incident.resolved_at && (report.all_answered() || now >= report.wait_until)) {
@@ -176,7 +192,11 @@ void DrillRunner::tick(Clock::time_point now) {
 bool DrillRunner::on_delivery(const OutboxEntry& entry, DeliveryResult result, const std::string& detail,
                               Clock::time_point now) {
   auto it = running_.find(entry.incident_id);
-  if (it == running_.end()) return entry.incident_id.starts_with("drill-");  // a late answer to a finished drill
+  if (it == running_.end()) {
+    // A late answer to a finished drill: no real incident's (whose id may start with "drill-" too).
+    const boost::json::value* drill = entry.event.incident.if_contains("drill");
+    return drill && drill->is_bool() && drill->get_bool();
+  }
   it->second.delivery(entry.notifier, entry.target, entry.event.kind, result, detail, now);
   save_now(it->second);
   publish(it->second);
@@ -209,9 +229,18 @@ void DrillRunner::publish(const DrillReport& report) {
   std::lock_guard lock(mutex_);
   auto [it, inserted] = published_.insert_or_assign(report.incident.id, std::move(text));
   if (inserted) order_.push_back(report.incident.id);
-  while (order_.size() > kKeptReports) {
-    published_.erase(order_.front());
-    order_.pop_front();
+  // The oldest finished reports go first; a running drill's report stays, however many run.
+  for (auto old = order_.begin(); order_.size() > kKeptReports && old != order_.end();) {
+    if (running_.contains(*old) && *old != report.incident.id) {
+      ++old;
+      continue;
+    }
+    if (*old == report.incident.id && !report.finished) {
+      ++old;
+      continue;
+    }
+    published_.erase(*old);
+    old = order_.erase(old);
   }
 }
 

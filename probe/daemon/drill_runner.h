@@ -51,11 +51,16 @@ class DrillRunner {
   explicit DrillRunner(Deps deps) : deps_(deps) {}
 
   Started start(const Request& request, const config::Config& config, const DrillIdentity& identity, Clock::time_point now);
-  // After Dispatcher::restore: resolves the drills the previous process left open.
+  // Before the dispatcher sends anything (its configure() already may): takes back the drills the
+  // previous process left unfinished, so their outcomes are followed. Then, once the notifiers are
+  // configured, resolve_restored() resolves those still open.
   void restore(const std::vector<store::DrillRow>& rows, Clock::time_point now);
+  void resolve_restored(const config::Config& config, Clock::time_point now);
+  // How long a drill taken back after a restart waits for its deliveries, at least.
+  static constexpr std::chrono::seconds kRestartWait{120};
   // Resolves drills whose time is up and finishes those whose deliveries are all answered (or whose wait
   // is over). Call about once a second.
-  void tick(Clock::time_point now);
+  void tick(const config::Config& config, Clock::time_point now);
   // A dispatcher outcome; true when it was a drill's (then it is not a real incident's).
   bool on_delivery(const OutboxEntry& entry, DeliveryResult result, const std::string& detail, Clock::time_point now);
   // The open drill incidents, for Alertmanager's re-sends.
@@ -65,7 +70,7 @@ class DrillRunner {
   std::string list_json() const;  // the drills still kept in memory, newest first
 
  private:
-  void resolve(DrillReport& report, Clock::time_point now);
+  void resolve(DrillReport& report, const config::Config& config, Clock::time_point now);
   void save(const DrillReport& report, store::PendingWrites& writes);
   void save_now(const DrillReport& report);
   void publish(const DrillReport& report);

@@ -8,8 +8,9 @@ std::string drill_id(std::string_view site, std::string_view region, Timestamp s
   return "drill-" + incident_id(site, region, started_at);
 }
 
-std::string drill_dedup_key(std::string_view site, std::string_view region) {
-  return "synthprobe-drill/" + std::string(site) + "/" + std::string(region);
+std::string drill_dedup_key(std::string_view site, std::string_view region, std::string_view shard) {
+  // The real key's tail ("<site>/<region>[/shard-K-of-N]") under the drills' own prefix.
+  return "synthprobe-drill/" + incident_dedup_key(site, region, shard).substr(std::string_view("synthprobe/").size());
 }
 
 Incident make_drill_incident(const config::Site& site, const DrillIdentity& identity, config::Severity severity,
@@ -17,7 +18,7 @@ Incident make_drill_incident(const config::Site& site, const DrillIdentity& iden
   Incident in;
   in.id = drill_id(site.name, identity.region, now);
   in.site = site.name;
-  in.dedup_key = drill_dedup_key(site.name, identity.region);
+  in.dedup_key = drill_dedup_key(site.name, identity.region, identity.shard);
   in.probe = identity.probe;
   in.region = identity.region;
   in.labels = site.labels;

@@ -19,11 +19,12 @@ namespace synthprobe {
 inline constexpr std::string_view kDrillPrefix = "[DRILL] ";
 
 std::string drill_id(std::string_view site, std::string_view region, Timestamp started_at);
-std::string drill_dedup_key(std::string_view site, std::string_view region);
+std::string drill_dedup_key(std::string_view site, std::string_view region, std::string_view shard = {});
 
 struct DrillIdentity {
   std::string probe;
   std::string region;
+  std::string shard;  // "K/N" with [probe] shard: the dedup key ends in "/shard-K-of-N", as a real incident's
 };
 
 // The open drill incident for `site` at `severity` (extent full for P1, partial for P2, degraded for P3),

@@ -172,8 +172,11 @@ std::string incident_id(std::string_view site, std::string_view region, Timestam
   return std::string(site) + "-" + std::string(region) + "-" + format_compact_utc(opened_at);
 }
 
-std::string incident_dedup_key(std::string_view site, std::string_view region) {
-  return "synthprobe/" + std::string(site) + "/" + std::string(region);
+std::string incident_dedup_key(std::string_view site, std::string_view region, std::string_view shard) {
+  std::string key = "synthprobe/" + std::string(site) + "/" + std::string(region);
+  if (const auto slash = shard.find('/'); slash != std::string_view::npos)
+    key += "/shard-" + std::string(shard.substr(0, slash)) + "-of-" + std::string(shard.substr(slash + 1));
+  return key;
 }
 
 std::optional<double> time_to_detect_seconds(const Incident& incident) {

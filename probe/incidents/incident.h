@@ -92,7 +92,9 @@ struct Incident {
 std::string incident_id(std::string_view site, std::string_view region, Timestamp opened_at);
 // "synthprobe/<site>/<region>": the same for every incident of a site seen from one region, so receivers
 // (PagerDuty, Opsgenie) fold a reopened incident into the one they still show.
-std::string incident_dedup_key(std::string_view site, std::string_view region);
+// With [probe] shard "K/N", "synthprobe/<site>/<region>/shard-K-of-N": each replica judges only its share
+// of a site's checks, so one replica's resolve must not close a page another still needs.
+std::string incident_dedup_key(std::string_view site, std::string_view region, std::string_view shard = {});
 
 // opened_at - first_failure_at; nullopt without a first failure.
 std::optional<double> time_to_detect_seconds(const Incident& incident);

@@ -221,7 +221,7 @@ IncidentAction IncidentTracker::open(const SiteAssessment& a, Timestamp now) {
   Incident in;
   in.id = next_id(now);
   in.site = context_.site;
-  in.dedup_key = incident_dedup_key(context_.site, context_.region);
+  in.dedup_key = incident_dedup_key(context_.site, context_.region, context_.shard);
   in.probe = context_.probe;
   in.region = context_.region;
   in.labels = context_.labels;

@@ -43,6 +43,8 @@ struct IncidentContext {
   config::Duration recovery_watch{0};         // 0: no watch after a resolve
   config::Duration comms_deadline{std::chrono::minutes(30)};
   config::IncidentTeam team;
+  // "K/N" with [probe] shard: replicas that split a site's checks page apart (the dedup key says which).
+  std::string shard;
 };
 
 struct IncidentAction {
