@@ -54,7 +54,9 @@ cleanup() {
   set +e
   [ -n "$poll_pid" ] && kill "$poll_pid" 2>/dev/null && wait "$poll_pid" 2>/dev/null
   [ -n "$daemon_pid" ] && kill -KILL "$daemon_pid" 2>/dev/null
-  [ -n "$strace_pid" ] && [ -z "$daemon_pid" ] && kill -KILL "$strace_pid" 2>/dev/null
+  # strace's own children too, whatever daemon_pid says: a wait on strace must never outlive the run.
+  [ -n "$strace_pid" ] && pkill -KILL -P "$strace_pid" 2>/dev/null
+  [ -n "$strace_pid" ] && kill -KILL "$strace_pid" 2>/dev/null
   [ -n "$strace_pid" ] && wait "$strace_pid" 2>/dev/null
   [ -n "$daemon_pid" ] && wait "$daemon_pid" 2>/dev/null
   [ -n "$own_nginx" ] && stop_nginx "$own_nginx"
@@ -106,7 +108,8 @@ run_daemon() {
   [ -n "$daemon_pid" ] || { log "the daemon did not start"; exit 1; }
   for _ in $(seq 1 600); do
     "$bench" get --url "http://127.0.0.1:$port/-/ready" --timeout-ms 1000 >/dev/null 2>&1 && break
-    kill -0 "$daemon_pid" 2>/dev/null || { log "the daemon exited; its log:"; tail "$work/$name.log" >&2; exit 1; }
+    # Under strace, strace lives exactly as long as the daemon it runs.
+    kill -0 "${strace_pid:-$daemon_pid}" 2>/dev/null || { log "the daemon exited; its log:"; tail "$work/$name.log" >&2; exit 1; }
     sleep 0.1
   done
   t_ready=$(now)
