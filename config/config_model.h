@@ -197,6 +197,8 @@ struct Probe {
   std::string api_token;
   // `shard = "K/N"`: this probe runs only the checks and flows whose name hashes to K (config/shard.h).
   std::optional<Shard> shard;
+  // "K/N", or "" without a shard.
+  std::string shard_name() const { return shard ? shard->to_string() : ""; }
 };
 
 struct Notifier {

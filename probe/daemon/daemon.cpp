@@ -85,7 +85,7 @@ struct Daemon::Impl final : RunReceiver {
         timer(io),
         housekeeping_timer(io),
         check_metrics(identity.probe, identity.region),
-        self_metrics(registry, kVersion, identity, initial.probe.shard ? initial.probe.shard->to_string() : ""),
+        self_metrics(registry, kVersion, identity, initial.probe.shard_name()),
         incident_metrics(registry, identity),
         store(store_options(initial.probe)),
         dispatcher(io, multi, store, logger,
@@ -285,7 +285,7 @@ struct Daemon::Impl final : RunReceiver {
       self_metrics.config_reloaded(false, unix_seconds(SystemClock::now()));
       return errors;
     }
-    const auto shard_text = [](const config::Config& c) { return c.probe.shard ? c.probe.shard->to_string() : "none"; };
+    const auto shard_text = [](const config::Config& c) { return c.probe.shard ? c.probe.shard_name() : "none"; };
     if (shard_text(*loaded.config) != shard_text(*config)) {
       // build_info and the replicas' split say which shard this process is: changing it needs a restart.
       const std::string error = config_path + ": \"shard\" changed from " + shard_text(*config) + " to " +
@@ -780,7 +780,7 @@ struct Daemon::Impl final : RunReceiver {
     net::post(io, [this, done, request = *request]() {
       const DrillRunner::Started started =
           drills.start(request, *config,
-                       {identity.probe, identity.region, config->probe.shard ? config->probe.shard->to_string() : ""},
+                       {identity.probe, identity.region, config->probe.shard_name()},
                        SystemClock::now());
       if (started.status != 201) {
         done->set_value(text_reply(started.status, started.error + "\n"));

@@ -89,9 +89,8 @@ std::optional<DrillRunner::Request> parse_drill_request(std::string_view body, s
 
 DrillRunner::Started DrillRunner::start(const Request& request, const config::Config& config,
                                         const DrillIdentity& identity, Clock::time_point now) {
-  const auto site = std::find_if(config.sites.begin(), config.sites.end(),
-                                 [&](const config::Site& s) { return s.name == request.site; });
-  if (site == config.sites.end()) return {404, "", "no site named \"" + request.site + "\" in the config"};
+  const config::Site* site = config.find_site(request.site);
+  if (!site) return {404, "", "no site named \"" + request.site + "\" in the config"};
   for (const auto& [id, running] : running_)
     if (running.incident.site == request.site)
       return {409, "", "a drill of site \"" + request.site + "\" is running: " + id};

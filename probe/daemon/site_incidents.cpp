@@ -53,7 +53,7 @@ void SiteIncidents::configure(const config::Config& config, const std::vector<Me
     context.recovery_watch = s.recovery_watch;
     context.comms_deadline = s.comms_deadline;
     context.team = s.team;
-    context.shard = config.probe.shard ? config.probe.shard->to_string() : "";
+    context.shard = config.probe.shard_name();
     std::unique_ptr<Site> site;
     if (auto it = old.find(s.name); it != old.end()) {
       site = std::move(it->second);
