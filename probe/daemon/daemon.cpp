@@ -7,6 +7,7 @@
 
 #include <prometheus/registry.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <chrono>
@@ -630,8 +631,12 @@ struct Daemon::Impl final : RunReceiver {
   std::vector<store::AreaDay> area_history() const {
     std::lock_guard lock(history_mutex);
     const auto now = SteadyClock::now();
-    if (!history_read || now - *history_read >= std::chrono::seconds(15)) {
-      const std::int64_t today = static_cast<std::int64_t>(unix_seconds(SystemClock::now())) / 86400;
+    const std::int64_t today = static_cast<std::int64_t>(unix_seconds(SystemClock::now())) / 86400;
+    // Fifteen seconds between reads, but a second while today has no rows yet (a probe just started, or
+    // midnight just passed): the first runs' rollups show as soon as the store has them.
+    const bool has_today = std::any_of(history.begin(), history.end(), [&](const auto& d) { return d.day == today; });
+    const auto max_age = has_today ? std::chrono::seconds(15) : std::chrono::seconds(1);
+    if (!history_read || now - *history_read >= max_age) {
       history = history_reader.daily_availability(today - kUptimeDays + 1);
       history_read = now;
     }
