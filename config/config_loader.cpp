@@ -20,6 +20,7 @@
 #include "config/check_builder.h"
 #include "config/maintenance_reader.h"
 #include "config/notifier_reader.h"
+#include "config/remote_write_reader.h"
 #include "config/secret_headers.h"
 #include "config/settings_layer.h"
 #include "config/site_directory.h"
@@ -30,8 +31,8 @@
 namespace synthprobe::config {
 namespace {
 
-constexpr std::array<std::string_view, 9> kTopKeys{"probe",     "defaults",  "site",        "check",        "flow",
-                                                   "notifier",  "heartbeat", "maintenance", "incident_team"};
+constexpr std::array<std::string_view, 10> kTopKeys{"probe",     "defaults",  "site",        "check",         "flow",
+                                                    "notifier",  "heartbeat", "maintenance", "incident_team", "remote_write"};
 constexpr std::array<std::string_view, 9> kProbeKeys{"name",          "region",     "listen",          "state_dir",
                                                      "max_in_flight", "log_format", "state_retention", "api_token", "shard"};
 constexpr std::array<std::string_view, 2> kSiteOwnKeys{"name", "incident_team"};
@@ -244,6 +245,13 @@ void read_document(const toml::table& doc, Config& config, LoadContext& ctx) {
   for (const auto& [table, team] : teams) check_team_notifiers(*table, team, config.notifiers, ctx);
   for (const toml::table* table : tables_of(doc, "heartbeat", ctx))
     if (auto heartbeat = read_heartbeat(*table, ctx)) config.heartbeats.push_back(std::move(*heartbeat));
+  UniqueNames remote_write_names("remote_write");
+  for (const toml::table* table : tables_of(doc, "remote_write", ctx)) {
+    auto remote = read_remote_write(*table, config.probe.name, ctx);
+    if (!remote) continue;
+    remote_write_names.add(*table, remote->name, ctx);
+    config.remote_writes.push_back(std::move(*remote));
+  }
   for (const toml::table* table : tables_of(doc, "maintenance", ctx))
     if (auto window = read_maintenance(*table, config.sites, ctx)) config.maintenance.push_back(std::move(*window));
 }

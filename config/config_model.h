@@ -223,6 +223,25 @@ struct Heartbeat {
   Duration interval{std::chrono::minutes(1)};
 };
 
+// [[remote_write]]: where the probe pushes its samples (Prometheus remote-write 1.0) when it cannot be
+// scraped. Every `interval` the whole /metrics exposition is taken, with `labels` added to each series
+// (a series' own label of the same name wins, as with Prometheus' external labels).
+struct RemoteWrite {
+  std::string name;  // default "remote_write"; the `remote` label of its metrics
+  std::string url;
+  Duration interval{std::chrono::seconds(15)};
+  Duration timeout{std::chrono::seconds(10)};
+  std::string bearer_token;                    // resolved (a secret)
+  std::string username, password;              // basic_auth, resolved; username empty: none
+  std::map<std::string, std::string> labels;   // default job = "synthprobe", instance = the probe's name
+  std::size_t max_samples_per_send = 2000;
+  std::size_t queue_capacity = 500000;          // samples waiting to be sent; the oldest are dropped beyond
+  Duration min_backoff{std::chrono::milliseconds(100)};
+  Duration max_backoff{std::chrono::seconds(10)};
+
+  bool operator==(const RemoteWrite&) const = default;
+};
+
 // A time when a site's outages are expected: checks still run and export metrics, but no incident opens
 // (one already open stays open and resolves as usual). Either one-off (start and end) or weekly.
 struct MaintenanceWindow {
@@ -241,6 +260,7 @@ struct Config {
   std::size_t checks_in_file = 0;  // before [probe] shard kept its share
   std::vector<Notifier> notifiers;
   std::vector<Heartbeat> heartbeats;
+  std::vector<RemoteWrite> remote_writes;
   std::vector<std::string> secrets;  // resolved secret values, for redaction: unique, longest first
   std::vector<MaintenanceWindow> maintenance;
   IncidentTeam incident_team;  // [incident_team]: every site's, unless the site names its own

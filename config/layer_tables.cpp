@@ -86,7 +86,7 @@ std::map<std::string, std::string> read_vars(const TableReader& r) {
   return out;
 }
 
-std::map<std::string, std::string> read_labels(const TableReader& r) {
+std::map<std::string, std::string> read_labels(const TableReader& r, std::initializer_list<std::string_view> also_allowed) {
   std::map<std::string, std::string> out;
   const toml::table* table = r.subtable("labels");
   if (!table) return out;
@@ -95,7 +95,8 @@ std::map<std::string, std::string> read_labels(const TableReader& r) {
       r.ctx().error(pos_of(*k), "label name " + quote(k->str()) + " is not a valid Prometheus label name");
       continue;
     }
-    if (std::find(kReservedLabels.begin(), kReservedLabels.end(), k->str()) != kReservedLabels.end()) {
+    if (std::find(kReservedLabels.begin(), kReservedLabels.end(), k->str()) != kReservedLabels.end() &&
+        std::find(also_allowed.begin(), also_allowed.end(), k->str()) == also_allowed.end()) {
       r.ctx().error(pos_of(*k), "label name " + quote(k->str()) + " is reserved: the probe sets it");
       continue;
     }

@@ -2,6 +2,7 @@
 // The table-valued settings of one layer (headers, body/form, credentials, tls, resolve, vars, labels),
 // each checked where it was written. Templates inside them stay unparsed string nodes.
 
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
@@ -26,7 +27,8 @@ TlsLayer read_tls(const TableReader& reader, const std::string& prefix);
 Setting<std::vector<std::string>> read_resolve(const TableReader& reader);
 // Values resolved now: they may use ${env:} and ${file:}, nothing that needs a var or a run.
 std::map<std::string, std::string> read_vars(const TableReader& reader);
-// Prometheus label names, none of those the probe sets itself.
-std::map<std::string, std::string> read_labels(const TableReader& reader);
+// Prometheus label names, none of those the probe sets itself (but those in `also_allowed`).
+std::map<std::string, std::string> read_labels(const TableReader& reader,
+                                               std::initializer_list<std::string_view> also_allowed = {});
 
 }  // namespace synthprobe::config

@@ -32,7 +32,10 @@ const std::map<std::string, std::set<std::string>>& allowed() {
     r["exporters/metrics"] = {"probe/incidents", "probe/health", "probe/engine", "config", "common"};
     r["exporters/web"] = {"exporters/metrics", "exporters/store", "probe/incidents", "probe/health", "probe/engine",
                           "config", "common"};
-    const std::set<std::string> all = {"exporters/web", "exporters/metrics", "exporters/notify", "exporters/store",
+    r["exporters/remote_write"] = {"exporters/metrics", "probe/incidents", "probe/health", "probe/engine", "config",
+                                   "common"};
+    const std::set<std::string> all = {"exporters/web", "exporters/remote_write", "exporters/metrics",
+                                       "exporters/notify", "exporters/store",
                                        "probe/incidents", "probe/health", "probe/engine", "config", "common"};
     r["probe/daemon"] = all;
     r["probe/demo"] = all;

@@ -14,11 +14,6 @@
 
 #include <boost/json.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cctype>
 #include <cmath>
@@ -34,37 +29,23 @@
 
 #include "tests/support/alertmanager.h"
 #include "tests/support/deploy_files.h"
+#include "tests/support/exposition.h"
 #include "tests/support/probe_daemon.h"
 #include "tests/support/process.h"
+#include "tests/support/prometheus.h"
 #include "tests/support/promql_names.h"
+#include "tests/support/refusing_port.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
+#include "common/text.h"
 
 using namespace synthprobe::testing;
 using namespace std::chrono_literals;
+using synthprobe::text::percent_encode;
 namespace json = boost::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-const char* const kPrometheus = "/usr/bin/prometheus";
-
-std::string str(const json::value& v) { return v.is_string() ? std::string(v.as_string()) : ""; }
-
-std::string percent_encode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
 
 TestServer::Handler answering(int status) {
   return [status](const TestRequest&) {
@@ -147,109 +128,6 @@ url = ")" + hook + R"("
 )" + extra;
 }
 
-// A real Prometheus on loopback scraping `targets` every second and evaluating `rule_files` every second,
-// sending its alerts to `alertmanager` (host:port) when one is given.
-class Prometheus {
- public:
-  Prometheus(const TempDir& dir, const std::vector<std::string>& targets, const std::vector<std::string>& rule_files,
-             const std::string& alertmanager = "")
-      : port_(closed_port()),
-        log_path_((dir.path() / "prometheus.log").string()),
-        process_({kPrometheus, "--config.file=" + write_config(dir, targets, rule_files, alertmanager),
-                  "--storage.tsdb.path=" + (dir.path() / "tsdb").string(),
-                  "--web.listen-address=127.0.0.1:" + std::to_string(port_)},
-                 log_path_) {
-    REQUIRE_MESSAGE(eventually([&] { return http_request(url("/-/ready")).status == 200; }, 60s), log());
-  }
-
-  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
-  std::string log() const { return read_text_file(log_path_); }
-
-  // The "data" of a successful API answer, nullopt otherwise.
-  std::optional<json::value> api(const std::string& path_and_query) const {
-    HttpGetResult r = http_request(url(path_and_query));
-    if (r.status != 200) return std::nullopt;
-    boost::system::error_code ec;
-    json::value v = json::parse(r.body, ec);
-    if (ec || !v.is_object() || v.at("status") != "success") return std::nullopt;
-    return v.at("data");
-  }
-  // An instant query's result vector; nullopt when the query fails.
-  std::optional<json::array> query(const std::string& promql) const {
-    auto data = api("/api/v1/query?query=" + percent_encode(promql));
-    if (!data) return std::nullopt;
-    return data->at("result").as_array();
-  }
-  // Active (pending or firing) alerts named `name`.
-  std::vector<json::object> alerts(const std::string& name) const {
-    std::vector<json::object> out;
-    auto data = api("/api/v1/alerts");
-    if (!data) return out;
-    for (const auto& a : data->at("alerts").as_array())
-      if (str(a.at("labels").at("alertname")) == name) out.push_back(a.as_object());
-    return out;
-  }
-  std::vector<json::object> alerts(const std::string& name, const std::string& site) const {
-    std::vector<json::object> out;
-    for (auto& a : alerts(name)) {
-      const json::object& labels = a.at("labels").as_object();
-      if (labels.contains("site") && str(labels.at("site")) == site) out.push_back(std::move(a));
-    }
-    return out;
-  }
-  // The rule groups as /api/v1/rules reports them.
-  json::array groups() const {
-    auto data = api("/api/v1/rules");
-    return data ? data->at("groups").as_array() : json::array{};
-  }
-  std::string last_evaluation(const std::string& group) const {
-    for (const auto& g : groups())
-      if (str(g.at("name")) == group) return str(g.at("lastEvaluation"));
-    return "";
-  }
-
- private:
-  static std::string write_config(const TempDir& dir, const std::vector<std::string>& targets,
-                                  const std::vector<std::string>& rule_files, const std::string& alertmanager) {
-    std::string list;
-    for (const auto& t : targets) list += (list.empty() ? "'" : ", '") + t + "'";
-    std::string config = "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n";
-    for (const auto& f : rule_files) config += "  - '" + f + "'\n";
-    if (!alertmanager.empty())
-      config += "alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['" + alertmanager + "']\n";
-    config += "scrape_configs:\n  - job_name: synthprobe\n    static_configs:\n      - targets: [" + list + "]\n";
-    return dir.write("prometheus.yml", config);
-  }
-
-  unsigned short port_;
-  std::string log_path_;
-  ChildProcess process_;
-};
-
-// A loopback port bound but never listening, for as long as the object lives: connections are refused,
-// and no other process can take the port meanwhile.
-class RefusingPort {
- public:
-  RefusingPort() : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-    REQUIRE(fd_ >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0);
-    socklen_t len = sizeof addr;
-    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~RefusingPort() { ::close(fd_); }
-  RefusingPort(const RefusingPort&) = delete;
-  RefusingPort& operator=(const RefusingPort&) = delete;
-  unsigned short port() const { return port_; }
-
- private:
-  int fd_;
-  unsigned short port_ = 0;
-};
-
 // Blocks until both alerting groups have been evaluated `n` more times, and checks `each` after every time.
 template <typename F>
 void over_alert_evaluations(const Prometheus& prometheus, int n, F each) {
@@ -302,13 +180,13 @@ bool active(const json::object& alert) { return alert.at("state") == "pending" |
 
 std::map<std::string, std::string> labels_of(const json::value& alert_or_series, const char* field) {
   std::map<std::string, std::string> out;
-  for (const auto& [k, v] : alert_or_series.at(field).as_object()) out[std::string(k)] = str(v);
+  for (const auto& [k, v] : alert_or_series.at(field).as_object()) out[std::string(k)] = json_text(v);
   return out;
 }
 
 bool prometheus_missing() {
-  if (fs::exists(kPrometheus)) return false;
-  MESSAGE("skipped: " << kPrometheus << " is missing (Debian package prometheus, scripts/install-deps.sh)");
+  if (fs::exists(kPrometheusBinary)) return false;
+  MESSAGE("skipped: " << kPrometheusBinary << " is missing (Debian package prometheus, scripts/install-deps.sh)");
   return true;
 }
 
@@ -398,10 +276,10 @@ TEST_CASE("SiteDownMultiRegion: active for a site both regions see down, never f
   for (const auto& g : w.prometheus.groups()) {
     for (const auto& r : g.at("rules").as_array()) {
       ++rules;
-      CAPTURE(str(r.at("name")));
+      CAPTURE(json_text(r.at("name")));
       CHECK(r.at("health") == "ok");
       const json::value* error = r.as_object().if_contains("lastError");  // omitted when empty
-      if (error) CHECK_MESSAGE(str(*error).empty(), str(*error));
+      if (error) CHECK_MESSAGE(json_text(*error).empty(), json_text(*error));
     }
   }
   CHECK(rules == read_shipped_rules().size());
@@ -440,7 +318,7 @@ TEST_CASE("every query of the Grafana dashboard answers with data from two probe
     REQUIRE(data);
     std::string regex;
     for (const auto& x : data->as_array()) {
-      const std::string value = str(x);
+      const std::string value = json_text(x);
       REQUIRE_MESSAGE(std::regex_match(value, std::regex("[A-Za-z0-9_-]+")), value);  // nothing to escape
       regex += (regex.empty() ? "" : "|") + value;
       seen[v.name].insert(value);
@@ -485,7 +363,7 @@ TEST_CASE("every query of the Grafana dashboard answers with data from two probe
       const auto l = labels_of(s, "metric");
       std::string name;
       for (const char* label : labels) name += (name.empty() ? "" : " ") + (l.contains(label) ? l.at(label) : "?");
-      out[name] = str(s.at("value").at(1));
+      out[name] = json_text(s.at("value").at(1));
     }
     return out;
   };
@@ -571,7 +449,7 @@ std::string alertmanager_config(const std::string& webhook) {
 bool alert_matches(const json::value& alert, const std::map<std::string, std::string>& want) {
   const json::object& labels = alert.at("labels").as_object();
   for (const auto& [k, v] : want)
-    if (!labels.contains(k) || str(labels.at(k)) != v) return false;
+    if (!labels.contains(k) || json_text(labels.at(k)) != v) return false;
   return true;
 }
 
@@ -579,7 +457,7 @@ bool alert_matches(const json::value& alert, const std::map<std::string, std::st
 std::vector<json::object> firing(const json::object& notification, const std::map<std::string, std::string>& want) {
   std::vector<json::object> out;
   for (const auto& a : notification.at("alerts").as_array())
-    if (str(a.at("status")) == "firing" && alert_matches(a, want)) out.push_back(a.as_object());
+    if (json_text(a.at("status")) == "firing" && alert_matches(a, want)) out.push_back(a.as_object());
   return out;
 }
 
@@ -588,7 +466,7 @@ std::string describe(const std::vector<json::object>& notifications) {
   for (const auto& n : notifications) {
     out += "notification " + json::serialize(n.at("groupLabels")) + ":\n";
     for (const auto& a : n.at("alerts").as_array())
-      out += "  " + str(a.at("status")) + " " + json::serialize(a.at("labels")) + "\n";
+      out += "  " + json_text(a.at("status")) + " " + json::serialize(a.at("labels")) + "\n";
   }
   return out;
 }
@@ -740,4 +618,104 @@ TEST_CASE("Alertmanager: the quorum alert and the SLO page for a site both regio
     REQUIRE(group.size() == 1);
     for (const auto& a : n.at("alerts").as_array()) CHECK(labels_of(a, "labels").at("site") == group.at("site"));
   }
+}
+
+namespace {
+
+// The same two regions, but Prometheus scrapes neither probe: both push their samples with
+// [[remote_write]] to its receiver (--web.enable-remote-write-receiver), as probes behind a NAT would.
+struct PushWorld {
+  TempDir dir;
+  TlsFiles tls = make_self_signed_certificate(dir.path().string(), 30);
+  TestServer broken{answering(503)};
+  TestServer healthy{answering(200)};
+  TestServer secure{answering(200), tls};
+  TestServer hook{answering(200)};
+  RefusingPort refusing;
+  const std::string refused = "http://127.0.0.1:" + std::to_string(refusing.port()) + "/";
+  Prometheus prometheus{dir, Prometheus::Options{{}, shipped_rule_files(), "", true}};
+  const std::string push = "\n[[remote_write]]\nurl = \"" + prometheus.url("/api/v1/write") + "\"\ninterval = \"1s\"\n";
+  ProbeDaemon eu{dir, "eu",
+                 probe_config("probe-eu", "eu", {broken.url("/"), broken.url("/blog")}, healthy.url(""),
+                              secure.url("/"), tls.cert_file, hook.url("/hook"), push)};
+  ProbeDaemon us{dir, "us",
+                 probe_config("probe-us", "us", {refused, healthy.url("/blog")}, healthy.url(""), secure.url("/"),
+                              tls.cert_file, hook.url("/hook"), push)};
+
+  std::string logs() const { return "--- eu\n" + eu.log() + "--- us\n" + us.log() + "--- prometheus\n" + prometheus.log(); }
+};
+
+// Series per metric name: from a scrape of the probe, and from what Prometheus holds of it.
+std::map<std::string, std::size_t> scraped_names(const ProbeDaemon& probe) {
+  std::map<std::string, std::size_t> out;
+  for (const auto& s : samples(probe.metrics())) ++out[s.name];
+  return out;
+}
+
+std::map<std::string, std::size_t> stored_names(const Prometheus& prometheus, const std::string& probe) {
+  std::map<std::string, std::size_t> out;
+  auto result = prometheus.query("count by (__name__) ({probe=\"" + probe + "\"})");
+  if (!result) return out;
+  for (const auto& s : *result)
+    out[json_text(s.at("metric").at("__name__"))] = static_cast<std::size_t>(std::stod(json_text(s.at("value").at(1))));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("remote_write: two probes push to a Prometheus that scrapes neither, and the quorum rule fires from it") {
+  if (prometheus_missing()) return;
+  PushWorld w;
+
+  // Samples of both regions arrive, with the job and instance a scrape would have given them.
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        auto info = w.prometheus.query("synthprobe_build_info");
+                        return info && info->size() == 2;
+                      },
+                      30s),
+                  w.logs());
+  const auto info = w.prometheus.query("synthprobe_build_info");
+  REQUIRE(info);
+  for (const auto& s : *info) {
+    const auto labels = labels_of(s, "metric");
+    CHECK(labels.at("job") == "synthprobe");
+    CHECK(labels.at("instance") == labels.at("probe"));
+  }
+
+  // shop is down from both regions: the quorum alert; blog from eu only: the single-region one.
+  REQUIRE_MESSAGE(eventually(
+                      [&] {
+                        auto quorum = w.prometheus.alerts("SiteDownMultiRegion", "shop");
+                        auto single = w.prometheus.alerts("SiteIncidentSingleRegion", "blog");
+                        return quorum.size() == 1 && active(quorum.front()) && single.size() == 1 &&
+                               active(single.front());
+                      },
+                      90s),
+                  w.logs());
+  over_alert_evaluations(w.prometheus, 3, [&] {
+    CHECK(w.prometheus.alerts("SiteDownMultiRegion", "shop").size() == 1);
+    CHECK(w.prometheus.alerts("SiteDownMultiRegion", "blog").empty());
+    CHECK(w.prometheus.alerts("SiteIncidentSingleRegion", "shop").empty());
+  });
+
+  // What was pushed is what a scrape reads: the same metric names, with as many series each.
+  std::map<std::string, std::size_t> scraped, stored;
+  const bool same = eventually(
+      [&] {
+        scraped = scraped_names(w.eu);
+        stored = stored_names(w.prometheus, "probe-eu");
+        return !scraped.empty() && scraped == stored;
+      },
+      30s);
+  if (!same) {
+    for (const auto& [name, n] : scraped)
+      CHECK_MESSAGE(stored[name] == n, name << ": scraped " << n << ", stored " << stored[name]);
+    for (const auto& [name, n] : stored) CHECK_MESSAGE(scraped.contains(name), name << " stored but never scraped");
+  }
+
+  // The probe says how the pushing goes.
+  const std::string metrics = w.eu.metrics();
+  CHECK(sample_value(metrics, R"(synthprobe_remote_write_samples_total{remote="remote_write",result="sent"})").value_or(0) > 0);
+  CHECK(!sample_value(metrics, R"(synthprobe_remote_write_samples_total{remote="remote_write",result="rejected"})"));
 }

@@ -27,6 +27,8 @@
 #include "exporters/metrics/incident_metrics.h"
 #include "exporters/metrics/metrics_text.h"
 #include "exporters/metrics/self_metrics.h"
+#include "exporters/remote_write/remote_write_metrics.h"
+#include "exporters/remote_write/remote_write_service.h"
 #include "common/json_format.h"
 #include "exporters/notify/dispatcher.h"
 #include "probe/daemon/drill_runner.h"
@@ -88,6 +90,7 @@ struct Daemon::Impl final : RunReceiver {
         check_metrics(identity.probe, identity.region),
         self_metrics(registry, kVersion, identity, initial.probe.shard_name()),
         incident_metrics(registry, identity),
+        remote_write_metrics(registry, identity),
         store(store_options(initial.probe)),
         dispatcher(io, multi, store, logger,
                    {[this](const std::string& n, NotificationKind k, DeliveryResult r) {
@@ -105,7 +108,8 @@ struct Daemon::Impl final : RunReceiver {
                    [this](std::uint32_t site, bool watching) { on_watch(site, watching); }}),
         heartbeats(multi, logger),
         reloader(io, config_path),
-        http([this](const HttpRequestView& req) { return handle_http(req); }) {}
+        http([this](const HttpRequestView& req) { return handle_http(req); }),
+        remote_writes([this] { return metrics_pieces(); }, remote_write_metrics, logger) {}
 
   store::StateStore::Options store_options(const config::Probe& probe) {
     store::StateStore::Options o;
@@ -153,6 +157,7 @@ struct Daemon::Impl final : RunReceiver {
   CheckMetrics check_metrics;
   SelfMetrics self_metrics;
   IncidentMetrics incident_metrics;
+  remote_write::RemoteWriteMetrics remote_write_metrics;
   store::StateStore store;
   Dispatcher dispatcher;
   SiteIncidents incidents;
@@ -169,6 +174,7 @@ struct Daemon::Impl final : RunReceiver {
   mutable std::optional<SteadyClock::time_point> history_read;
   mutable std::set<std::string> comms_noted;  // incidents whose status-page showing was handed to the loop
   HttpServer http;
+  remote_write::RemoteWriteService remote_writes;  // reads the metrics above on its own thread
 
   // ---- configuration -------------------------------------------------------------------------
 
@@ -247,6 +253,7 @@ struct Daemon::Impl final : RunReceiver {
     self_metrics.set_checks_configured(id_by_name.size());
     dispatcher.configure(next.notifiers);
     heartbeats.configure(next.heartbeats, wall);
+    remote_writes.configure(next.remote_writes);
 
     const auto current = snapshot_config();
     if (ready) {
@@ -587,6 +594,7 @@ struct Daemon::Impl final : RunReceiver {
     store.stage([&](store::PendingWrites& w) { w.meta["stopped_at_ms"] = std::to_string(unix_ms(now)); });
     dispatcher.stop();
     reloader.stop();
+    remote_writes.stop();
     store.stop();
     http.stop();
     logger.log(LogLevel::info, "stopped");
@@ -594,6 +602,13 @@ struct Daemon::Impl final : RunReceiver {
   }
 
   // ---- HTTP (server thread) ------------------------------------------------------------------
+
+  // The /metrics exposition, made as it is read (by a scrape or by remote_write): the registry's families,
+  // then the per-check ones straight from the numbers.
+  std::function<bool(std::string&)> metrics_pieces() const {
+    auto text = std::make_shared<MetricsText>(std::vector<const prometheus::Collectable*>{&registry}, &check_metrics);
+    return [text](std::string& out) { return text->next(out); };
+  }
 
   // The checks as the pages show them. The status lock is held for a small batch at a time and only to
   // copy: the customer page needs each check's state alone; the operator views also take its latest
@@ -691,10 +706,8 @@ struct Daemon::Impl final : RunReceiver {
     if (path == "/api/drills" && req.method == "POST") return drill_over_http(req);
     if (req.method != "GET") return text_reply(405, "use GET\n", {{"Allow", "GET, HEAD"}});
     if (path == "/metrics") {
-      // Made as it is sent: the registry's families, then the per-check ones straight from the numbers.
-      auto text = std::make_shared<MetricsText>(std::vector<const prometheus::Collectable*>{&registry}, &check_metrics);
       HttpReply reply{200, std::string(kMetricsContentType), {}, {}, {}};
-      reply.stream = [text](std::string& out) { return text->next(out); };
+      reply.stream = metrics_pieces();
       return reply;
     }
     if (path == "/-/healthy") return text_reply(200, "Healthy\n");
@@ -817,6 +830,7 @@ Daemon::Daemon(net::io_context& io, std::string config_path, config::Config conf
     : impl_(std::make_unique<Impl>(io, std::move(config_path), std::move(config))) {}
 
 Daemon::~Daemon() {
+  impl_->remote_writes.stop();
   impl_->http.stop();
   impl_->reloader.stop();
   impl_->dispatcher.stop();
