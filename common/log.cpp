@@ -67,11 +67,29 @@ std::string now_rfc3339() { return format_rfc3339(std::chrono::system_clock::now
 
 }  // namespace
 
+void Logger::set_format(LogFormat f) {
+  std::lock_guard lock(mutex_);
+  format_ = f;
+}
+
+void Logger::set_redactor(Redactor r) {
+  auto next = r ? std::make_shared<const Redactor>(std::move(r)) : nullptr;
+  std::lock_guard lock(mutex_);
+  redact_ = std::move(next);
+}
+
 std::string Logger::format(LogLevel level, std::string_view msg, std::initializer_list<LogField> fields,
                            std::string_view timestamp) const {
+  LogFormat format;
+  std::shared_ptr<const Redactor> redact;
+  {
+    std::lock_guard lock(mutex_);
+    format = format_;
+    redact = redact_;
+  }
   std::string out;
-  auto value = [&](std::string_view v) { return redact_ ? redact_(std::string(v)) : std::string(v); };
-  if (format_ == LogFormat::json) {
+  auto value = [&](std::string_view v) { return redact ? (*redact)(std::string(v)) : std::string(v); };
+  if (format == LogFormat::json) {
     out += "{\"ts\":";
     append_json_string(out, timestamp);
     out += ",\"level\":";

@@ -142,6 +142,17 @@ TEST_CASE("the full example loads with every level of inheritance applied") {
     CHECK(c.probe.log_format == "logfmt");
   }
 
+  SUBCASE("remote_write") {
+    REQUIRE(c.remote_writes.size() == 1);
+    const cfg::RemoteWrite& w = c.remote_writes[0];
+    CHECK(w.name == "central");
+    CHECK(w.url == "https://prometheus.example.com/api/v1/write");
+    CHECK(w.bearer_token == "api-token-456");
+    CHECK(w.labels == std::map<std::string, std::string>{
+                          {"environment", "production"}, {"instance", "eu-west-1a"}, {"job", "synthprobe"}});
+    CHECK(w.queue_capacity == 500000);
+  }
+
   SUBCASE("sites") {
     REQUIRE(c.sites.size() == 2);
     const cfg::Site* shop = c.find_site("shop");
