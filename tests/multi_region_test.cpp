@@ -149,9 +149,9 @@ void over_alert_evaluations(const Prometheus& prometheus, int n, F each) {
   }
 }
 
-// Everything one scenario needs, started in order and stopped in reverse (members are destroyed bottom up:
-// Prometheus, then the probes, then the servers, then the folder).
-struct World {
+// The targets both regions watch, and each region's config: shop is down from eu (503) and from us
+// (refused), blog from eu only, api and the flow up everywhere.
+struct RegionTargets {
   TempDir dir;
   TlsFiles tls = make_self_signed_certificate(dir.path().string(), 30);
   TestServer broken{answering(503)};
@@ -160,12 +160,22 @@ struct World {
   TestServer hook{answering(200)};
   RefusingPort refusing;
   const std::string refused = "http://127.0.0.1:" + std::to_string(refusing.port()) + "/";
-  ProbeDaemon eu{dir, "eu",
-                 probe_config("probe-eu", "eu", {broken.url("/"), broken.url("/blog")}, healthy.url(""),
-                              secure.url("/"), tls.cert_file, hook.url("/hook"))};
-  ProbeDaemon us{dir, "us",
-                 probe_config("probe-us", "us", {refused, healthy.url("/blog")}, healthy.url(""), secure.url("/"),
-                              tls.cert_file, hook.url("/hook"))};
+
+  std::string eu_config(const std::string& extra = "") const {
+    return probe_config("probe-eu", "eu", {broken.url("/"), broken.url("/blog")}, healthy.url(""), secure.url("/"),
+                        tls.cert_file, hook.url("/hook"), extra);
+  }
+  std::string us_config(const std::string& extra = "") const {
+    return probe_config("probe-us", "us", {refused, healthy.url("/blog")}, healthy.url(""), secure.url("/"),
+                        tls.cert_file, hook.url("/hook"), extra);
+  }
+};
+
+// Everything one scenario needs, started in order and stopped in reverse (members are destroyed bottom up:
+// Prometheus, then the probes, then the servers, then the folder).
+struct World : RegionTargets {
+  ProbeDaemon eu{dir, "eu", eu_config()};
+  ProbeDaemon us{dir, "us", us_config()};
   Prometheus prometheus{dir, {eu.address(), us.address()}, shipped_rule_files()};
 
   std::string logs() const { return "--- eu\n" + eu.log() + "--- us\n" + us.log() + "--- prometheus\n" + prometheus.log(); }
@@ -624,23 +634,11 @@ namespace {
 
 // The same two regions, but Prometheus scrapes neither probe: both push their samples with
 // [[remote_write]] to its receiver (--web.enable-remote-write-receiver), as probes behind a NAT would.
-struct PushWorld {
-  TempDir dir;
-  TlsFiles tls = make_self_signed_certificate(dir.path().string(), 30);
-  TestServer broken{answering(503)};
-  TestServer healthy{answering(200)};
-  TestServer secure{answering(200), tls};
-  TestServer hook{answering(200)};
-  RefusingPort refusing;
-  const std::string refused = "http://127.0.0.1:" + std::to_string(refusing.port()) + "/";
+struct PushWorld : RegionTargets {
   Prometheus prometheus{dir, Prometheus::Options{{}, shipped_rule_files(), "", true}};
   const std::string push = "\n[[remote_write]]\nurl = \"" + prometheus.url("/api/v1/write") + "\"\ninterval = \"1s\"\n";
-  ProbeDaemon eu{dir, "eu",
-                 probe_config("probe-eu", "eu", {broken.url("/"), broken.url("/blog")}, healthy.url(""),
-                              secure.url("/"), tls.cert_file, hook.url("/hook"), push)};
-  ProbeDaemon us{dir, "us",
-                 probe_config("probe-us", "us", {refused, healthy.url("/blog")}, healthy.url(""), secure.url("/"),
-                              tls.cert_file, hook.url("/hook"), push)};
+  ProbeDaemon eu{dir, "eu", eu_config(push)};
+  ProbeDaemon us{dir, "us", us_config(push)};
 
   std::string logs() const { return "--- eu\n" + eu.log() + "--- us\n" + us.log() + "--- prometheus\n" + prometheus.log(); }
 };

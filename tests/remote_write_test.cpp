@@ -272,20 +272,31 @@ struct Source {
     std::lock_guard lock(mutex);
     text = std::move(t);
   }
+  // Pieces of 7 bytes: lines span pieces, as they may in MetricsText's.
   RemoteWriteService::OpenExposition opener() {
     return [this] {
       std::lock_guard lock(mutex);
       auto copy = std::make_shared<std::string>(text);
-      auto done = std::make_shared<bool>(false);
-      // Half a line per piece at first: lines may span pieces.
-      return RemoteWriteService::PieceSource([copy, done](std::string& out) {
-        if (*done) return false;
-        out += *copy;
-        *done = true;
+      auto at = std::make_shared<std::size_t>(0);
+      return RemoteWriteService::PieceSource([copy, at](std::string& out) {
+        if (*at >= copy->size()) return false;
+        out += copy->substr(*at, 7);
+        *at += 7;
         return true;
       });
     };
   }
+};
+
+// A service with its metrics, reading `source`.
+struct Sender {
+  Source source;
+  prometheus::Registry registry;
+  RemoteWriteMetrics metrics{registry, {"p1", "eu"}};
+  Logger logger;
+  RemoteWriteService service{source.opener(), metrics, logger};
+
+  std::string metrics_text() const { return render_metrics({&registry}); }
 };
 
 config::RemoteWrite remote_to(const std::string& url) {
@@ -307,18 +318,13 @@ double sample_of(const std::string& exposition, const std::string& name, const s
   return synthprobe::testing::sample_value(exposition, selector + "}").value_or(-1);
 }
 
-std::string registry_text(const prometheus::Registry& registry) { return render_metrics({&registry}); }
-
 }  // namespace
 
 TEST_CASE("the service sends samples with the spec's headers, retries 5xx and 429, drops 4xx, ends vanished series") {
   Receiver receiver({503, 429, 400});
-  Source source;
+  Sender sender;
+  auto& [source, registry, metrics, logger, service] = sender;
   source.set("# TYPE a gauge\na{site=\"s\"} 1\nb 2\n");
-  prometheus::Registry registry;
-  RemoteWriteMetrics metrics(registry, {"p1", "eu"});
-  Logger logger;
-  RemoteWriteService service(source.opener(), metrics, logger);
   service.configure({remote_to(receiver.server.url("/api/v1/write"))});
 
   // First request 503, then 429, then 400 (that batch is dropped), then every later one accepted.
@@ -360,7 +366,7 @@ TEST_CASE("the service sends samples with the spec's headers, retries 5xx and 42
     CHECK(s.samples.front().first >= t);
     t = s.samples.front().first;
   }
-  const std::string text = registry_text(registry);
+  const std::string text = sender.metrics_text();
   CHECK(sample_of(text, "synthprobe_remote_write_retries_total", {{"remote", "test"}}) == 2);
   CHECK(sample_of(text, "synthprobe_remote_write_samples_total", {{"remote", "test"}, {"result", "rejected"}}) == 2);
   CHECK(sample_of(text, "synthprobe_remote_write_samples_total", {{"remote", "test"}, {"result", "sent"}}) >= 4);
@@ -374,14 +380,11 @@ TEST_CASE("a receiver that is down: the queue stays bounded, drops are counted, 
     r.status = down ? 500 : 200;
     return r;
   });
-  Source source;
+  Sender sender;
+  auto& [source, registry, metrics, logger, service] = sender;
   std::string text;
   for (int i = 0; i < 30; ++i) text += "s{i=\"" + std::to_string(i) + "\"} 1\n";
   source.set(text);
-  prometheus::Registry registry;
-  RemoteWriteMetrics metrics(registry, {"p1", "eu"});
-  Logger logger;
-  RemoteWriteService service(source.opener(), metrics, logger);
   auto c = remote_to(server.url("/write"));
   c.interval = 50ms;
   c.max_samples_per_send = 10;
@@ -389,17 +392,17 @@ TEST_CASE("a receiver that is down: the queue stays bounded, drops are counted, 
   service.configure({c});
   REQUIRE(synthprobe::testing::eventually(
       [&] {
-        return sample_of(registry_text(registry), "synthprobe_remote_write_samples_total",
+        return sample_of(sender.metrics_text(), "synthprobe_remote_write_samples_total",
                          {{"remote", "test"}, {"result", "dropped"}}) >= 60;
       },
       20s));
-  const double queued = sample_of(registry_text(registry), "synthprobe_remote_write_queue_samples",
+  const double queued = sample_of(sender.metrics_text(), "synthprobe_remote_write_queue_samples",
                                   {{"remote", "test"}});
   CHECK(queued <= 50);  // the queue's 40 and the batch being tried
   down = false;
   REQUIRE(synthprobe::testing::eventually(
       [&] {
-        return sample_of(registry_text(registry), "synthprobe_remote_write_samples_total",
+        return sample_of(sender.metrics_text(), "synthprobe_remote_write_samples_total",
                          {{"remote", "test"}, {"result", "sent"}}) >= 60;
       },
       20s));
@@ -409,12 +412,9 @@ TEST_CASE("a receiver that is down: the queue stays bounded, drops are counted, 
 
 TEST_CASE("a reload keeps an unchanged receiver's queue and replaces a changed one") {
   Receiver a, b;
-  Source source;
+  Sender sender;
+  auto& [source, registry, metrics, logger, service] = sender;
   source.set("x 1\n");
-  prometheus::Registry registry;
-  RemoteWriteMetrics metrics(registry, {"p1", "eu"});
-  Logger logger;
-  RemoteWriteService service(source.opener(), metrics, logger);
   service.configure({remote_to(a.server.url("/w"))});
   REQUIRE(synthprobe::testing::eventually([&] { return a.count() >= 2; }, 20s));
   service.configure({remote_to(b.server.url("/w"))});
