@@ -126,4 +126,8 @@ double seconds_between(Timestamp from, Timestamp to) {
   return static_cast<double>(duration_cast<milliseconds>(to - from).count()) / 1000.0;
 }
 
+std::int64_t unix_millis(Timestamp t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
 }  // namespace synthprobe

@@ -3,6 +3,7 @@
 // short human durations for timelines and reports. Pure functions; the caller supplies every instant.
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +32,9 @@ std::string format_compact_utc(Timestamp t);
 // "1.2s", "10s", "12m 30s", "1h 5m": how long something took, rounded to what a person cares about
 // (a tenth of a second below a minute, whole seconds above). Any value, negative ones included.
 std::string format_duration(std::chrono::milliseconds d);
+
+// Milliseconds since the Unix epoch, as the state store and remote_write keep instants.
+std::int64_t unix_millis(Timestamp t);
 
 // to - from in seconds, at millisecond precision (so 10 s prints as 10.0, not 9.999999).
 double seconds_between(Timestamp from, Timestamp to);

@@ -16,15 +16,19 @@ constexpr std::array<std::string_view, 11> kRemoteWriteKeys{
 // Prometheus' receiver takes at most a few MB per request; far more samples than this per send only
 // makes a retry costlier.
 constexpr std::int64_t kMaxSamplesPerSend = 100000;
+// About a gigabyte of queued requests at worst: a typo must not be able to take the host's memory.
+constexpr std::int64_t kMaxQueueCapacity = 10000000;
 
+// A credential: redacted from logs even when written literally (not through ${env:} or ${file:}).
 std::optional<std::string> secret(const toml::node* node, std::string_view what, const TemplateEnv& env,
-                                  LoadContext& ctx) {
+                                  LoadContext& ctx, bool may_be_empty = false) {
   if (!node) return std::nullopt;
   auto value = parse_constant(*node, what, env, ctx);
-  if (value && value->empty()) {
+  if (value && value->empty() && !may_be_empty) {
     ctx.error(pos_of(*node), std::string(what) + " must not be empty");
     return std::nullopt;
   }
+  if (value && !value->empty() && ctx.secrets) ctx.secrets->push_back(*value);
   return value;
 }
 
@@ -63,7 +67,9 @@ std::optional<RemoteWrite> read_remote_write(const toml::table& table, const std
   const auto timeout = r.duration("timeout");
   const auto min_backoff = r.duration("min_backoff");
   const auto max_backoff = r.duration("max_backoff");
-  positive(interval, "interval", ctx);
+  if (interval && interval->value < std::chrono::seconds(1))
+    ctx.error(interval->pos, "\"interval\" must be at least 1s (samples are stamped in milliseconds; receivers "
+                             "refuse two samples of a series with one timestamp)");
   positive(timeout, "timeout", ctx);
   positive(min_backoff, "min_backoff", ctx);
   positive(max_backoff, "max_backoff", ctx);
@@ -76,7 +82,7 @@ std::optional<RemoteWrite> read_remote_write(const toml::table& table, const std
 
   if (auto per_send = r.integer("max_samples_per_send", 1, kMaxSamplesPerSend))
     w.max_samples_per_send = static_cast<std::size_t>(per_send->value);
-  if (auto capacity = r.integer("queue_capacity", 1, std::int64_t{1} << 40)) {
+  if (auto capacity = r.integer("queue_capacity", 1, kMaxQueueCapacity)) {
     w.queue_capacity = static_cast<std::size_t>(capacity->value);
     if (w.queue_capacity < w.max_samples_per_send)
       ctx.error(capacity->pos, "\"queue_capacity\" must hold at least \"max_samples_per_send\" (" +
@@ -85,10 +91,12 @@ std::optional<RemoteWrite> read_remote_write(const toml::table& table, const std
 
   if (auto auth = read_auth(r, "remote_write")) {
     if (auto token = secret(auth->bearer_token, "\"bearer_token\"", env, ctx)) w.bearer_token = *token;
-    if (auto user = secret(auth->username, "\"username\"", env, ctx)) w.username = *user;
-    if (auth->password) {
-      if (auto password = parse_constant(*auth->password, "\"password\"", env, ctx)) w.password = *password;
+    if (auth->username) {
+      auto user = parse_constant(*auth->username, "\"username\"", env, ctx);
+      if (user && user->empty()) ctx.error(pos_of(*auth->username), "\"username\" must not be empty");
+      else if (user) w.username = *user;
     }
+    if (auto password = secret(auth->password, "\"password\"", env, ctx, true)) w.password = *password;
   }
 
   w.labels = {{"job", "synthprobe"}, {"instance", probe_name}};

@@ -189,7 +189,7 @@ labels = { job = "probes", team = "web" }
 name = "backup"
 url = "https://metrics.example.com/write"
 interval = "30s"
-basic_auth = { username = "u", password = "p" }
+basic_auth = { username = "u", password = "s3cret-pw" }
 max_samples_per_send = 500
 queue_capacity = 1000
 )");
@@ -202,9 +202,10 @@ queue_capacity = 1000
   CHECK(rw[0].labels == std::map<std::string, std::string>{{"instance", "p1"}, {"job", "probes"}, {"team", "web"}});
   CHECK(rw[1].name == "backup");
   CHECK(rw[1].username == "u");
-  CHECK(rw[1].password == "p");
+  CHECK(rw[1].password == "s3cret-pw");
   CHECK(rw[1].max_samples_per_send == 500);
   CHECK(ok.config->redact("token rw-secret") == "token <secret>");
+  CHECK(ok.config->redact("password s3cret-pw") == "password <secret>");  // written literally, still a secret
 
   const auto bad = [](const std::string& table) {
     auto r = load(std::string(kProbe) + "[[remote_write]]\n" + table);
@@ -218,7 +219,10 @@ queue_capacity = 1000
   CHECK(bad("url = \"http://x/\"\nmin_backoff = \"5s\"\nmax_backoff = \"1s\"\n").find("min_backoff") != std::string::npos);
   CHECK(bad("url = \"http://x/\"\nqueue_capacity = 10\n").find("queue_capacity") != std::string::npos);
   CHECK(bad("url = \"http://x/\"\nlabels = { region = \"x\" }\n").find("reserved") != std::string::npos);
-  CHECK(bad("url = \"http://x/\"\ninterval = \"0s\"\n").find("more than 0s") != std::string::npos);
+  CHECK(bad("url = \"http://x/\"\ninterval = \"500ms\"\n").find("at least 1s") != std::string::npos);
+  CHECK(bad("url = \"http://x/\"\ntimeout = \"0s\"\n").find("more than 0s") != std::string::npos);
+  CHECK(bad("url = \"http://x/\"\nmax_samples_per_send = 1\nqueue_capacity = 20000000\n").find("queue_capacity") !=
+        std::string::npos);
   CHECK(bad("url = \"http://x/\"\nbearer_token = \"${env:NOPE}\"\n").find("NOPE") != std::string::npos);
   CHECK(bad("url = \"http://x/\"\nbatch = 3\n").find("batch") != std::string::npos);
   auto twice = load(std::string(kProbe) + "[[remote_write]]\nurl = \"http://a/\"\n[[remote_write]]\nurl = \"http://b/\"\n");
@@ -363,11 +367,11 @@ TEST_CASE("the service sends samples with the spec's headers, retries 5xx and 42
   std::map<std::string, std::int64_t> last;
   for (const auto& s : all) {
     auto& t = last[label(s, "__name__")];
-    CHECK(s.samples.front().first >= t);
+    CHECK(s.samples.front().first > t);
     t = s.samples.front().first;
   }
   const std::string text = sender.metrics_text();
-  CHECK(sample_of(text, "synthprobe_remote_write_retries_total", {{"remote", "test"}}) == 2);
+  CHECK(sample_of(text, "synthprobe_remote_write_retries_total", {{"remote", "test"}}) >= 2);
   CHECK(sample_of(text, "synthprobe_remote_write_samples_total", {{"remote", "test"}, {"result", "rejected"}}) == 2);
   CHECK(sample_of(text, "synthprobe_remote_write_samples_total", {{"remote", "test"}, {"result", "sent"}}) >= 4);
   CHECK(sample_of(text, "synthprobe_remote_write_last_sent_timestamp_seconds", {{"remote", "test"}}) > 1.7e9);
@@ -410,18 +414,104 @@ TEST_CASE("a receiver that is down: the queue stays bounded, drops are counted, 
   service.stop();  // idempotent
 }
 
-TEST_CASE("a reload keeps an unchanged receiver's queue and replaces a changed one") {
-  Receiver a, b;
+TEST_CASE("a reload keeps a receiver whose name and url stay, and drops one whose url changed") {
+  std::atomic<bool> down{true};
+  TestServer a([&](const TestRequest&) {
+    TestResponse r;
+    r.status = down ? 503 : 204;
+    return r;
+  });
+  Receiver b;
+  Sender sender;
+  auto& [source, registry, metrics, logger, service] = sender;
+  source.set("x 1\ny 2\n");
+  auto c = remote_to(a.url("/w"));
+  service.configure({c});
+  const auto queued = [&] {
+    return sample_of(sender.metrics_text(), "synthprobe_remote_write_queue_samples", {{"remote", "test"}});
+  };
+  REQUIRE(synthprobe::testing::eventually([&] { return queued() >= 6; }, 20s));
+  // Other settings change, name and url stay: nothing is dropped, the queue goes on growing.
+  c.labels["team"] = "web";
+  c.max_backoff = 50ms;
+  service.configure({c});
+  REQUIRE(synthprobe::testing::eventually([&] { return queued() >= 10; }, 20s));
+  CHECK(sample_of(sender.metrics_text(), "synthprobe_remote_write_samples_total",
+                  {{"remote", "test"}, {"result", "dropped"}}) == -1);  // never counted: no drop
+  // The url changes: what waited for `a` is dropped and counted; `b` gets samples from now on.
+  service.configure({remote_to(b.server.url("/w"))});
+  REQUIRE(synthprobe::testing::eventually([&] { return b.taken().size() >= 2; }, 20s));
+  CHECK(sample_of(sender.metrics_text(), "synthprobe_remote_write_samples_total",
+                  {{"remote", "test"}, {"result", "dropped"}}) >= 10);
+  // A receiver that is gone takes its series with it.
+  service.configure({});
+  REQUIRE(synthprobe::testing::eventually(
+      [&] { return sender.metrics_text().find("synthprobe_remote_write_queue_samples{") == std::string::npos; }, 20s));
+  down = false;
+  service.stop();
+}
+
+TEST_CASE("a hanging receiver times out and is retried; Retry-After is honoured; stop() ends within its flush time") {
+  std::mutex mutex;
+  std::vector<std::chrono::steady_clock::time_point> arrivals;
+  std::atomic<int> mode{0};  // 0: hang, 1: 503 with Retry-After: 1, 2: accept
+  TestServer server([&](const TestRequest&) {
+    {
+      std::lock_guard lock(mutex);
+      arrivals.push_back(std::chrono::steady_clock::now());
+    }
+    TestResponse r;
+    if (mode == 0) r.action = TestResponse::Action::hang;
+    r.status = mode == 1 ? 503 : 204;
+    if (mode == 1) r.headers.push_back({"Retry-After", "1"});
+    return r;
+  });
+  const auto count = [&] {
+    std::lock_guard lock(mutex);
+    return arrivals.size();
+  };
   Sender sender;
   auto& [source, registry, metrics, logger, service] = sender;
   source.set("x 1\n");
-  service.configure({remote_to(a.server.url("/w"))});
-  REQUIRE(synthprobe::testing::eventually([&] { return a.count() >= 2; }, 20s));
-  service.configure({remote_to(b.server.url("/w"))});
-  REQUIRE(synthprobe::testing::eventually([&] { return b.count() >= 2; }, 20s));
-  const std::size_t after = a.count();
-  std::this_thread::sleep_for(600ms);
-  CHECK(a.count() <= after + 1);  // at most one request was already out
-  service.configure({});
+  auto c = remote_to(server.url("/w"));
+  c.timeout = 300ms;
+  service.configure({c});
+  REQUIRE(synthprobe::testing::eventually([&] { return count() >= 2; }, 20s));  // timed out, tried again
+  CHECK(sample_of(sender.metrics_text(), "synthprobe_remote_write_retries_total", {{"remote", "test"}}) >= 1);
+
+  mode = 1;
+  const std::size_t before = count();
+  REQUIRE(synthprobe::testing::eventually([&] { return count() >= before + 3; }, 30s));
+  {
+    std::lock_guard lock(mutex);
+    // Once a 503 with Retry-After: 1 is answered, the next try waits a second, not the 20-100 ms backoff.
+    const auto gap = arrivals[before + 2] - arrivals[before + 1];
+    CHECK(gap >= 900ms);
+  }
+
+  // stop() with a request hanging: one last sample is sent for at most the flush time, then it ends.
+  mode = 0;
+  REQUIRE(synthprobe::testing::eventually([&] { return count() >= before + 4; }, 30s));
+  const auto started = std::chrono::steady_clock::now();
   service.stop();
+  CHECK(std::chrono::steady_clock::now() - started < RemoteWriteService::kShutdownFlush + 3s);
+  CHECK(sample_of(sender.metrics_text(), "synthprobe_remote_write_samples_total",
+                  {{"remote", "test"}, {"result", "dropped"}}) >= 1);
+}
+
+TEST_CASE("stop() sends one last sample, so the receiver has the state at shutdown") {
+  Receiver receiver;
+  Sender sender;
+  auto& [source, registry, metrics, logger, service] = sender;
+  source.set("incident_open 1\n");
+  auto c = remote_to(receiver.server.url("/w"));
+  c.interval = 60s;  // no second sample before stop()
+  service.configure({c});
+  REQUIRE(synthprobe::testing::eventually([&] { return receiver.taken().size() == 1; }, 20s));
+  source.set("incident_open 0\n");
+  service.stop();
+  const auto all = receiver.taken();
+  REQUIRE(all.size() == 2);
+  CHECK(all.back().samples.front().second == 0);
+  CHECK(all.back().samples.front().first > all.front().samples.front().first);
 }

@@ -40,6 +40,14 @@ void RemoteWriteMetrics::add_dropped(const std::string& remote, std::size_t samp
 
 void RemoteWriteMetrics::add_retry(const std::string& remote) { retries_.Add({{"remote", remote}}).Increment(); }
 
+void RemoteWriteMetrics::forget(const std::string& remote) {
+  for (const char* result : {"sent", "rejected", "dropped"})
+    samples_.Remove(&samples_.Add({{"remote", remote}, {"result", result}}));
+  retries_.Remove(&retries_.Add({{"remote", remote}}));
+  queue_.Remove(&queue_.Add({{"remote", remote}}));
+  last_sent_.Remove(&last_sent_.Add({{"remote", remote}}));
+}
+
 void RemoteWriteMetrics::set_queue(const std::string& remote, std::size_t samples) {
   queue_.Add({{"remote", remote}}).Set(static_cast<double>(samples));
 }

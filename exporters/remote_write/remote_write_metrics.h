@@ -24,6 +24,8 @@ class RemoteWriteMetrics {
   void add_dropped(const std::string& remote, std::size_t samples);
   void add_retry(const std::string& remote);
   void set_queue(const std::string& remote, std::size_t samples);
+  // A receiver a reload removed: its series go, so no alert watches a receiver that is not there.
+  void forget(const std::string& remote);
 
  private:
   prometheus::Family<prometheus::Counter>& samples_;

@@ -4,10 +4,12 @@
 // one timestamp, encoded in batches and sent in order, one request at a time per receiver. Answers are
 // handled as send_policy.h says; a series that was in the previous sample and is not any more gets a
 // stale marker, as a scrape would give it. Batches wait in a queue bounded in samples (send_queue.h).
+// Timestamps only go forward per receiver, even when the wall clock steps back.
 //
 // Everything runs on the service's own thread (its own io_context and CurlMulti): reading the exposition
 // is O(series) and must never run on the check loop.
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -32,13 +34,21 @@ class RemoteWriteService {
   RemoteWriteService(const RemoteWriteService&) = delete;
   RemoteWriteService& operator=(const RemoteWriteService&) = delete;
 
-  // Installs the receivers of a (re)loaded config; from any thread. A receiver whose settings are
-  // unchanged keeps its queue; a changed or removed one drops what it had not sent (counted). The thread
-  // starts with the first receiver.
+  // Installs the receivers of a (re)loaded config; from any thread. A receiver keeps its queue, its
+  // request in flight and its series while its name and URL stay (other settings apply from now on); a
+  // removed one drops what it had not sent (counted and logged) and its metrics go. The thread starts
+  // with the first receiver.
   void configure(const std::vector<config::RemoteWrite>& remotes);
 
-  // Stops sending; what is still queued is counted as dropped and logged. Idempotent.
+  // Takes one last sample and sends what is queued for at most kShutdownFlush; what is left then is
+  // counted as dropped and logged. Blocks until the thread has ended. Idempotent.
+  static constexpr std::chrono::seconds kShutdownFlush{5};
   void stop();
+
+  // Batches whose samples are older than this are dropped, not sent: receivers refuse samples that old
+  // (Prometheus' head block takes about the last hour), and a receiver back after a long outage should
+  // get the present first.
+  static constexpr std::chrono::hours kMaxSampleAge{1};
 
  private:
   struct Impl;

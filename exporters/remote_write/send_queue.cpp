@@ -27,6 +27,25 @@ void SendQueue::drop_oldest() {
   batches_.pop_front();
 }
 
+std::size_t SendQueue::set_capacity(std::size_t capacity_samples) {
+  capacity_ = capacity_samples;
+  std::size_t dropped = 0;
+  while (!batches_.empty() && samples_ > capacity_) {
+    dropped += batches_.front().samples;
+    drop_oldest();
+  }
+  return dropped;
+}
+
+std::size_t SendQueue::drop_older_than(std::int64_t cutoff_ms) {
+  std::size_t dropped = 0;
+  while (!batches_.empty() && batches_.front().oldest_ms < cutoff_ms) {
+    dropped += batches_.front().samples;
+    drop_oldest();
+  }
+  return dropped;
+}
+
 std::size_t SendQueue::clear() {
   const std::size_t held = samples_;
   batches_.clear();

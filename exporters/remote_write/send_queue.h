@@ -3,6 +3,7 @@
 // would not fit, the oldest go (recent samples are worth more to an alert than old ones).
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 
 #include "exporters/remote_write/write_request_encoder.h"
@@ -22,6 +23,10 @@ class SendQueue {
   std::size_t samples() const { return samples_; }
   // Empties the queue; returns the samples it held.
   std::size_t clear();
+  // A new bound (a reload); returns the samples dropped, oldest first, to keep within it.
+  std::size_t set_capacity(std::size_t capacity_samples);
+  // Drops the batches whose oldest sample was taken before `cutoff_ms`; returns their samples.
+  std::size_t drop_older_than(std::int64_t cutoff_ms);
 
  private:
   std::size_t capacity_;

@@ -22,6 +22,7 @@ bool is_stale_marker(double value) { return std::bit_cast<std::uint64_t>(value) 
 struct WriteRequestEncoder::Request {
   wire::WriteRequest message;
   std::size_t samples = 0;
+  std::int64_t oldest_ms = 0;
 };
 
 WriteRequestEncoder::WriteRequestEncoder(std::map<std::string, std::string> extra_labels, std::size_t max_samples)
@@ -53,6 +54,7 @@ std::optional<EncodedBatch> WriteRequestEncoder::add(const ExpositionSample& sam
   wire::Sample* s = series->add_samples();
   s->set_value(sample.value);
   s->set_timestamp(timestamp_ms);
+  if (request_->samples == 0 || timestamp_ms < request_->oldest_ms) request_->oldest_ms = timestamp_ms;
   if (++request_->samples < max_samples_) return std::nullopt;
   return finish();
 }
@@ -63,6 +65,7 @@ std::optional<EncodedBatch> WriteRequestEncoder::finish() {
   EncodedBatch batch;
   snappy::Compress(encoded.data(), encoded.size(), &batch.body);
   batch.samples = request_->samples;
+  batch.oldest_ms = request_->oldest_ms;
   request_ = std::make_unique<Request>();
   return batch;
 }

@@ -21,6 +21,7 @@ namespace synthprobe::remote_write {
 struct EncodedBatch {
   std::string body;  // snappy(protobuf WriteRequest)
   std::size_t samples = 0;
+  std::int64_t oldest_ms = 0;  // the earliest sample's timestamp
 };
 
 // The NaN Prometheus writes when a series ends (its "stale marker"): not the NaN of a NaN value.

@@ -9,6 +9,7 @@
 #include <boost/json/parse.hpp>
 
 #include "common/json_format.h"
+#include "common/time_format.h"
 #include "exporters/store/durable_file.h"
 #include "exporters/store/sqlite_db.h"
 
@@ -45,7 +46,6 @@ CREATE TABLE IF NOT EXISTS drills(id TEXT PRIMARY KEY, site TEXT NOT NULL, start
   finished INTEGER NOT NULL, body TEXT NOT NULL);
 )sql";
 
-std::int64_t to_ms(Timestamp t) { return duration_cast<milliseconds>(t.time_since_epoch()).count(); }
 Timestamp from_ms(std::int64_t ms) { return Timestamp(milliseconds(ms)); }
 
 std::string compact_now() { return format_compact_utc(system_clock::now()); }
@@ -260,8 +260,8 @@ std::string StateStore::commit(PendingWrites& b) {
       good = good && ok(d.delete_site.bind(1, site));
   }
   for (auto& [id, in] : b.incidents) {
-    Statement& s = d.put_incident.bind(1, id).bind(2, in.site).bind(3, to_ms(in.opened_at)).bind(5, serialize_json(to_json(in)));
-    if (in.resolved_at) s.bind(4, to_ms(*in.resolved_at)); else s.bind_null(4);
+    Statement& s = d.put_incident.bind(1, id).bind(2, in.site).bind(3, unix_millis(in.opened_at)).bind(5, serialize_json(to_json(in)));
+    if (in.resolved_at) s.bind(4, unix_millis(*in.resolved_at)); else s.bind_null(4);
     good = good && ok(s);
   }
   for (auto& [check, row] : b.streaks) {
@@ -333,7 +333,7 @@ void StateStore::apply_retention(Clock::time_point now) {
   if (!db_->db.is_open()) return;
   if (db_->last_retention && now - *db_->last_retention < kRetentionEvery) return;
   db_->last_retention = now;
-  const std::int64_t cutoff = to_ms(now - options_.retention);
+  const std::int64_t cutoff = unix_millis(now - options_.retention);
   const std::string e = db_->db.exec("DELETE FROM incidents WHERE resolved_at_ms IS NOT NULL AND resolved_at_ms < " +
                                      std::to_string(cutoff) + "; DELETE FROM rollups WHERE hour < " +
                                      std::to_string(cutoff / 1000 / 3600) +

@@ -20,6 +20,7 @@
 
 #include "common/log.h"
 #include "common/text.h"
+#include "common/time_format.h"
 #include "common/version.h"
 #include "config/config_error.h"
 #include "config/config_loader.h"
@@ -61,10 +62,6 @@ constexpr std::size_t kStatusCopyBatch = 64;  // checks copied per hold of the s
 constexpr auto kStartWindow = std::chrono::milliseconds(1);
 
 double unix_seconds(SystemClock::time_point t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
-
-std::int64_t unix_ms(SystemClock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
 
 CheckMetrics::State metric_state(CheckState s) { return static_cast<CheckMetrics::State>(static_cast<int>(s)); }
 
@@ -253,7 +250,6 @@ struct Daemon::Impl final : RunReceiver {
     self_metrics.set_checks_configured(id_by_name.size());
     dispatcher.configure(next.notifiers);
     heartbeats.configure(next.heartbeats, wall);
-    remote_writes.configure(next.remote_writes);
 
     const auto current = snapshot_config();
     if (ready) {
@@ -272,6 +268,7 @@ struct Daemon::Impl final : RunReceiver {
     logger.set_redactor([secrets = next.secrets](std::string text) {
       return config::redact_sorted_secrets(std::move(text), secrets);
     });
+    remote_writes.configure(next.remote_writes);  // after the redactor: its thread logs with the new secrets
     std::lock_guard lock(config_mutex);
     config = std::make_shared<const config::Config>(std::move(next));
   }
@@ -509,7 +506,7 @@ struct Daemon::Impl final : RunReceiver {
   void flush_streaks(SystemClock::time_point now) {
     store.stage([&](store::PendingWrites& w) {
       stage_streaks(w);
-      w.meta["last_alive_ms"] = std::to_string(unix_ms(now));
+      w.meta["last_alive_ms"] = std::to_string(unix_millis(now));
     });
   }
 
@@ -591,7 +588,7 @@ struct Daemon::Impl final : RunReceiver {
     incidents.probe_stopping(now);
     flush_streaks(now);
     flush_rollups(true);
-    store.stage([&](store::PendingWrites& w) { w.meta["stopped_at_ms"] = std::to_string(unix_ms(now)); });
+    store.stage([&](store::PendingWrites& w) { w.meta["stopped_at_ms"] = std::to_string(unix_millis(now)); });
     dispatcher.stop();
     reloader.stop();
     remote_writes.stop();

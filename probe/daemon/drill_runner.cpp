@@ -6,6 +6,7 @@
 #include <boost/json/parse.hpp>
 
 #include "common/json_format.h"
+#include "common/time_format.h"
 #include "config/duration.h"
 #include "probe/health/site_severity.h"
 
@@ -13,10 +14,6 @@ namespace synthprobe {
 namespace json = boost::json;
 
 namespace {
-
-std::int64_t unix_ms(DrillRunner::Clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
 
 std::string outcome_line(const DrillReport& r) {
   std::size_t delivered = 0;
@@ -213,7 +210,7 @@ void DrillRunner::save(const DrillReport& report, store::PendingWrites& writes) 
   store::DrillRow row;
   row.id = report.incident.id;
   row.site = report.incident.site;
-  row.started_at_ms = unix_ms(report.incident.opened_at);
+  row.started_at_ms = unix_millis(report.incident.opened_at);
   row.finished = report.finished;
   row.body = serialize_json(to_json(report));
   writes.drills.insert_or_assign(row.id, std::move(row));
