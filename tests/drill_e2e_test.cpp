@@ -138,10 +138,17 @@ TEST_CASE("kill -9 during a drill: the next start resolves it, so no drill page 
   }
   CHECK(hook.accepted_events("/hook").size() == 1);
   Daemon d(dir, config);
-  REQUIRE_MESSAGE(eventually([&] { return hook.accepted_events("/hook").size() == 2; }, 30s), d.log());
-  const json::object resolve = hook.accepted_events("/hook")[1];
-  CHECK(resolve.at("event") == "resolve");
-  CHECK(str(resolve.at("incident").at("id")) == id);
+  // Delivery is at least once: a kill -9 before the open's delivery was committed sends the open again.
+  const auto resolved = [&] {
+    for (const auto& e : hook.accepted_events("/hook"))
+      if (e.at("event") == "resolve") return true;
+    return false;
+  };
+  REQUIRE_MESSAGE(eventually(resolved, 30s), d.log());
+  const auto events = hook.accepted_events("/hook");
+  CHECK(events.back().at("event") == "resolve");
+  for (const auto& e : events) CHECK(str(e.at("incident").at("id")) == id);
+  CHECK(events.size() <= 3);
   REQUIRE_MESSAGE(eventually([&] {
                     auto r = d.get_json("/api/drills/" + id);
                     return r && r->at("finished") == true;
