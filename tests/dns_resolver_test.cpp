@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -402,4 +403,20 @@ TEST_CASE("synthprobe run: the daemon's checks look names up through dns_servers
   CHECK(sample_value(text, "probe_http_duration_seconds{check=\"by-name\",phase=\"resolve\"}") > 0.0);
   probe.process().signal(SIGTERM);
   CHECK(probe.process().wait(10s) == 0);
+}
+
+TEST_CASE("ip_version = any with both families: IPv6 when this host can reach it") {
+  std::optional<TestServer> server;
+  try {
+    server.emplace([](const TestRequest&) { return TestResponse{}; }, ListenOn{"::1", 0});
+  } catch (const std::exception& e) {
+    MESSAGE("skipped: ::1 is not available here: " << e.what());
+    return;
+  }
+  // Nothing listens on 127.0.0.1 at that port: only the IPv6 answer reaches the server.
+  ScriptedDns dns([](const std::string&, int) { return ScriptedDns::Reply{.ipv4 = {"127.0.0.1"}, .ipv6 = {"::1"}}; });
+  const RunResult r = run_through(dns.server(), make_check("http://dual.test:" + std::to_string(server->port()) + "/"));
+  CHECK_MESSAGE(r.success, r.message);
+  CHECK(dns.questions("dual.test", 1) == 1);
+  CHECK(dns.questions("dual.test", 28) == 1);
 }

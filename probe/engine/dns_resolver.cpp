@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -30,6 +31,29 @@ int family_of(config::IpVersion v) {
     case config::IpVersion::any: break;
   }
   return AF_UNSPEC;
+}
+
+// Whether this host has a route to `address`: a UDP connect sends nothing, it only picks a source address
+// (RFC 6724's test for an unusable destination).
+bool routable(const sockaddr* address, socklen_t length) {
+  const int fd = ::socket(address->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  const bool ok = ::connect(fd, address, length) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// The address to connect to: with both families in the answer, the first IPv6 one when this host can
+// reach it (RFC 6724 prefers IPv6), else the first IPv4 one; with one family, its first address.
+const ares_addrinfo_node* pick_address(const ares_addrinfo_node* nodes) {
+  const ares_addrinfo_node* v4 = nullptr;
+  const ares_addrinfo_node* v6 = nullptr;
+  for (const ares_addrinfo_node* n = nodes; n; n = n->ai_next) {
+    if (n->ai_family == AF_INET && !v4) v4 = n;
+    if (n->ai_family == AF_INET6 && !v6) v6 = n;
+  }
+  if (v4 && v6) return routable(v6->ai_addr, static_cast<socklen_t>(v6->ai_addrlen)) ? v6 : v4;
+  return v4 ? v4 : v6;
 }
 
 }  // namespace
@@ -182,9 +206,9 @@ void DnsResolver::lookup(std::string_view host, config::IpVersion ip_version, Cl
   q->in_ares = true;
   ares_addrinfo_hints hints{};
   hints.ai_family = family_of(ip_version);
-  // One family needs no RFC 6724 ordering (it opens a socket per address to find the source address);
-  // for `any` it picks the address a connect would use first, as getaddrinfo does.
-  if (ip_version != config::IpVersion::any) hints.ai_flags = ARES_AI_NOSORT;
+  // c-ares' RFC 6724 sort opens, connects and closes a socket per address of every answer; pick_address
+  // does what matters of it for a probe only when an answer has both families.
+  hints.ai_flags = ARES_AI_NOSORT;
   ares_getaddrinfo(channel_, q->host.c_str(), nullptr, &hints, &DnsResolver::on_answer, q);
   after_activity();
 }
@@ -196,7 +220,7 @@ void DnsResolver::on_answer(void* arg, int status, int, ares_addrinfo* result) {
   if (q->sink && !q->queued && !self->destroying_) {
     DnsAnswer& a = q->answer;
     if (status == ARES_SUCCESS && result) {
-      const ares_addrinfo_node* first = result->nodes;
+      const ares_addrinfo_node* first = pick_address(result->nodes);
       int ttl = -1;
       for (const ares_addrinfo_node* n = result->nodes; n; n = n->ai_next)
         if (ttl < 0 || n->ai_ttl < ttl) ttl = n->ai_ttl;
