@@ -6,6 +6,8 @@
 // Every load is bounded in count and in time, and every helper process dies with this one.
 //
 //   bench_checks throughput --url URL [--count N] [--concurrency C] [--max-seconds S]
+//   bench_checks names      --name-url URL --ip-url URL --dns-server ADDR:PORT [--count N] [--rounds R]
+//                           [--concurrency C]   (the same checks by host name and by IP literal, interleaved)
 //   bench_checks bare       --url URL [--count N] [--concurrency C] [--buffersize B] [--max-seconds S]
 //   bench_checks inflight   --warm-url URL [--concurrency C] [--bare] [--buffersize B]
 //   bench_checks idle       --url URL [--checks N]
@@ -795,6 +797,8 @@ double interval_seconds(const std::string& text) {
 
 // A CurlMulti + CheckRunner on one io_context, recording every result into CheckMetrics as the daemon does.
 struct Engine {
+  Engine() = default;
+  explicit Engine(const synthprobe::DnsResolver::Options& dns) : runner{multi, dns} {}
   net::io_context io{1};
   synthprobe::CurlMulti multi{io};
   synthprobe::CheckRunner runner{multi};
@@ -856,6 +860,51 @@ int mode_throughput(const Args& a) {
   emit("cpu_us_per_check", fixed(r.cpu * 1e6 / std::max<std::size_t>(1, r.done), 1));
   emit("cpu_cores", fixed(r.cpu / r.seconds, 2));
   emit("peak_rss_kib", status_kib("VmHWM:"));
+  return 0;
+}
+
+// Checks to a host name (looked up through --dns-server on every run: fresh connections) against the same
+// checks to the IP literal, in alternating batches on one engine, so both see the same machine state.
+int mode_names(const Args& a) {
+  synthprobe::DnsResolver::Options dns;
+  dns.servers = {a.required("dns-server")};
+  const auto by_name = one_check(a.required("name-url"), "5s");
+  const auto by_ip = one_check(a.required("ip-url"), "5s");
+  const auto count = static_cast<std::size_t>(a.num("count", 20000));
+  const auto rounds = static_cast<std::size_t>(a.num("rounds", 6));
+  const auto concurrency = static_cast<std::size_t>(a.num("concurrency", 64));
+  Engine e(dns);
+  e.metrics.configure({by_name});
+  for (const auto& check : {by_name, by_ip}) {
+    const BatchResult warm = run_batch(e, check, 500, concurrency, 10);  // warm-up, and proof both answer
+    if (warm.failed) Args::die("warm-up failed: " + warm.first_error);
+  }
+  BatchResult name_total, ip_total;
+  for (std::size_t round = 0; round < rounds; ++round) {
+    for (const bool name_first : {round % 2 == 0, round % 2 != 0}) {
+      const BatchResult r = run_batch(e, name_first ? by_name : by_ip, count / rounds, concurrency, 30);
+      BatchResult& total = name_first ? name_total : ip_total;
+      total.done += r.done;
+      total.failed += r.failed;
+      if (total.first_error.empty()) total.first_error = r.first_error;
+      total.seconds += r.seconds;
+      total.cpu += r.cpu;
+    }
+  }
+  const double name_us = name_total.cpu * 1e6 / std::max<std::size_t>(1, name_total.done);
+  const double ip_us = ip_total.cpu * 1e6 / std::max<std::size_t>(1, ip_total.done);
+  emit("name_checks", name_total.done);
+  emit("name_failed", name_total.failed);
+  if (name_total.failed) std::cerr << "first failure by name: " << name_total.first_error << '\n';
+  emit("ip_checks", ip_total.done);
+  emit("ip_failed", ip_total.failed);
+  if (ip_total.failed) std::cerr << "first failure by IP: " << ip_total.first_error << '\n';
+  emit("name_cpu_us_per_check", fixed(name_us, 1));
+  emit("ip_cpu_us_per_check", fixed(ip_us, 1));
+  emit("name_checks_per_s", fixed(name_total.done / name_total.seconds, 0));
+  emit("ip_checks_per_s", fixed(ip_total.done / ip_total.seconds, 0));
+  emit("ratio", fixed(name_us / ip_us, 2));
+  emit("threads", status_kib("Threads:"));
   return 0;
 }
 
@@ -1918,6 +1967,7 @@ int main(int argc, char** argv) {
   const std::string mode = argv[1];
   const Args args(argc, argv);
   if (mode == "throughput") return mode_throughput(args);
+  if (mode == "names") return mode_names(args);
   if (mode == "bare") return mode_bare(args);
   if (mode == "inflight") return mode_inflight(args);
   if (mode == "idle") return mode_idle(args);

@@ -31,6 +31,7 @@ cleanup() {
   [ -n "$bb_pid" ] && kill "$bb_pid" 2>/dev/null && wait "$bb_pid" 2>/dev/null
   [ -n "$hole_pid" ] && kill "$hole_pid" 2>/dev/null && wait "$hole_pid" 2>/dev/null
   [ -n "$nginx_dir" ] && stop_nginx "$nginx_dir"
+  declare -F stop_dnsmasq >/dev/null && stop_dnsmasq
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -110,6 +111,12 @@ nginx_dir="$work/nginx"
 start_nginx "$nginx_dir" "$("$bench" free-port)"
 url=$nginx_url
 
+# ---- dnsmasq: bench.test -> 127.0.0.1, for the checks by host name ---------------------------------
+# shellcheck source=benchmarks/dnsmasq.sh
+. "$root/benchmarks/dnsmasq.sh"
+names_ok=0
+start_dnsmasq "$work/dnsmasq" "$("$bench" free-port)" && names_ok=1
+
 # ---- the machine's ceiling and libcurl's floor ---------------------------------------------------
 log "wrk: Connection: close, 64 connections, ${wrk_s}s"
 wrk -t1 -c64 -d"${wrk_s}s" --timeout 5s -H 'Connection: close' "$url" >"$work/wrk.txt" 2>&1 || true
@@ -122,6 +129,14 @@ measure bare_inflight inflight --warm-url "$url" --concurrency "$inflight" --bar
 
 # ---- synthprobe ----------------------------------------------------------------------------------
 measure throughput throughput --url "$url" --count "$tp_count" --concurrency 64 --max-seconds 30
+# The same fresh-connection checks by host name (looked up through dnsmasq by the c-ares resolver on every
+# run) and by IP literal, in alternating batches in one process.
+if [ "$names_ok" = 1 ]; then
+  measure names names --name-url "${url/127.0.0.1/bench.test}" --ip-url "$url" --dns-server "$dnsmasq_server" \
+    --count "$tp_count" --rounds 6 --concurrency 64
+  names_dnsmasq_ticks=$(cpu_ticks "$dnsmasq_pid")
+  declare -F stop_dnsmasq >/dev/null && stop_dnsmasq
+fi
 measure inflight inflight --warm-url "$url" --concurrency "$inflight"
 measure idle idle --url "$url" --checks "$idle"
 measure config_load config-load --checks 100000
@@ -271,6 +286,8 @@ echo "| wrk, \`Connection: close\`, 64 connections (the machine's ceiling) | ref
 echo "| bare libcurl multi loop, 64 in flight (libcurl's floor) | reference ~13,800/s at ~71 µs | $(fmt "$bare_rate")/s at $bare_cpu µs/check | $(calc "sprintf(\"%.0f%%\", 100 * $bare_rate / $wrk_rate)") of wrk |"
 echo "| fresh-connection checks per second, one process (CheckRunner + CheckMetrics, 64 in flight) | >= 12,000/s | $(fmt "$tp_rate")/s | $(verdict "$tp_rate >= 12000"); $(ratio "$tp_rate" "$bare_rate")x bare libcurl, $(calc "sprintf(\"%.0f%%\", 100 * $tp_rate / $wrk_rate)") of wrk; $(get throughput failed) failed |"
 echo "| CPU per check (getrusage, user+sys, same run) | <= 90 µs, <= 1.3x bare libcurl, >= 9x less than blackbox | $tp_cpu µs | $(verdict "$tp_cpu <= 90 && $cpu_vs_bare <= 1.3 && $bb_vs_sp >= 9"); ${cpu_vs_bare}x bare libcurl; blackbox uses ${bb_vs_sp}x more |"
+names_ratio=$(get names ratio)
+echo "| checks to a host name vs to an IP literal, CPU per check (fresh connections, 64 in flight; the name looked up through dnsmasq on 127.0.0.1 every run) | <= 1.2x | by name $(get names name_cpu_us_per_check) µs, by IP $(get names ip_cpu_us_per_check) µs ($(fmt "$(get names name_checks)") + $(fmt "$(get names ip_checks)") checks, $(get names name_failed) + $(get names ip_failed) failed) | $(verdict "$names_ratio <= 1.2"); ${names_ratio}x; $(get names threads) threads in the process (no thread per lookup); dnsmasq's own CPU $(calc "sprintf(\"%.1f\", ${names_dnsmasq_ticks:-n/a} * 1000000 / $clk_tck / $(get names name_checks))") µs per lookup |"
 echo "| CPU per run in the daemon, check-loop thread (/proc), 10,000 checks at 6s | (same target) | $(get daemon loop_cpu_us_per_run) µs at $(fmt "$(get daemon runs_per_s)") runs/s | $(verdict "$(get daemon loop_cpu_us_per_run) <= 90"); scheduling, health, status and metrics included; every run woken on its own |"
 echo "| blackbox_exporter $bb_version, /probe at concurrency 64 | reference ~2,100/s at 770-970 µs | $(fmt "$bb_rate")/s at $bb_cpu µs/probe | CPU from /proc/<pid>/stat |"
 echo "| memory per in-flight check ($(get inflight in_flight) held, server never answers) | <= 16 KiB | $inf KiB | $mem_ok; bare libcurl $(get bare_inflight kib_per_in_flight) KiB, with CURLOPT_BUFFERSIZE 1024 $(get bare1k kib_per_in_flight) KiB; blackbox_exporter $bb_hold_kib KiB |"

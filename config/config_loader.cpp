@@ -18,6 +18,7 @@
 
 #include "common/listen_address.h"
 #include "config/check_builder.h"
+#include "config/dns_server.h"
 #include "config/maintenance_reader.h"
 #include "config/notifier_reader.h"
 #include "config/remote_write_reader.h"
@@ -33,8 +34,9 @@ namespace {
 
 constexpr std::array<std::string_view, 10> kTopKeys{"probe",     "defaults",  "site",        "check",         "flow",
                                                     "notifier",  "heartbeat", "maintenance", "incident_team", "remote_write"};
-constexpr std::array<std::string_view, 9> kProbeKeys{"name",          "region",     "listen",          "state_dir",
-                                                     "max_in_flight", "log_format", "state_retention", "api_token", "shard"};
+constexpr std::array<std::string_view, 10> kProbeKeys{"name",          "region",          "listen",    "state_dir",
+                                                      "max_in_flight", "log_format",      "state_retention",
+                                                      "api_token",     "shard",           "dns_servers"};
 constexpr std::array<std::string_view, 2> kSiteOwnKeys{"name", "incident_team"};
 
 std::string host_name() {
@@ -109,6 +111,15 @@ Probe read_probe(const toml::table* table, LoadContext& ctx) {
       std::string why;
       if (auto parsed = parse_shard(shard->value, why)) probe.shard = *parsed;
       else ctx.error(shard->pos, "\"shard\" " + quote(shard->value) + " " + why);
+    }
+    if (auto servers = r.located_strings("dns_servers")) {
+      if (servers->value.empty())
+        ctx.error(servers->pos, "\"dns_servers\" lists no server; leave it out to use /etc/resolv.conf");
+      for (const auto& entry : servers->value) {
+        std::string why;
+        if (auto server = parse_dns_server(entry.value, why)) probe.dns_servers.push_back(server->to_string());
+        else ctx.error(entry.pos, "\"dns_servers\" entry " + quote(entry.value) + ": " + why);
+      }
     }
     if (auto format = r.string("log_format")) {
       if (format->value == "logfmt" || format->value == "json") probe.log_format = format->value;

@@ -197,6 +197,9 @@ struct Probe {
   std::string api_token;
   // `shard = "K/N"`: this probe runs only the checks and flows whose name hashes to K (config/shard.h).
   std::optional<Shard> shard;
+  // Where checks' host names are looked up, "127.0.0.1:5353" / "[::1]:53" (config/dns_server.h); empty:
+  // the nameservers of /etc/resolv.conf. /etc/hosts is read first either way.
+  std::vector<std::string> dns_servers;
   // "K/N", or "" without a shard.
   std::string shard_name() const { return shard ? shard->to_string() : ""; }
 };

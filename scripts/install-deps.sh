@@ -19,7 +19,8 @@ build_pkgs=(
   tzdata
 )
 # Real peers the tests talk to.
-test_pkgs=(dpkg-dev nginx-light openssl prometheus prometheus-alertmanager chromium groff-base)
+# dnsmasq-base: the dnsmasq binary without the system service (tests and benchmarks start their own on loopback).
+test_pkgs=(dpkg-dev nginx-light openssl prometheus prometheus-alertmanager chromium groff-base dnsmasq-base)
 bench_pkgs=(nginx-light wrk libbenchmark-dev prometheus-blackbox-exporter strace)
 # libFuzzer and the sanitizer runtimes come with clang (`make fuzz`).
 fuzz_pkgs=(clang libclang-rt-14-dev)

@@ -1258,6 +1258,36 @@ TEST_CASE("listen: check-config accepts exactly what the daemon can bind") {
   }
 }
 
+TEST_CASE("dns_servers: IP addresses with optional ports, checked at load") {
+  const auto ok = cfg::load_config_string(
+      "[probe]\ndns_servers = [\"127.0.0.1:5353\", \"[::1]:53\", \"192.0.2.53\", \"[2001:db8::53]\"]\n", "t.toml");
+  REQUIRE(ok.errors.empty());
+  CHECK(ok.config->probe.dns_servers ==
+        std::vector<std::string>{"127.0.0.1:5353", "[::1]:53", "192.0.2.53:53", "[2001:db8::53]:53"});
+  CHECK(cfg::load_config_string("", "t.toml").config->probe.dns_servers.empty());
+
+  const auto bad = cfg::load_config_string(
+      "[probe]\ndns_servers = [\"ns1.example.com:53\", \"127.0.0.1:99999\", \"::1:53\", \"[127.0.0.1]:53\", "
+      "\"127.0.0.1:\"]\n",
+      "t.toml");
+  CHECK(messages(bad) == std::vector<std::string>{
+                             "t.toml:2:16: \"dns_servers\" entry \"ns1.example.com:53\": must be an IP address with an "
+                             "optional port (\"127.0.0.1:5353\", \"[::1]:53\"), not a name: a resolver cannot be found by name",
+                             "t.toml:2:38: \"dns_servers\" entry \"127.0.0.1:99999\": the port must be a number from 1 to "
+                             "65535, like \"127.0.0.1:5353\"",
+                             "t.toml:2:57: \"dns_servers\" entry \"::1:53\": an IPv6 address goes in brackets, like "
+                             "\"[::1]:53\" or \"[2001:db8::53]\"",
+                             "t.toml:2:67: \"dns_servers\" entry \"[127.0.0.1]:53\": only an IPv6 address goes in brackets, "
+                             "like \"[::1]:53\"",
+                             "t.toml:2:85: \"dns_servers\" entry \"127.0.0.1:\": the port must be a number from 1 to 65535, "
+                             "like \"127.0.0.1:5353\""});
+  const auto empty = cfg::load_config_string("[probe]\ndns_servers = []\n", "t.toml");
+  REQUIRE(empty.errors.size() == 1);
+  CHECK(empty.errors[0].message == "\"dns_servers\" lists no server; leave it out to use /etc/resolv.conf");
+  const auto wrong_type = cfg::load_config_string("[probe]\ndns_servers = \"127.0.0.1\"\n", "t.toml");
+  CHECK(wrong_type.errors.empty());  // a single string counts as a list of one
+}
+
 TEST_CASE("api_token: a secret of at least 16 characters, redacted like every secret") {
   std::map<std::string, std::string> env{{"TOKEN", "0123456789abcdef0123"}};
   auto getenv = [&](const char* name) -> const char* {

@@ -34,6 +34,24 @@ TEST_CASE("plain HTTP: no TLS phase, processing counts from CONNECT") {
   CHECK(p.resolve + p.connect + p.tls + p.processing + p.transfer == doctest::Approx(0.0125));
 }
 
+TEST_CASE("our own lookup before curl: it is the resolve phase, curl's later phases are unchanged") {
+  // curl was handed the address (CONNECT_TO): its NAMELOOKUP is a few microseconds.
+  CurlTimes t;
+  t.lookup_us = 4'000;
+  t.namelookup_us = 20;
+  t.connect_us = 2'020;
+  t.starttransfer_us = 9'020;
+  t.total_us = 10'020;
+  const Phases p = compute_phases(t);
+  CHECK(p.resolve == doctest::Approx(0.00402));
+  CHECK(p.connect == doctest::Approx(0.002));
+  CHECK(p.tls == 0.0);
+  CHECK(p.processing == doctest::Approx(0.007));
+  CHECK(p.transfer == doctest::Approx(0.001));
+  // Together they are the step's whole time: curl's total plus the lookup.
+  CHECK(p.resolve + p.connect + p.tls + p.processing + p.transfer == doctest::Approx((t.total_us + t.lookup_us) / 1e6));
+}
+
 TEST_CASE("HTTPS: TLS from CONNECT to APPCONNECT, processing from APPCONNECT") {
   CurlTimes t;
   t.namelookup_us = 2'000;

@@ -270,7 +270,7 @@ int once_command(const std::vector<std::string_view>& args) {
   }
 
   prepare_fd_limit(cfg->probe, checks.size());
-  std::vector<RunResult> results = run_once(checks, static_cast<std::size_t>(cfg->probe.max_in_flight));
+  std::vector<RunResult> results = run_once(checks, static_cast<std::size_t>(cfg->probe.max_in_flight), dns_options(cfg->probe));
   for (RunResult& r : results) {
     r.message = cfg->redact(std::move(r.message));
     for (StepResult& s : r.steps) s.message = cfg->redact(std::move(s.message));

@@ -45,6 +45,7 @@
 #include "probe/daemon/site_incidents.h"
 #include "probe/engine/check_runner.h"
 #include "probe/engine/curl_multi.h"
+#include "probe/engine/run_once.h"
 #include "probe/engine/saturation_meter.h"
 #include "probe/engine/scheduler.h"
 #include "probe/health/health_state.h"
@@ -80,7 +81,7 @@ struct Daemon::Impl final : RunReceiver {
         initial(std::move(cfg)),
         identity{initial.probe.name, initial.probe.region},
         multi(io),
-        runner(multi),
+        runner(multi, dns_options(initial.probe)),
         scheduler(static_cast<std::size_t>(initial.probe.max_in_flight), SteadyClock::now()),
         timer(io),
         housekeeping_timer(io),
@@ -255,6 +256,8 @@ struct Daemon::Impl final : RunReceiver {
     if (ready) {
       if (next.probe.listen != current->probe.listen)
         logger.log(LogLevel::warn, "probe.listen changed; it takes effect at the next restart");
+      if (next.probe.dns_servers != current->probe.dns_servers)
+        logger.log(LogLevel::warn, "probe.dns_servers changed; it takes effect at the next restart");
       if (next.probe.state_dir != current->probe.state_dir)
         logger.log(LogLevel::warn, "probe.state_dir changed; it takes effect at the next restart");
       if (next.probe.name != identity.probe || next.probe.region != identity.region)

@@ -54,7 +54,7 @@ std::vector<std::string> cookie_lines(CURL* easy) {
 
 // One run of one check or flow. Owns itself from start until it reports, then goes back to the runner's
 // pool (its buffers keep their capacity for the next run).
-class CheckRunner::Run final : public TransferSink {
+class CheckRunner::Run final : public TransferSink, public DnsSink {
  public:
   explicit Run(CheckRunner& runner) : runner_(runner), multi_(runner.multi_) {}
 
@@ -82,7 +82,49 @@ class CheckRunner::Run final : public TransferSink {
 
   void start() { start_attempt(); }
 
-  void on_transfer_abandoned() override {
+  void on_transfer_abandoned() override { abandon(); }
+  void on_lookup_abandoned() override { abandon(); }
+
+  void on_resolved(const DnsAnswer& answer) override {
+    const config::Step& step = check_->steps[step_index_];
+    const auto now = SteadyClock::now();
+    const std::int64_t lookup_us = std::chrono::duration_cast<std::chrono::microseconds>(now - lookup_started_).count();
+    const LookupTarget& target = *exchange_.lookup();
+    if (!answer.ok) {
+      StepResult& out = steps_[step_index_];
+      out.success = false;
+      out.reason = Reason::dns;
+      out.message = "cannot resolve ";
+      out.message += target.host;
+      out.message += ": ";
+      if (answer.deadline_reached) {
+        // Say which budget ran out, not the milliseconds the resolver happened to wait.
+        out.message += lookup_bound_by_run_ ? "timeout: no answer within the run's timeout of " +
+                                                  config::format_duration(check_->settings.timeout)
+                                            : "timeout: no answer within the step's timeout of " +
+                                                  config::format_duration(step.request.timeout);
+      } else {
+        out.message += answer.error;
+      }
+      out.phases = Phases{};
+      out.phases.resolve = static_cast<double>(lookup_us) / 1e6;
+      out.duration_seconds = out.phases.resolve;
+      out.attempts = attempt_ + 1;
+      record(step, out);
+      ++step_index_;
+      return run_next_step();
+    }
+    if (!step.request.fresh_connection)
+      runner_.dns_cache_.store(target.host, step.request.ip_version, answer.address, answer.ttl, now);
+    // The transfer gets what the lookup left of the step's time, and never more than the run's.
+    const long run_left = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - now).count());
+    const long left = std::min(step_timeout_ms_ - static_cast<long>(lookup_us / 1000), run_left);
+    exchange_.connect_to_address(answer.address, answer.ipv6, left, lookup_us);
+    start_transfer(step);
+  }
+
+ private:
+  void abandon() {
     if (cookie_jar_) {
       release_cookie_jar(easy_);
       curl_share_cleanup(cookie_jar_);
@@ -92,6 +134,7 @@ class CheckRunner::Run final : public TransferSink {
     delete this;
   }
 
+ public:
   void on_transfer_done(CURLcode code) override {
     const config::Step& step = check_->steps[step_index_];
     StepResult& out = steps_[step_index_];
@@ -151,6 +194,27 @@ class CheckRunner::Run final : public TransferSink {
     // A step's own timeout applies too, but never beyond what is left of the run's.
     const long step_timeout = std::min<long>(remaining, static_cast<long>(step.request.timeout.count()));
     exchange_.prepare(easy_, step.request, inputs, HttpExchange::Options{step_timeout, needs_body(step), needs_headers(step), cookie_jar_});
+    if (const auto& target = exchange_.lookup()) {
+      const auto now = SteadyClock::now();
+      if (!step.request.fresh_connection) {
+        // Like curl's own DNS cache: a cached answer costs no lookup and no resolve time.
+        const std::string_view cached = runner_.dns_cache_.find(target->host, step.request.ip_version, now);
+        if (!cached.empty()) {
+          exchange_.connect_to_address(cached, cached.find(':') != std::string_view::npos, step_timeout, 0);
+          return start_transfer(step);
+        }
+      }
+      step_timeout_ms_ = step_timeout;
+      lookup_started_ = now;
+      const auto step_deadline = now + std::chrono::milliseconds(step_timeout);
+      lookup_bound_by_run_ = remaining <= step.request.timeout.count();
+      runner_.resolver_.lookup(target->host, step.request.ip_version, std::min(deadline_, step_deadline), this);
+      return;
+    }
+    start_transfer(step);
+  }
+
+  void start_transfer(const config::Step& step) {
     if (!multi_.start(easy_, this)) {
       StepResult& out = steps_[step_index_];
       out.success = false;
@@ -288,15 +352,20 @@ class CheckRunner::Run final : public TransferSink {
   std::vector<StepResult> steps_;
   std::vector<std::pair<std::string, std::string>> vars_;
   std::int64_t step_unix_ms_ = 0;
+  SteadyClock::time_point lookup_started_;
+  long step_timeout_ms_ = 0;  // the step's transfer budget before its lookup
+  bool lookup_bound_by_run_ = false;  // the lookup's deadline is the run's (else the step's own timeout)
   std::size_t step_index_ = 0;
   std::size_t steps_started_ = 0;
   int failed_index_ = -1;
   int last_run_index_ = -1;
 };
 
-CheckRunner::CheckRunner(CurlMulti& multi) : multi_(multi), rng_(std::random_device{}()) {}
+CheckRunner::CheckRunner(CurlMulti& multi, const DnsResolver::Options& dns)
+    : multi_(multi), rng_(std::random_device{}()), resolver_(multi.io(), dns) {}
 
-// Runs still in flight own themselves and are freed by the multi (on_transfer_abandoned).
+// Runs still in flight own themselves and are freed by the resolver (on_lookup_abandoned, when destroyed
+// with this runner) or the multi (on_transfer_abandoned).
 CheckRunner::~CheckRunner() = default;
 
 CheckRunner::Run* CheckRunner::take_run() {

@@ -1,6 +1,9 @@
 #pragma once
 // Runs checks and flows to completion on one CurlMulti: many runs at once, each its steps in order,
-// retried as a whole while it fails and its timeout leaves time, and bounded by that timeout.
+// retried as a whole while it fails and its timeout leaves time, and bounded by that timeout. A step whose
+// URL names a host is looked up first by the runner's DnsResolver on the same io_context, and curl is
+// handed the address (Host and SNI stay the name); the lookup counts in the step's resolve phase, its
+// duration and its timeout.
 
 #include <cstddef>
 #include <cstdint>
@@ -11,6 +14,8 @@
 
 #include "config/config_model.h"
 #include "probe/engine/curl_multi.h"
+#include "probe/engine/dns_cache.h"
+#include "probe/engine/dns_resolver.h"
 #include "probe/engine/run_result.h"
 
 namespace synthprobe {
@@ -29,7 +34,8 @@ class CheckRunner {
  public:
   using Done = std::function<void(RunResult&&)>;
 
-  explicit CheckRunner(CurlMulti& multi);
+  // `dns`: where host names are looked up (`[probe] dns_servers`; default: resolv.conf and /etc/hosts).
+  explicit CheckRunner(CurlMulti& multi, const DnsResolver::Options& dns = {});
   ~CheckRunner();
   CheckRunner(const CheckRunner&) = delete;
   CheckRunner& operator=(const CheckRunner&) = delete;
@@ -58,6 +64,10 @@ class CheckRunner {
   // Finished runs kept for the next ones (their buffers, strings and header lists keep their capacity);
   // bounded by the most runs ever in flight at once, and by kMaxIdleRuns.
   std::vector<std::unique_ptr<Run>> idle_runs_;
+  // Answers for checks with fresh_connection = false, kept for their TTL.
+  DnsCache dns_cache_;
+  // Last: destroyed first, it abandons the runs still waiting for an answer while the multi is still there.
+  DnsResolver resolver_;
 };
 
 }  // namespace synthprobe

@@ -53,6 +53,7 @@ class CurlMulti {
   void cancel(CURL* easy);
 
   std::size_t running() const { return running_; }
+  boost::asio::io_context& io() const { return io_; }
 
  private:
   struct SocketWatch;

@@ -171,6 +171,8 @@ void HttpExchange::prepare(CURL* easy, const config::RequestSettings& s, const c
       connect_to_.text += '\0';
     }
   if (!connect_to_.empty()) curl_easy_setopt(easy, CURLOPT_CONNECT_TO, connect_to_.finish());
+  lookup_ = lookup_target(url_, s.resolve, !s.proxy_url.empty());
+  lookup_us_ = 0;
 
   // Trust comes from one CA file (the system bundle, or tls.ca_file), not also from the hashed directory
   // Debian's libcurl defaults to: with a directory set, libcurl re-reads the whole bundle for every
@@ -254,6 +256,23 @@ void HttpExchange::prepare(CURL* easy, const config::RequestSettings& s, const c
   } else if (s.method != "GET") {
     curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, s.method.c_str());
   }
+}
+
+void HttpExchange::connect_to_address(std::string_view address, bool ipv6, long timeout_ms, std::int64_t lookup_us) {
+  lookup_us_ = lookup_us;
+  if (lookup_) {
+    // "host::address:": any port of this host, to the same port at the address (curl's CONNECT_TO syntax).
+    connect_to_.begin_line();
+    connect_to_.text += lookup_->host;
+    connect_to_.text += "::";
+    if (ipv6) connect_to_.text += '[';
+    connect_to_.text += address;
+    if (ipv6) connect_to_.text += ']';
+    connect_to_.text += ':';
+    connect_to_.text += '\0';
+    curl_easy_setopt(easy_, CURLOPT_CONNECT_TO, connect_to_.finish());
+  }
+  curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, std::max(1L, timeout_ms));
 }
 
 std::size_t HttpExchange::on_write(char* data, std::size_t size, std::size_t count, void* self_ptr) {
@@ -342,6 +361,7 @@ void HttpExchange::collect(CURL* easy, CURLcode code, StepResult& out) const {
   out.status_code = status;
 
   CurlTimes t;
+  t.lookup_us = lookup_us_;
   curl_off_t v = 0;
   if (curl_easy_getinfo(easy, CURLINFO_NAMELOOKUP_TIME_T, &v) == CURLE_OK) t.namelookup_us = v;
   if (curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &v) == CURLE_OK) t.connect_us = v;
@@ -349,7 +369,7 @@ void HttpExchange::collect(CURL* easy, CURLcode code, StepResult& out) const {
   if (curl_easy_getinfo(easy, CURLINFO_STARTTRANSFER_TIME_T, &v) == CURLE_OK) t.starttransfer_us = v;
   if (curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &v) == CURLE_OK) t.total_us = v;
   out.phases = compute_phases(t);
-  out.duration_seconds = static_cast<double>(t.total_us) / 1e6;
+  out.duration_seconds = static_cast<double>(t.total_us + lookup_us_) / 1e6;
 
   long version = 0;
   curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &version);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/config_model.h"
+#include "probe/engine/lookup_target.h"
 #include "probe/engine/run_result.h"
 
 namespace synthprobe {
@@ -32,6 +33,15 @@ class HttpExchange {
   // Sets every option for `settings`; templates are rendered with `inputs`.
   void prepare(CURL* easy, const config::RequestSettings& settings, const config::RenderInputs& inputs,
                const Options& options);
+
+  // After prepare(): the host name to look up before the transfer may start, or none (an IP literal, a
+  // pin for the URL's host and port, a proxy). A view into this exchange's URL.
+  const std::optional<LookupTarget>& lookup() const { return lookup_; }
+  // The lookup's answer: curl connects to `address` for every port of the looked-up host (so a redirect
+  // to another port or scheme of the same host uses it too) while Host and SNI keep the name; the
+  // transfer gets `timeout_ms` (what the lookup left); `lookup_us` goes into the resolve phase and the
+  // step's duration.
+  void connect_to_address(std::string_view address, bool ipv6, long timeout_ms, std::int64_t lookup_us);
 
   // After the transfer ended with `code`: fills status, phases, version, sizes, TLS facts, and on a
   // transport failure the reason and message.
@@ -82,6 +92,8 @@ class HttpExchange {
   std::string scratch_;
   LineList request_headers_;
   LineList connect_to_;
+  std::optional<LookupTarget> lookup_;
+  std::int64_t lookup_us_ = 0;
   char error_[CURL_ERROR_SIZE] = {};
 
   std::uint64_t max_body_bytes_ = 0;

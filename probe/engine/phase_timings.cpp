@@ -14,7 +14,7 @@ double span_seconds(std::int64_t from_us, std::int64_t to_us) {
 
 Phases compute_phases(const CurlTimes& t) {
   Phases p;
-  p.resolve = span_seconds(0, t.namelookup_us);
+  p.resolve = static_cast<double>(std::max<std::int64_t>(0, t.lookup_us)) / 1e6 + span_seconds(0, t.namelookup_us);
   p.connect = span_seconds(t.namelookup_us, t.connect_us);
   p.tls = t.appconnect_us > 0 ? span_seconds(t.connect_us, t.appconnect_us) : 0.0;
   const std::int64_t connected = std::max(t.connect_us, t.appconnect_us);

@@ -11,12 +11,12 @@
 namespace synthprobe {
 
 std::vector<RunResult> run_once(const std::vector<std::shared_ptr<const config::Check>>& checks,
-                                std::size_t max_in_flight) {
+                                std::size_t max_in_flight, const DnsResolver::Options& dns) {
   boost::asio::io_context io(1);
   std::vector<RunResult> results(checks.size());
   {
     CurlMulti multi(io);
-    CheckRunner runner(multi);
+    CheckRunner runner(multi, dns);
     std::size_t next = 0;
     // Starts runs until the cap is reached; each finished run starts the next waiting one.
     std::function<void()> fill = [&] {
@@ -32,6 +32,12 @@ std::vector<RunResult> run_once(const std::vector<std::shared_ptr<const config::
     io.run();
   }
   return results;
+}
+
+DnsResolver::Options dns_options(const config::Probe& probe) {
+  DnsResolver::Options o;
+  o.servers = probe.dns_servers;
+  return o;
 }
 
 }  // namespace synthprobe
