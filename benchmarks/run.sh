@@ -133,7 +133,7 @@ measure throughput throughput --url "$url" --count "$tp_count" --concurrency 64 
 # run) and by IP literal, in alternating batches in one process.
 if [ "$names_ok" = 1 ]; then
   measure names names --name-url "${url/127.0.0.1/bench.test}" --ip-url "$url" --dns-server "$dnsmasq_server" \
-    --count "$tp_count" --rounds 6 --concurrency 64
+    --count "$tp_count" --rounds 30 --concurrency 64
   names_dnsmasq_ticks=$(cpu_ticks "$dnsmasq_pid")
   declare -F stop_dnsmasq >/dev/null && stop_dnsmasq
 fi

@@ -420,3 +420,17 @@ TEST_CASE("ip_version = any with both families: IPv6 when this host can reach it
   CHECK(dns.questions("dual.test", 1) == 1);
   CHECK(dns.questions("dual.test", 28) == 1);
 }
+
+TEST_CASE("SIGTERM while the daemon's runs wait for a silent DNS server: they end at their timeout, exit 0") {
+  TempDir dir;
+  SilentDns dns;
+  ProbeDaemon probe(dir, "probe",
+                    "[probe]\nlisten = \"127.0.0.1:LISTEN_PORT\"\nstate_dir = \"state\"\n"
+                    "dns_servers = [\"" + dns.server() + "\"]\n"
+                    "[[check]]\nname = \"a\"\nurl = \"http://shop.test:8080/\"\ninterval = \"5s\"\ntimeout = \"2s\"\n"
+                    "[[check]]\nname = \"b\"\nurl = \"http://pay.test:8080/\"\ninterval = \"5s\"\ntimeout = \"2s\"\n");
+  // Both runs are waiting for the lookup once the in-flight gauge says so.
+  REQUIRE(eventually([&] { return sample_value(probe.metrics(), "synthprobe_checks_in_flight") == 2.0; }, 10s));
+  probe.process().signal(SIGTERM);
+  CHECK(probe.process().wait(10s) == 0);
+}

@@ -123,18 +123,6 @@ class CheckRunner::Run final : public TransferSink, public DnsSink {
     start_transfer(step);
   }
 
- private:
-  void abandon() {
-    if (cookie_jar_) {
-      release_cookie_jar(easy_);
-      curl_share_cleanup(cookie_jar_);
-    }
-    // The runner may already be gone (it is destroyed before the multi): touch only the multi.
-    multi_.release_easy(easy_);
-    delete this;
-  }
-
- public:
   void on_transfer_done(CURLcode code) override {
     const config::Step& step = check_->steps[step_index_];
     StepResult& out = steps_[step_index_];
@@ -147,6 +135,17 @@ class CheckRunner::Run final : public TransferSink, public DnsSink {
   }
 
  private:
+  // The multi or the resolver is going away with this run in it: free what the run holds, report nothing.
+  void abandon() {
+    if (cookie_jar_) {
+      release_cookie_jar(easy_);
+      curl_share_cleanup(cookie_jar_);
+    }
+    // The runner may already be gone (it is destroyed before the multi): touch only the multi.
+    multi_.release_easy(easy_);
+    delete this;
+  }
+
   void start_attempt() {
     easy_ = multi_.acquire_easy();
     if (needs_cookies(*check_)) {
