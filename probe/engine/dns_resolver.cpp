@@ -86,6 +86,7 @@ struct DnsResolver::Query {
   DnsSink* sink = nullptr;     // null once told (or abandoned)
   std::uint64_t serial = 0;    // per use: deadline entries of an earlier use are stale
   bool in_ares = false;        // c-ares still owes its callback
+  bool orphan = false;         // ... and nobody waits for it any more
   bool queued = false;         // in ready_ (answered or timed out), not yet delivered
   config::IpVersion ip_version = config::IpVersion::any;
   std::string host;
@@ -107,6 +108,9 @@ struct DnsResolver::Watch {
   bool write_armed = false;
 };
 
+constexpr int kTryTimeoutMs = 2000;
+constexpr int kTries = 3;
+
 DnsResolver::DnsResolver(net::io_context& io, const Options& options)
     : io_(io), timer_(io), hosts_(HostsTable::read_file(options.hosts_file)) {
   library_init_once();
@@ -117,7 +121,12 @@ DnsResolver::DnsResolver(net::io_context& io, const Options& options)
   //
   // NOCHECKRESP: a SERVFAIL or REFUSED answer is the answer. Without it c-ares 1.18 retries it and, once
   // out of tries, reports "connection refused", hiding what the server said; a probe reports the rcode.
-  int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_LOOKUPS | ARES_OPT_FLAGS;
+  //
+  // Tries: kTries of kTryTimeout, doubling (2 + 4 + 8 s with one server): a lookup no check waits for any
+  // more is gone within about 14 s, not c-ares' default 75 s.
+  int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_LOOKUPS | ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES;
+  o.timeout = kTryTimeoutMs;
+  o.tries = kTries;
   o.sock_state_cb = &DnsResolver::on_sock_state;
   o.sock_state_cb_data = this;
   o.flags = ARES_FLAG_NOCHECKRESP;
@@ -204,6 +213,7 @@ void DnsResolver::lookup(std::string_view host, config::IpVersion ip_version, Cl
   }
   deadlines_.push({deadline, q, q->serial});
   q->in_ares = true;
+  ++in_ares_;
   ares_addrinfo_hints hints{};
   hints.ai_family = family_of(ip_version);
   // c-ares' RFC 6724 sort opens, connects and closes a socket per address of every answer; pick_address
@@ -217,6 +227,8 @@ void DnsResolver::on_answer(void* arg, int status, int, ares_addrinfo* result) {
   auto* q = static_cast<Query*>(arg);
   DnsResolver* self = q->owner;
   q->in_ares = false;
+  --self->in_ares_;
+  if (std::exchange(q->orphan, false)) --self->orphans_;
   if (q->sink && !q->queued && !self->destroying_) {
     DnsAnswer& a = q->answer;
     if (status == ARES_SUCCESS && result) {
@@ -255,32 +267,30 @@ void DnsResolver::make_ready(Query* q) {
 
 void DnsResolver::deliver_ready() {
   delivering_.swap(ready_);
-  bool orphaned = false;
   for (Query* q : delivering_) {
     q->queued = false;
     DnsSink* sink = std::exchange(q->sink, nullptr);
     --pending_;
     // The sink may start lookups of its own: q is not reused until it is recycled below.
     if (sink) sink->on_resolved(q->answer);
-    if (!q->in_ares) recycle(q);
-    else orphaned = true;  // its deadline passed: c-ares still retries it for nobody
+    if (!q->in_ares) {
+      recycle(q);
+    } else {  // its deadline passed: c-ares still retries it for nobody
+      q->orphan = true;
+      ++orphans_;
+    }
   }
   delivering_.clear();
-  if (orphaned) cancel_orphans();
+  cancel_orphans();
 }
 
-// c-ares 1.18 cannot cancel one query, only all of them. Once every query it holds has been given up
-// (timed out), cancel them all: otherwise they keep retrying for a minute and more (5 s doubling, four
-// tries) and hold the loop open, so `once` against a silent server would not end with its runs.
+// c-ares 1.18 cannot cancel one query, only all of them. Whenever every query it holds has been given up
+// (timed out), cancel them all: otherwise they keep retrying for nobody (kTryTimeoutMs, doubling, kTries
+// times) and hold the loop open, so `once` against a silent server would not end with its runs. Checked
+// after every delivery, whichever query it was; in a probe that always has lookups waiting, kTries bounds
+// how long an orphan lives.
 void DnsResolver::cancel_orphans() {
-  if (!channel_) return;
-  bool any = false;
-  for (const auto& q : queries_) {
-    if (!q->in_ares) continue;
-    if (q->sink || q->queued) return;  // someone still waits for c-ares
-    any = true;
-  }
-  if (any) ares_cancel(channel_);  // each orphan's callback (ARES_ECANCELLED) recycles it
+  if (channel_ && orphans_ > 0 && orphans_ == in_ares_) ares_cancel(channel_);  // their callbacks recycle them
 }
 
 void DnsResolver::after_activity() {

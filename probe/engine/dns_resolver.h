@@ -105,6 +105,8 @@ class DnsResolver {
   bool delivery_posted_ = false;
   bool destroying_ = false;
   std::size_t pending_ = 0;
+  std::size_t in_ares_ = 0;  // queries c-ares still owes a callback
+  std::size_t orphans_ = 0;  // of those, the ones nobody waits for any more (their deadline passed)
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
 };
 
