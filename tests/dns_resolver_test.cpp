@@ -53,6 +53,15 @@ struct HostRecorder {
   }
 };
 
+// dnsmasq answering shop.test with 127.0.0.1, and a server there that records each request's Host.
+struct ShopByName {
+  TempDir dir;
+  Dnsmasq dns{dir, {"--host-record=shop.test,127.0.0.1"}};
+  HostRecorder recorder;
+  TestServer server{recorder.handler()};
+  std::string port = std::to_string(server.port());
+};
+
 DnsResolver::Options through(const std::string& server) {
   DnsResolver::Options o;
   o.servers = {server};
@@ -74,12 +83,9 @@ RunResult run_through(const std::string& server, config::Check c) {
 }  // namespace
 
 TEST_CASE("a check by host name goes through dns_servers to the address, with the name in Host") {
-  TempDir dir;
-  Dnsmasq dns(dir, {"--host-record=shop.test,127.0.0.1"});
-  REQUIRE_DNSMASQ(dns);
-  HostRecorder recorder;
-  TestServer server(recorder.handler());
-  const std::string port = std::to_string(server.port());
+  ShopByName shop;
+  REQUIRE_DNSMASQ(shop.dns);
+  auto& [dir, dns, recorder, server, port] = shop;
 
   const RunResult r = run_through(dns.server(), make_check("http://shop.test:" + port + "/"));
   REQUIRE_MESSAGE(r.success, r.message);
@@ -280,12 +286,9 @@ TEST_CASE("redirects: to another port of the same name use our answer; to anothe
 }
 
 TEST_CASE("a flow whose steps use the name: every step looks it up and reaches the server by name") {
-  TempDir dir;
-  Dnsmasq dns(dir, {"--host-record=shop.test,127.0.0.1"});
-  REQUIRE_DNSMASQ(dns);
-  HostRecorder recorder;
-  TestServer server(recorder.handler());
-  const std::string port = std::to_string(server.port());
+  ShopByName shop;
+  REQUIRE_DNSMASQ(shop.dns);
+  auto& [dir, dns, recorder, server, port] = shop;
   const auto loaded = config::load_config_string(
       "[probe]\ndns_servers = [\"" + dns.server() + "\"]\n"
       "[[site]]\nname = \"shop\"\nvars = { base = \"http://shop.test:" + port + "\" }\n"
@@ -304,11 +307,9 @@ TEST_CASE("a flow whose steps use the name: every step looks it up and reaches t
 }
 
 TEST_CASE("a flow step whose name does not resolve fails the flow at that step, reason dns") {
-  TempDir dir;
-  Dnsmasq dns(dir, {"--host-record=shop.test,127.0.0.1"});
-  REQUIRE_DNSMASQ(dns);
-  TestServer server([](const TestRequest&) { return TestResponse{}; });
-  const std::string port = std::to_string(server.port());
+  ShopByName shop;
+  REQUIRE_DNSMASQ(shop.dns);
+  auto& [dir, dns, recorder, server, port] = shop;
   const auto loaded = config::load_config_string(
       "[probe]\ndns_servers = [\"" + dns.server() + "\"]\n"
       "[[flow]]\nname = \"checkout\"\n"
@@ -396,11 +397,9 @@ TEST_CASE("the io_context stopped mid-lookup, then everything destroyed: no leak
 }
 
 TEST_CASE("synthprobe once: dns_servers from the config") {
-  TempDir dir;
-  Dnsmasq dns(dir, {"--host-record=shop.test,127.0.0.1"});
-  REQUIRE_DNSMASQ(dns);
-  TestServer server([](const TestRequest&) { return TestResponse{}; });
-  const std::string port = std::to_string(server.port());
+  ShopByName shop;
+  REQUIRE_DNSMASQ(shop.dns);
+  auto& [dir, dns, recorder, server, port] = shop;
   const std::string config = dir.write("probe.toml",
       "[probe]\ndns_servers = [\"" + dns.server() + "\"]\n"
       "[[check]]\nname = \"by-name\"\nurl = \"http://shop.test:" + port + "/\"\n"
@@ -413,11 +412,9 @@ TEST_CASE("synthprobe once: dns_servers from the config") {
 }
 
 TEST_CASE("synthprobe run: the daemon's checks look names up through dns_servers") {
-  TempDir dir;
-  Dnsmasq dns(dir, {"--host-record=shop.test,127.0.0.1"});
-  REQUIRE_DNSMASQ(dns);
-  TestServer server([](const TestRequest&) { return TestResponse{}; });
-  const std::string port = std::to_string(server.port());
+  ShopByName shop;
+  REQUIRE_DNSMASQ(shop.dns);
+  auto& [dir, dns, recorder, server, port] = shop;
   ProbeDaemon probe(dir, "probe",
                     "[probe]\nlisten = \"127.0.0.1:LISTEN_PORT\"\nstate_dir = \"state\"\n"
                     "dns_servers = [\"" + dns.server() + "\"]\n"
