@@ -184,6 +184,24 @@ url = "${base}/search"
   CHECK(eventually([&] { return d.metrics().find("check=\"broken\"") != std::string::npos; }, 10s));
 }
 
+TEST_CASE("reload: settings that only a restart applies are named in the log, and the old ones stay") {
+  TestServer server(shop());
+  TempDir dir;
+  const auto with_state_dir = [&](const std::string& name) {
+    std::string text = config_text(server, kTwoChecks);
+    const std::string probe = "[probe]\n";
+    return text.insert(text.find(probe) + probe.size(), "state_dir = \"" + (dir.path() / name).string() + "\"\n");
+  };
+  Daemon d(dir, with_state_dir("state-a"));
+  REQUIRE(std::filesystem::exists(dir.path() / "state-a" / "synthprobe.db"));
+
+  d.rewrite(with_state_dir("state-b"));
+  CHECK(http_request(d.url("/-/reload"), true).status == 200);
+  CHECK(eventually([&] { return d.log().find("probe.state_dir changed; it takes effect at the next restart") != std::string::npos; }, 5s));
+  CHECK_FALSE(std::filesystem::exists(dir.path() / "state-b"));  // the store stays where it was opened
+  CHECK(synthprobe::testing::sample_value(d.metrics(), "synthprobe_config_last_reload_successful") == 1.0);
+}
+
 TEST_CASE("SIGTERM lets the in-flight run finish, then exits 0") {
   TestServer server(shop());
   TempDir dir;

@@ -105,12 +105,17 @@ std::size_t resident_kib() {
 
 }  // namespace
 
-TEST_CASE("slowloris: a byte a second ends at the run's timeout") {
-  ScriptedServer server({Move::read_request(), Move::drip(head_with_length(10) + "0123456789", 1s)});
-  const RunResult r = run_check(check_of(server.url("/"), 2s));
-  expect_failure(r, Reason::timeout, "timed out");
-  CHECK(r.duration_seconds > 1.0);
-  CHECK(r.duration_seconds < 3.0);
+TEST_CASE("slowloris: a byte a second ends at the run's timeout, within 50 ms") {
+  // Up to three tries: the bound is the probe's, and a loaded test machine may not wake it in time once.
+  double best = 1e9;
+  for (int attempt = 0; attempt < 3 && best > 2.05; ++attempt) {
+    ScriptedServer server({Move::read_request(), Move::drip(head_with_length(10) + "0123456789", 1s)});
+    const RunResult r = run_check(check_of(server.url("/"), 2s));
+    expect_failure(r, Reason::timeout, "timed out");
+    CHECK(r.duration_seconds >= 1.99);  // never before its timeout
+    best = std::min(best, r.duration_seconds);
+  }
+  CHECK(best <= 2.05);
 }
 
 TEST_CASE("an endless body stops at max_body_bytes") {

@@ -295,3 +295,41 @@ TEST_CASE("a client that does not read a streamed body holds up neither the serv
   // The client is gone: its stream is dropped unfinished.
   CHECK(testing::eventually([] { return streams_alive == 0; }, 15s));
 }
+
+TEST_CASE("out of descriptors: the server backs off instead of spinning, and serves once it has them again") {
+  Server s;
+  // The client connects first: the kernel completes the handshake, and the connection waits in the backlog.
+  const int client = connect_to(s.server.port());
+  REQUIRE(client >= 0);
+  // Then the process runs out of descriptors, so the server's accept() fails with EMFILE.
+  rlimit saved{};
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &saved) == 0);
+  rlimit low = saved;
+  low.rlim_cur = 256;
+  REQUIRE(setrlimit(RLIMIT_NOFILE, &low) == 0);
+  std::vector<int> fillers;
+  for (int fd; (fd = ::dup(client)) >= 0;) fillers.push_back(fd);
+  const auto cpu_seconds = [] {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+  };
+  const double cpu_before = cpu_seconds();
+  std::this_thread::sleep_for(1s);
+  const double cpu_used = cpu_seconds() - cpu_before;
+  for (int fd : fillers) ::close(fd);
+  REQUIRE(setrlimit(RLIMIT_NOFILE, &saved) == 0);
+  // A spinning accept loop burns the whole second; pausing between tries costs next to nothing.
+  CHECK_MESSAGE(cpu_used < 0.3, "CPU while out of descriptors: " << cpu_used << " s in 1 s");
+
+  timeval tv{5, 0};
+  ::setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  const std::string request = "GET / HTTP/1.0\r\n\r\n";
+  REQUIRE(::send(client, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size()));
+  std::string answer;
+  char buf[4096];
+  for (ssize_t n; (n = ::recv(client, buf, sizeof buf, 0)) > 0;) answer.append(buf, static_cast<std::size_t>(n));
+  ::close(client);
+  CHECK(answer.find("hello, world") != std::string::npos);
+}

@@ -163,6 +163,34 @@ TEST_CASE("a clean stop is remembered once") {
   CHECK_FALSE(store.open().stopped_cleanly);  // the previous run was killed (it never said it stopped)
 }
 
+TEST_CASE("state files are 0600 and their folders 0700, whoever made them; an open state_dir is named") {
+  testing::TempDir dir;
+  FakeLoop loop;
+  const fs::path state = dir.path() / "state";
+  fs::create_directories(state);
+  fs::permissions(state, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                             fs::perms::others_read | fs::perms::others_exec);
+  std::ofstream(state / "synthprobe.db").close();  // an empty file is a valid empty database, made 0644
+  fs::permissions(state / "synthprobe.db", fs::perms::owner_read | fs::perms::owner_write |
+                                               fs::perms::group_read | fs::perms::others_read);
+  StateStore store(options(state, loop));
+  const RestoredState restored = store.open();
+  REQUIRE(restored.error.empty());
+  REQUIRE(restored.warnings.size() == 1);
+  CHECK(restored.warnings[0].find("open to other users (mode 0755)") != std::string::npos);
+  CHECK((fs::status(state).permissions() & fs::perms::all) != fs::perms::owner_all);  // not ours to chmod
+  const auto owner_rw = fs::perms::owner_read | fs::perms::owner_write;
+  CHECK((fs::status(state / "synthprobe.db").permissions() & fs::perms::all) == owner_rw);
+
+  const std::uint64_t seq = store.stage([](PendingWrites& w) { w.files.emplace_back("incidents/shop-eu-1.md", "# review\n"); });
+  bool committed = false;
+  store.when_committed(seq, [&](bool ok) { committed = ok; });
+  REQUIRE(loop.run_until([&] { return committed; }));
+  CHECK((fs::status(state / "incidents").permissions() & fs::perms::all) == fs::perms::owner_all);
+  CHECK((fs::status(state / "incidents/shop-eu-1.md").permissions() & fs::perms::all) == owner_rw);
+  store.stop();
+}
+
 TEST_CASE("a full disk: writes wait in memory, are counted, and land once the disk has room") {
   testing::TempDir dir;
   FakeLoop loop;

@@ -1,6 +1,7 @@
 #include "exporters/store/state_store.h"
 
 #include <charconv>
+#include <cstdio>
 
 #include <sys/stat.h>
 
@@ -120,11 +121,17 @@ std::string StateStore::open_database(RestoredState& restored) {
     fs::create_directories(options_.dir, ec);
     if (ec) return "cannot create state_dir " + options_.dir.string() + ": " + ec.message();
     ::chmod(options_.dir.c_str(), 0700);  // streaks and incidents are nobody else's business
+  } else if (const fs::perms p = fs::status(options_.dir, ec).permissions();
+             !ec && (p & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none) {
+    // A folder the operator made is theirs to set (it may be shared); say so rather than chmod it.
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(p & fs::perms::all));
+    restored.warnings.push_back("state_dir " + options_.dir.string() + " is open to other users (mode " + mode +
+                                "); it holds incidents and evidence from the sites: chmod 700 it");
   }
   const fs::path file = options_.dir / kFileName;
-  const bool existed = fs::exists(file, ec);
   if (std::string e = db_->db.open(file); !e.empty()) return "cannot open " + file.string() + ": " + e;
-  if (!existed) ::chmod(file.c_str(), 0600);
+  ::chmod(file.c_str(), 0600);  // ours, whoever made it (SQLite gives its -wal and -shm the same mode)
 
   // A damaged file is moved aside rather than trusted or deleted: someone may want to look at it.
   std::string verdict, error;
@@ -346,8 +353,7 @@ void StateStore::write_files(PendingWrites& batch) {
   for (auto& [path, text] : batch.files) {
     std::error_code ec;
     const fs::path full = fs::path(path).is_relative() ? options_.dir / path : fs::path(path);
-    fs::create_directories(full.parent_path(), ec);
-    if (ec) ::chmod(full.parent_path().c_str(), 0700);
+    if (fs::create_directories(full.parent_path(), ec)) ::chmod(full.parent_path().c_str(), 0700);
     if (std::string e = replace_file_durably(full, text, 0600); !e.empty()) {
       log("error", "cannot write a file in state_dir; will try again", e);
       write_errors_.fetch_add(1, std::memory_order_relaxed);

@@ -51,7 +51,7 @@ struct RestoredState {
   std::vector<DrillRow> unfinished_drills;  // drills the previous process had not resolved, oldest first
   std::optional<Timestamp> last_alive;  // the previous process's last sign of life
   bool stopped_cleanly = false;         // it stopped gracefully (and recorded probe_stopped itself)
-  std::vector<std::string> warnings;    // repairs: a corrupt database moved aside, unreadable rows skipped
+  std::vector<std::string> warnings;    // a corrupt database moved aside, unreadable rows skipped, a state_dir open to others
   std::string error;  // the database could not be opened: started without saved state, writes retried
 };
 

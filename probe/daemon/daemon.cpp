@@ -550,7 +550,7 @@ struct Daemon::Impl final : RunReceiver {
     if (!restored.error.empty())
       logger.log(LogLevel::error, "cannot open the state store; running without saved state until it can be written",
                  {{"error", restored.error}});
-    for (const auto& w : restored.warnings) logger.log(LogLevel::warn, "state store repaired", {{"detail", w}});
+    for (const auto& w : restored.warnings) logger.log(LogLevel::warn, "state store", {{"detail", w}});
     restored_streaks = std::move(restored.streaks);
     dispatcher.restore(restored);
     incidents.restore(restored);
