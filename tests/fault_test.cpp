@@ -142,7 +142,8 @@ TEST_CASE("secrets never appear in logs, errors, APIs, metrics, pages, reports, 
                                                    {"SP_TOKEN", "tok-5ecret-4413"},
                                                    {"SP_ROUTING", "rk-5ecret-9051"},
                                                    {"SP_HOOK", "hook-5ecret-6632"},
-                                                   {"SP_API", "api-5ecret-0000-aaaa"}};
+                                                   {"SP_API", "api-5ecret-0000-aaaa"},
+                                                   {"SP_OPSGENIE", "og-5ecret-5772"}};
   for (const auto& [k, v] : secrets) ::setenv(k.c_str(), v.c_str(), 1);
   const std::string file_secret = "file-5ecret-3141";
   const std::string cookie_secret = "cookie-5ecret-2718";
@@ -155,6 +156,11 @@ TEST_CASE("secrets never appear in logs, errors, APIs, metrics, pages, reports, 
   });
   Receiver pd([](std::size_t, const TestRequest&) { return answer(202); });
   Receiver hook([](std::size_t, const TestRequest&) { return answer(200); });
+  Receiver opsgenie([](std::size_t, const TestRequest&) { return answer(202); });
+  Receiver slack([](std::size_t, const TestRequest&) { return answer(200); });
+  // A Slack webhook URL is itself the credential.
+  const std::string slack_secret = "slack-5ecret-1618";
+  ::setenv("SP_SLACK", slack.url("/services/T0/B0/" + slack_secret).c_str(), 1);
   TempDir dir;
   dir.write("secret.txt", file_secret + "\n");
   const std::string config =
@@ -167,13 +173,19 @@ TEST_CASE("secrets never appear in logs, errors, APIs, metrics, pages, reports, 
       "bearer_token = \"${env:SP_TOKEN}\"\nextract = { sid = { cookie = \"session\" } }\n"
       "[[flow.step]]\nname = \"pay\"\nurl = \"${base}/pay?sid=${sid}\"\n\n"
       "[[notifier]]\nname = \"pd\"\ntype = \"pagerduty\"\nurl = \"" + pd.url("/v2/enqueue") + "\"\nrouting_key = \"${env:SP_ROUTING}\"\n\n" +
-      webhook_table("hook", hook.url("/hook"), "headers = { Authorization = \"Bearer ${env:SP_HOOK}\" }");
+      webhook_table("hook", hook.url("/hook"), "headers = { Authorization = \"Bearer ${env:SP_HOOK}\" }") +
+      "[[notifier]]\nname = \"og\"\ntype = \"opsgenie\"\nurl = \"" + opsgenie.url("/v2/alerts") +
+      "\"\napi_key = \"${env:SP_OPSGENIE}\"\n\n[[notifier]]\nname = \"chat\"\ntype = \"slack\"\nurl = \"${env:SP_SLACK}\"\n";
   std::string everything;
   {
     Daemon d(dir, config);
-    REQUIRE_MESSAGE(eventually([&] { return !d.incidents().empty() && pd.count() >= 1; }, 30s), d.log());
+    REQUIRE_MESSAGE(eventually([&] { return !d.incidents().empty() && pd.count() >= 1 && opsgenie.count() >= 1 && slack.count() >= 1; }, 30s), d.log());
     const std::string id = str(d.incidents()[0].at("id"));
-    for (const char* path : {"/metrics", "/api/status", "/status", "/api/incidents"}) everything += http_request(d.url(path)).body;
+    const HttpGetResult drill = http_post_json(d.url("/api/drills"), R"({"site":"shop","severity":"P1","duration":"1s"})",
+                                               {"Authorization: Bearer " + secrets.at("SP_API")});
+    CHECK_MESSAGE(drill.status == 201, drill.body);
+    for (const char* path : {"/metrics", "/api/status", "/status", "/status.json", "/status/operator", "/api/incidents", "/api/drills"})
+      everything += http_request(d.url(path)).body;
     everything += http_request(d.url("/api/incidents/" + id)).body;
     everything += http_request(d.url("/api/incidents/" + id + "/report")).body;
     everything += http_request(d.url("/-/reload"), true, {"Authorization: Bearer wrong"}).body;
@@ -195,9 +207,11 @@ TEST_CASE("secrets never appear in logs, errors, APIs, metrics, pages, reports, 
   for (const auto& [k, v] : secrets) CHECK_MESSAGE(everything.find(v) == std::string::npos, k);
   CHECK(everything.find(file_secret) == std::string::npos);
   CHECK(everything.find(cookie_secret) == std::string::npos);
+  CHECK(everything.find(slack_secret) == std::string::npos);
   // ... and the receivers did get what they need.
   CHECK(pd.all().front().body.find(secrets.at("SP_ROUTING")) != std::string::npos);
   for (const auto& [k, v] : secrets) ::unsetenv(k.c_str());
+  ::unsetenv("SP_SLACK");
 }
 
 TEST_CASE("a notifier that black-holes (accepts, never answers): checks keep their schedule") {
