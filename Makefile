@@ -11,7 +11,7 @@ TSAN_BUILD_DIR ?= build-tsan
 # Under ThreadSanitizer: the tests whose code runs on several threads (the daemon and its HTTP server,
 # the state store's writer, remote_write's sender, the end-to-end runs of the binary, drills, the metrics
 # snapshot, the resolver's shutdown mid-lookup beside its test servers' threads).
-TSAN_TESTS ?= daemon_test remote_write_test http_server_test state_store_test dispatcher_test incident_e2e_test fault_test multi_region_test drill_e2e_test check_metrics_test dns_resolver_test
+TSAN_TESTS ?= daemon_test parked_writes_test remote_write_test http_server_test state_store_test dispatcher_test incident_e2e_test fault_test multi_region_test drill_e2e_test check_metrics_test dns_resolver_test
 CTEST_FILTER :=
 BUILD_TARGETS :=
 

@@ -41,6 +41,7 @@
 #include "exporters/web/status_page.h"
 #include "probe/daemon/check_slot.h"
 #include "probe/daemon/heartbeats.h"
+#include "probe/daemon/parked_writes.h"
 #include "probe/daemon/reload_worker.h"
 #include "probe/daemon/site_incidents.h"
 #include "probe/engine/check_runner.h"
@@ -59,6 +60,7 @@ namespace {
 
 constexpr auto kHousekeepingEvery = std::chrono::seconds(1);
 constexpr std::size_t kStatusCopyBatch = 64;  // checks copied per hold of the status lock
+constexpr std::size_t kMaxParkedStatus = 4096;  // runs the loop parks rather than wait for the status lock
 // One wake-up starts every run due within this much of it (at 1,000 runs/s, about two per wake-up).
 constexpr auto kStartWindow = std::chrono::milliseconds(1);
 
@@ -150,6 +152,15 @@ struct Daemon::Impl final : RunReceiver {
   std::vector<std::uint32_t> dirty_streaks;
   std::size_t rollup_cursor = 0;  // where the next slice of rollups starts
   mutable std::mutex status_mutex;
+  // A finished run's status, parked while the HTTP thread held status_mutex (see publish_status()).
+  struct StatusUpdate {
+    std::uint32_t id;
+    CheckState state;
+    double when;
+    long evidence_status_code;
+    RunResult last;
+  };
+  ParkedWrites<StatusUpdate> status_writes{status_mutex, kMaxParkedStatus};
 
   prometheus::Registry registry;
   CheckMetrics check_metrics;
@@ -186,6 +197,7 @@ struct Daemon::Impl final : RunReceiver {
     std::vector<std::string> removed;
     {
       std::lock_guard lock(status_mutex);
+      status_writes.land_parked([this](StatusUpdate&& w) { write_status(std::move(w)); });  // before ids go
       for (auto it = id_by_name.begin(); it != id_by_name.end();) {
         if (wanted.contains(it->first)) {
           ++it;
@@ -402,34 +414,47 @@ struct Daemon::Impl final : RunReceiver {
     }
     const MemberStatus before = slot.member;
     slot.member = {slot.health.state, !r.success || r.degraded, c.severity};
-    {
-      std::lock_guard lock(status_mutex);
-      CheckStatus& s = slot.status;
-      s.state = slot.health.state;
-      s.history.record(static_cast<std::int64_t>(when), r.success);
-      s.last_run_unix = when;
-      // A flow's status_code is its last step's (often an always-run clean-up): evidence wants the failure's.
-      s.evidence_status_code = r.status_code;
-      if (r.failed_step)
-        for (const auto& step : r.steps)
-          if (step.name == *r.failed_step) s.evidence_status_code = step.status_code;
-      r.steps.clear();  // the status page shows the run, not its steps; keep it small
-      s.last = std::move(r);
-    }
+    const bool success = r.success;
+    const std::optional<Reason> reason = r.reason;
+    std::string message = t.changed() ? r.message : std::string();
+    publish_status(id, slot, std::move(r), when);
     const std::int64_t hour = static_cast<std::int64_t>(when) / 3600;
     if (slot.rollup_hour != hour && slot.rollup_total > 0) flush_rollup_of(slot);
     slot.rollup_hour = hour;
-    slot.rollup_passed += slot.status.last.success;
+    slot.rollup_passed += success;
     ++slot.rollup_total;
     if (!slot.streak_dirty && streak_row(slot.health, c) != slot.saved) {
       slot.streak_dirty = true;
       dirty_streaks.push_back(id);
     }
     heartbeats.note_run();
-    if (t.changed())
-      incidents.on_transition(slot.site, c.name, c.area, t.from, t.to, slot.status.last.reason,
-                              slot.status.last.message, wall);
+    if (t.changed()) incidents.on_transition(slot.site, c.name, c.area, t.from, t.to, reason, std::move(message), wall);
     incidents.on_run(slot.site, before, slot.member, wall);
+  }
+
+  // The run as the pages show it. The loop never waits for a page: while the HTTP thread holds the
+  // status lock (copying rows), the run is parked and written by the next run or housekeeping that finds
+  // the lock free, in order, so a check's history never goes back in time.
+  void publish_status(std::uint32_t id, const CheckSlot& slot, RunResult&& r, double when) {
+    StatusUpdate u{id, slot.health.state, when, r.status_code, {}};
+    // A flow's status_code is its last step's (often an always-run clean-up): evidence wants the failure's.
+    if (r.failed_step)
+      for (const auto& step : r.steps)
+        if (step.name == *r.failed_step) u.evidence_status_code = step.status_code;
+    r.steps.clear();  // the status page shows the run, not its steps; keep it small
+    u.last = std::move(r);
+    status_writes.write(std::move(u), [this](StatusUpdate&& w) { write_status(std::move(w)); });
+  }
+
+  // Under status_mutex.
+  void write_status(StatusUpdate&& u) {
+    if (u.id >= slots.size() || !slots[u.id]) return;  // removed by a reload since
+    CheckStatus& s = slots[u.id]->status;
+    s.state = u.state;
+    s.history.record(static_cast<std::int64_t>(u.when), u.last.success);
+    s.last_run_unix = u.when;
+    s.evidence_status_code = u.evidence_status_code;
+    s.last = std::move(u.last);
   }
 
   // A check runs at interval_when_failing while it fails and while its site is in a recovery watch.
@@ -449,6 +474,8 @@ struct Daemon::Impl final : RunReceiver {
                {{"site", snapshot_config()->sites.size() > site ? snapshot_config()->sites[site].name : ""}});
   }
 
+  // The check as incident evidence sees it: its latest run, parked or written (the loop is the only
+  // writer of both, so it reads them without the lock).
   CheckHealth describe(std::uint32_t id) const {
     const CheckSlot& s = *slots[id];
     CheckHealth h;
@@ -456,13 +483,17 @@ struct Daemon::Impl final : RunReceiver {
     h.area = s.check->area;
     h.severity = s.check->severity;
     h.state = s.health.state;
-    if (s.status.last_run_unix) {
-      h.reason = s.status.last.reason;
-      h.message = s.status.last.message;
-      h.status_code = s.status.evidence_status_code;
-      h.phases = s.status.last.phases;
-      h.degraded = s.status.last.degraded;
-    }
+    const auto latest = [&](const RunResult& last, long status_code) {
+      h.reason = last.reason;
+      h.message = last.message;
+      h.status_code = status_code;
+      h.phases = last.phases;
+      h.degraded = last.degraded;
+    };
+    const auto& parked = status_writes.parked();
+    const auto newest = std::find_if(parked.rbegin(), parked.rend(), [&](const auto& u) { return u.id == id; });
+    if (newest != parked.rend()) latest(newest->last, newest->evidence_status_code);
+    else if (s.status.last_run_unix) latest(s.status.last, s.status.evidence_status_code);
     return h;
   }
 
@@ -536,6 +567,7 @@ struct Daemon::Impl final : RunReceiver {
     heartbeats.tick(wall);
     flush_streaks(wall);
     flush_rollups(false);
+    status_writes.flush_if_free([this](StatusUpdate&& w) { write_status(std::move(w)); });
     self_metrics.set_state_write_errors(store.write_errors());
     housekeeping_timer.expires_after(kHousekeepingEvery);
     housekeeping_timer.async_wait([this](boost::system::error_code ec) {
