@@ -575,6 +575,7 @@ TEST_CASE("an incident that spans a restart: probe_stopped/probe_started, the bl
                              check_table("home", "shop", "storefront", "P3", "/") +
                              check_table("checkout", "shop", "checkout", "P2", "/checkout");
   std::string id;
+  json::object phases_before;
   {
     Daemon d(dir, config);
     REQUIRE_MESSAGE(eventually([&] {
@@ -583,6 +584,7 @@ TEST_CASE("an incident that spans a restart: probe_stopped/probe_started, the bl
                     }, 30s),
                     d.log());
     id = str(d.incidents()[0].at("id"));
+    phases_before = d.incidents()[0].at("failing_checks").as_array().at(0).at("phases").as_object();
     d.process.signal(SIGTERM);
     REQUIRE(d.process.wait(30s) == std::optional<int>(0));
   }
@@ -606,6 +608,8 @@ TEST_CASE("an incident that spans a restart: probe_stopped/probe_started, the bl
   REQUIRE(failing.size() == 1);
   CHECK(failing[0].at("status_code") == 503);
   CHECK(failing[0].at("message") == "status 503 not in [2xx]");
+  CHECK(failing[0].at("phases").as_object() == phases_before);  // the run's phases, not zeros
+  CHECK(phases_before.at("processing").to_number<double>() > 0.0);
 
   // It resolves on the runs after the restart, and its review says how long the probe was blind.
   REQUIRE_MESSAGE(eventually([&] {
