@@ -19,6 +19,7 @@
 #include <set>
 #include <thread>
 
+#include "common/utf8.h"
 #include "tests/support/incident_fixture.h"
 #include "tests/support/process.h"
 #include "common/time_format.h"
@@ -328,6 +329,42 @@ TEST_CASE("permanent failure: a 400 is counted, not retried, and noted in the ti
   CHECK_MESSAGE(timeline_events(inc).contains("notify_failed"), json::serialize(inc.at("timeline")));
   CHECK(!timeline_events(inc).contains("notified"));
   CHECK(d.log().find("notification failed permanently") != std::string::npos);
+}
+
+TEST_CASE("invalid UTF-8 from a target reaches the APIs, the incident and the receiver as valid JSON") {
+  TestServer target([](const TestRequest&) {
+    TestResponse r;
+    r.headers = {{"X-Note", "caf\xE9 \xFF\xFE broken"}};
+    r.body = "ok";
+    return r;
+  });
+  // Like a strict receiver (Boost.JSON rejects invalid UTF-8): a body it cannot parse gets a 400.
+  Receiver hook([](std::size_t, const TestRequest& req) {
+    json::error_code ec;
+    (void)json::parse(req.body, ec);
+    return answer(ec ? 400 : 200);
+  });
+  TempDir dir;
+  Daemon d(dir, probe_header() + site_table("shop", target.url("")) +
+                    "[[check]]\nname = \"note\"\nsite = \"shop\"\narea = \"storefront\"\nseverity = \"P2\"\n"
+                    "url = \"${base}/\"\nexpect = { headers = { x-note = \"^fine\" } }\n\n" +
+                    webhook_table("hook", hook.url("/hook")));
+  REQUIRE_MESSAGE(eventually([&] { return hook.count() >= 1; }, 30s), d.log());
+  REQUIRE(eventually([&] { return sample_is(d, notifications("hook", "open", "delivered"), 1); }, 10s));
+  for (const char* path : {"/api/status", "/api/incidents", "/status.json"}) {
+    CAPTURE(path);
+    const HttpGetResult r = http_request(d.url(path));
+    CHECK(r.status == 200);
+    CHECK(synthprobe::utf8::is_valid(r.body));
+    json::error_code ec;
+    (void)json::parse(r.body, ec);
+    CHECK_MESSAGE(!ec, ec.message());
+  }
+  const json::array list = d.incidents();
+  REQUIRE(list.size() == 1);
+  const std::string message(list[0].at("failing_checks").as_array().at(0).at("message").as_string());
+  CHECK(message.find("caf\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD broken") != std::string::npos);
+  CHECK(hook.all().front().body.find("caf\xEF\xBF\xBD") != std::string::npos);
 }
 
 TEST_CASE("a hanging receiver times out after the notifier's timeout and is retried") {
