@@ -112,6 +112,10 @@ run_daemon() {
     kill -0 "${strace_pid:-$daemon_pid}" 2>/dev/null || { log "the daemon exited; its log:"; tail "$work/$name.log" >&2; exit 1; }
     sleep 0.1
   done
+  # Under strace, ask again once it answers: the pid read while strace was starting was once not the
+  # daemon's (nothing was observed, and SIGTERM never reached it).
+  if [ -n "$traced" ]; then daemon_pid=$(pgrep -P "$strace_pid" -x synthprobe | head -1); fi
+  [ -n "$daemon_pid" ] || { log "no synthprobe process under strace"; exit 1; }
   t_ready=$(now)
   sleep "${interval%s}"  # every check has had its first run
 }
