@@ -233,3 +233,77 @@ TEST_CASE("a role's notifier hears the P1 open, and nothing below its min_severi
   rig.settle();
   CHECK(receiver.at("/comms").back().body.at("incident").at("id").as_string() == "shop-B");
 }
+
+TEST_CASE("relapse: PagerDuty re-triggers the same dedup key, Alertmanager fires the same labels and stops resolving") {
+  Recorder receiver;
+  config::Notifier pd;
+  pd.name = "pd";
+  pd.type = "pagerduty";
+  pd.url = receiver.server.url("/pd");
+  pd.routing_key = "R0UT1NGKEY";
+  pd.timeout = 2s;
+  config::Notifier am;
+  am.name = "am";
+  am.type = "alertmanager";
+  am.urls = {receiver.server.url("/am")};
+  am.resend_interval = 1min;
+  am.timeout = 2s;
+  Rig rig({pd, am});
+  const std::string alerts = "/am/api/v2/alerts";
+  // Alertmanager's alert at the given request (one alert: no severity change here), and whether it fires at `now`.
+  auto alert_at = [&](std::size_t i) { return receiver.at(alerts).at(i).body.at(0).as_object(); };
+  auto firing = [&](const json::object& alert) { return *parse_rfc3339(alert.at("endsAt").as_string()) > rig.fake; };
+
+  Incident a = incident("shop-A", config::Severity::P2, rig.fake);
+  rig.announce(a, IncidentAction::Kind::open);
+  rig.settle();
+  const json::object first = alert_at(0);
+  CHECK(firing(first));
+
+  // It resolves with a recovery watch of 15 minutes; Alertmanager hears the resolve again a minute later.
+  rig.fake += 2min;
+  a.resolved_at = rig.fake;
+  a.watch_until = rig.fake + 15min;
+  rig.announce(a, IncidentAction::Kind::resolve);
+  rig.settle();
+  rig.fake += 61s;
+  rig.resend({});
+  rig.settle();
+  REQUIRE(receiver.at(alerts).size() == 3);
+  CHECK_FALSE(firing(alert_at(1)));
+  CHECK_FALSE(firing(alert_at(2)));
+  REQUIRE(receiver.at("/pd").size() == 2);
+  CHECK(receiver.at("/pd")[1].body.at("event_action").as_string() == "resolve");
+
+  // Down again within the watch: the same incident relapses.
+  rig.fake += 1min;
+  a.resolved_at.reset();
+  a.watch_until.reset();
+  a.relapses = 1;
+  CHECK(rig.announce(a, IncidentAction::Kind::relapse) == std::vector<std::string>{"pd", "am"});
+  rig.settle();
+  const auto pd_heard = receiver.at("/pd");
+  REQUIRE(pd_heard.size() == 3);
+  CHECK(pd_heard[2].body.at("event_action").as_string() == "trigger");
+  CHECK(pd_heard[2].body.at("dedup_key") == pd_heard[0].body.at("dedup_key"));
+  CHECK(pd_heard[2].body.at("dedup_key").as_string() == "synthprobe/shop/eu");
+  REQUIRE(receiver.at(alerts).size() == 4);
+  const json::object again = alert_at(3);
+  CHECK(again.at("labels") == first.at("labels"));
+  CHECK(firing(again));
+
+  // The minutes after: re-sends keep it firing; the resolve from before the relapse is never sent again.
+  for (int minute = 1; minute <= 6; ++minute) {
+    const std::size_t before = receiver.at(alerts).size();
+    rig.fake += 61s;
+    rig.resend({&a});
+    rig.settle();
+    const auto now_heard = receiver.at(alerts);
+    INFO("minute " << minute << " after the relapse");
+    CHECK(now_heard.size() == before + 1);
+    for (std::size_t i = before; i < now_heard.size(); ++i) {
+      CHECK(now_heard[i].body.as_array().size() == 1);
+      CHECK(firing(now_heard[i].body.at(0).as_object()));
+    }
+  }
+}
