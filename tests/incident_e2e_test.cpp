@@ -862,3 +862,22 @@ TEST_CASE("the communications clock: overdue is noted and sent to who asked; an 
   d.process.signal(SIGTERM);
   CHECK(d.process.wait(30s) == std::optional<int>(0));
 }
+
+TEST_CASE("the communications clock without [probe] api_token: the comms endpoint answers 403 and records nothing") {
+  Shop shop;
+  TempDir dir;
+  Daemon d(dir, probe_header() + site_table("shop", shop.base()) + check_table("checkout", "shop", "checkout", "P2", "/checkout"));
+  REQUIRE_MESSAGE(eventually([&] { return d.all_up(1); }, 30s), d.log());
+  shop.set_down("/checkout", true);
+  REQUIRE_MESSAGE(eventually([&] { return !d.incidents().empty(); }, 30s), d.log());
+  const std::string id = str(d.incidents()[0].at("id"));
+  const std::string url = d.url("/api/incidents/" + id + "/comms");
+  const std::string body = R"({"message": "We are on it."})";
+  // With or without a bearer token: no token is configured, so none can be right.
+  for (const auto& headers : {std::vector<std::string>{}, std::vector<std::string>{"Authorization: Bearer comms-token-0123456789"}}) {
+    const auto r = http_post_json(url, body, headers);
+    CHECK(r.status == 403);
+    CHECK(r.body.find("api_token") != std::string::npos);
+  }
+  CHECK(d.get_json("/api/incidents/" + id)->at("customer_updates").as_array().empty());
+}
