@@ -37,8 +37,12 @@ IncidentTeam read_team(const toml::table& table, std::string_view where, LoadCon
     } else if (const auto* t = node->as_table()) {
       TableReader m(*t, std::string(where) + " " + std::string(key), ctx);
       m.reject_unknown(kMemberKeys);
-      if (auto name = m.string("name")) member.name = name->value;
-      else m.missing("name", "a person or a rota URL");
+      if (auto name = m.string("name")) {
+        member.name = name->value;
+      } else {
+        m.missing("name", "a person or a rota URL");  // one error for it, not a second "needs a name"
+        continue;
+      }
       if (auto notifier = m.string("notifier")) member.notifier = notifier->value;
     } else {
       ctx.error(pos_of(*node), "\"" + std::string(key) + "\" must be a name or rota URL, or { name = \"...\", notifier = \"...\" }");

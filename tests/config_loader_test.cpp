@@ -1168,6 +1168,77 @@ interval = "0s"
               R"(t.toml:22:12: "interval" must be more than 0s)"});
 }
 
+TEST_CASE("incident_team: names or rota URLs, inline tables with a notifier, a site's roles over the probe's") {
+  const cfg::Config c = valid(load(R"toml(
+[[notifier]]
+name = "oncall"
+type = "slack"
+url = "https://hooks.slack.com/x"
+[[notifier]]
+name = "comms-slack"
+type = "slack"
+url = "https://hooks.slack.com/y"
+[incident_team]
+commander = { name = "Ana Ruiz", notifier = "oncall" }
+technical_lead = "https://rota.example.com/web-sre"
+communications_lead = { name = "Sam Lee" }
+[[site]]
+name = "shop"
+incident_team = { commander = "Bo Chen", support_lead = { name = "Support desk", notifier = "comms-slack" } }
+[[site]]
+name = "api"
+[[check]]
+name = "blog"
+url = "https://blog.example.com/"
+)toml"));
+  using Member = std::optional<cfg::TeamMember>;
+  CHECK(c.incident_team.commander == Member{{"Ana Ruiz", "oncall"}});
+  CHECK(c.incident_team.technical_lead == Member{{"https://rota.example.com/web-sre", ""}});
+  CHECK(c.incident_team.communications_lead == Member{{"Sam Lee", ""}});
+  CHECK(c.incident_team.support_lead == std::nullopt);
+
+  // A role the site names replaces the probe's whole (name and notifier); the others stay the probe's.
+  const cfg::Site* shop = c.find_site("shop");
+  REQUIRE(shop);
+  CHECK(shop->team.commander == Member{{"Bo Chen", ""}});
+  CHECK(shop->team.technical_lead == c.incident_team.technical_lead);
+  CHECK(shop->team.communications_lead == c.incident_team.communications_lead);
+  CHECK(shop->team.support_lead == Member{{"Support desk", "comms-slack"}});
+  // Sites without their own, named or implicit, have the probe's.
+  CHECK(c.find_site("api")->team == c.incident_team);
+  REQUIRE(c.find_site("blog.example.com"));
+  CHECK(c.find_site("blog.example.com")->team == c.incident_team);
+
+  const cfg::Config none = valid(load(kSite));
+  CHECK(none.incident_team.empty());
+  CHECK(none.sites.at(0).team.empty());
+}
+
+TEST_CASE("incident_team rules: known roles and notifiers, a name for each role") {
+  fails_with(R"toml(
+[[notifier]]
+name = "oncall"
+type = "slack"
+url = "https://hooks.slack.com/x"
+[incident_team]
+commander = { name = "Ana Ruiz", notifier = "oncal" }
+comander = "Bo Chen"
+technical_lead = 5
+communications_lead = { notifier = "oncall" }
+support_lead = ""
+[[site]]
+name = "shop"
+incident_team = { support_lead = { name = "Desk", notifier = "pager", team = "x" } }
+)toml",
+             {R"(t.toml:6:45: unknown notifier "oncal" for commander (did you mean "oncall"?))",
+              R"(t.toml:7:1: unknown key "comander" in [incident_team] (did you mean "commander"?))",
+              R"(t.toml:8:18: "technical_lead" must be a name or rota URL, or { name = "...", notifier = "..." })",
+              R"(t.toml:9:23: missing required key "name" in [incident_team] communications_lead (a person or a rota URL))",
+              R"(t.toml:10:16: "support_lead" needs a name)",
+              R"(t.toml:13:62: unknown notifier "pager" for support_lead)",
+              R"(t.toml:13:71: unknown key "team" in [[site]] incident_team support_lead)"});
+}
+
 TEST_CASE("site, label, probe and request value rules") {
   fails_with(R"toml(
 [probe]

@@ -8,6 +8,7 @@
 
 #include "common/json_format.h"
 #include "exporters/notify/drill_report.h"
+#include "exporters/notify/drill_review.h"
 #include "exporters/notify/notification_payloads.h"
 #include "probe/cli/drill_command.h"
 #include "probe/daemon/drill_runner.h"
@@ -201,6 +202,50 @@ TEST_CASE("a notifier a reload removed before the resolve: noted, not waited for
   r.delivery("pd", "", NotificationKind::resolve, DeliveryResult::delivered, "", kStart + 61s);
   CHECK(r.all_answered());
   CHECK_FALSE(r.ok());
+}
+
+TEST_CASE("the drill's review draft: marked as a drill, what each notifier got, the verdict, blanks for the team") {
+  DrillReport r;
+  r.incident = drill();
+  r.resolves_at = kStart + 120s;
+  r.wait_until = kStart + 240s;
+  r.opened({{"pd", 1}, {"chat", 1}}, kStart);
+  r.delivery("pd", "", NotificationKind::open, DeliveryResult::delivered, "", kStart + 250ms);
+  r.delivery("chat", "", NotificationKind::open, DeliveryResult::permanent_failure, "HTTP 400: bad | token", kStart + 1s);
+  const std::string running = render_drill_review_markdown(r);
+  CHECK(running.find("**Still running:** 0 of 2 notifiers") != std::string::npos);
+  CHECK(running.find("| pd | delivered in 250 ms | not sent |") != std::string::npos);
+
+  r.incident = resolve_drill_incident(r.incident, kStart + 120s);
+  r.resolved({{"pd", 1}, {"chat", 1}}, kStart + 120s);
+  r.delivery("pd", "", NotificationKind::resolve, DeliveryResult::delivered, "", kStart + 121s);
+  r.finished = true;
+  const std::string md = render_drill_review_markdown(r);
+  INFO(md);
+  CHECK(md.starts_with("# Drill review: [DRILL] shop: test incident (P1)"));
+  CHECK(md.find("**This was a drill**") != std::string::npos);
+  CHECK(md.find("| Incident commander | Ana | oncall |") != std::string::npos);  // the team, from the site
+  CHECK(md.find("| pd | delivered in 250 ms | delivered in 1s |") != std::string::npos);
+  CHECK(md.find("| chat | failed: HTTP 400: bad \\| token | ") != std::string::npos);  // a '|' cannot break the table
+  CHECK(md.find("**Failed:** 1 of 2 notifiers got the open and the resolve.") != std::string::npos);
+  // Deliveries before what people write; no root cause or customer impact for a test.
+  CHECK(md.find("## Deliveries") < md.find("## What the drill showed"));
+  CHECK(md.find("## What the drill showed") < md.find("## Action items"));
+  CHECK(md.find("## Root cause") == std::string::npos);
+  CHECK(md.find("## Impact on customers") == std::string::npos);
+
+  r.deliveries[1].open.failed = false;
+  r.deliveries[1].open.delivered = 1;
+  r.deliveries[1].resolve.delivered = 1;
+  CHECK(render_drill_review_markdown(r).find("**Passed:** 2 of 2 notifiers") != std::string::npos);
+
+  DrillReport nobody;
+  nobody.incident = resolve_drill_incident(drill(), kStart);
+  nobody.finished = true;
+  nobody.note = "no notifier receives a P1 of site \"shop\": nothing was tested";
+  const std::string empty = render_drill_review_markdown(nobody);
+  CHECK(empty.find("No notifier would receive this drill") != std::string::npos);
+  CHECK(empty.find("**Failed:** 0 of 0 notifiers") != std::string::npos);
 }
 
 TEST_CASE("POST /api/drills: the body, with clear errors") {

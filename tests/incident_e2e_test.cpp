@@ -903,3 +903,66 @@ TEST_CASE("the communications clock: overdue is noted and sent to who asked; an 
   d.process.signal(SIGTERM);
   CHECK(d.process.wait(30s) == std::optional<int>(0));
 }
+
+TEST_CASE("the communications clock without [probe] api_token: the comms endpoint answers 403 and records nothing") {
+  Shop shop;
+  TempDir dir;
+  Daemon d(dir, probe_header() + site_table("shop", shop.base()) + check_table("checkout", "shop", "checkout", "P2", "/checkout"));
+  REQUIRE_MESSAGE(eventually([&] { return d.all_up(1); }, 30s), d.log());
+  shop.set_down("/checkout", true);
+  REQUIRE_MESSAGE(eventually([&] { return !d.incidents().empty(); }, 30s), d.log());
+  const std::string id = str(d.incidents()[0].at("id"));
+  const std::string url = d.url("/api/incidents/" + id + "/comms");
+  const std::string body = R"({"message": "We are on it."})";
+  // With or without a bearer token: no token is configured, so none can be right.
+  for (const auto& headers : {std::vector<std::string>{}, std::vector<std::string>{"Authorization: Bearer comms-token-0123456789"}}) {
+    const auto r = http_post_json(url, body, headers);
+    CHECK(r.status == 403);
+    CHECK(r.body.find("api_token") != std::string::npos);
+  }
+  CHECK(d.get_json("/api/incidents/" + id)->at("customer_updates").as_array().empty());
+}
+
+TEST_CASE("the communications clock: the status page showing the site's message meets it, and nothing goes overdue") {
+  Shop shop;
+  Receiver hook([](std::size_t, const TestRequest&) { return answer(200); });
+  TempDir dir;
+  const std::string message = "Checkout is failing for some customers; we are working on it.";
+  Daemon d(dir, probe_header() + site_table("shop", shop.base()) + "comms_deadline = \"4s\"\nstatus_message = \"" + message +
+                    "\"\n" + check_table("checkout", "shop", "checkout", "P2", "/checkout") +
+                    webhook_table("hook", hook.url("/hook"), "notify_on_comms_overdue = true"));
+  REQUIRE_MESSAGE(eventually([&] { return d.all_up(1); }, 30s), d.log());
+  shop.set_down("/checkout", true);
+  REQUIRE_MESSAGE(eventually([&] { return !d.incidents().empty(); }, 30s), d.log());
+  const json::object opened = d.incidents()[0].as_object();
+  const std::string id = str(opened.at("id"));
+  CHECK(opened.at("customer_updates").as_array().empty());  // not before the page is shown
+
+  const auto page = http_request(d.url("/status"));
+  CHECK(page.status == 200);
+  CHECK(page.body.find("Checkout is failing for some customers") != std::string::npos);
+  REQUIRE_MESSAGE(eventually([&] { return !d.get_json("/api/incidents/" + id)->at("customer_updates").as_array().empty(); }, 10s),
+                  d.log());
+  const json::object in = d.get_json("/api/incidents/" + id)->as_object();
+  const json::array& updates = in.at("customer_updates").as_array();
+  REQUIRE(updates.size() == 1);
+  CHECK(updates[0].at("source") == "status page");
+  CHECK(str(updates[0].at("message")) == message);
+  CHECK(rfc3339_seconds(str(updates[0].at("at"))) <= rfc3339_seconds(str(in.at("customer_update_due"))));
+  // Showing the page again records nothing more.
+  CHECK(http_request(d.url("/status")).status == 200);
+
+  // Past the deadline (checked once a second): met, so no overdue event, metric or notification.
+  const double due = rfc3339_seconds(str(in.at("customer_update_due")));
+  while (static_cast<double>(std::time(nullptr)) < due + 3) std::this_thread::sleep_for(200ms);
+  const json::object later = d.get_json("/api/incidents/" + id)->as_object();
+  CHECK(later.at("comms_overdue") == false);
+  CHECK_FALSE(timeline_events(later).contains("comms_overdue"));
+  CHECK(later.at("customer_updates").as_array().size() == 1);
+  CHECK(sample(d.metrics(), "synthprobe_incident_comms_overdue{site=\"shop\"}") == 0.0);
+  CHECK(hook.accepted_events().size() == 1);  // the open only
+  const std::string review = http_request(d.url("/api/incidents/" + id + "/report")).body;
+  CHECK(review.find("(status page): on time.") != std::string::npos);
+  d.process.signal(SIGTERM);
+  CHECK(d.process.wait(30s) == std::optional<int>(0));
+}

@@ -360,6 +360,71 @@ TEST_CASE("slack: an incident opened on another day shows the date; markup chara
   CHECK(str(b.at("text")).rfind("[P2] shop: &lt;checkout&gt; &amp; cart down — opened 2026-11-27 10:15:00Z", 0) == 0);
 }
 
+// ------------------------------------------------------------------------------------------------ roles
+
+namespace {
+// The team as the incident object carries it (incident.cpp's to_json): unset roles are null.
+json::object incident_with_team() {
+  json::object o = incident("P1");
+  o["team"] = json::parse(R"j({"commander":{"name":"Ana Ruiz","notifier":"oncall"},
+    "technical_lead":{"name":"https://rota.example.com/web-sre","notifier":null},"communications_lead":null,
+    "support_lead":{"name":"Support & Billing","notifier":null}})j");
+  return o;
+}
+}  // namespace
+
+TEST_CASE("alertmanager: the annotations name each role that is set") {
+  auto alert = body(requests(notifier("alertmanager"), event(NotificationKind::open, incident_with_team()))[0]).at(0);
+  const json::object& annotations = alert.at("annotations").as_object();
+  CHECK(str(annotations.at("commander")) == "Ana Ruiz");
+  CHECK(str(annotations.at("technical_lead")) == "https://rota.example.com/web-sre");
+  CHECK(str(annotations.at("support_lead")) == "Support & Billing");
+  CHECK_FALSE(annotations.contains("communications_lead"));
+  CHECK_FALSE(alert.at("labels").as_object().contains("commander"));  // a role is no identity of the alert
+  // The resolve carries them too; an incident without a team adds none.
+  json::object resolved = incident_with_team();
+  resolved["resolved_at"] = "2026-11-27T10:42:00Z";
+  auto end = body(requests(notifier("alertmanager"), event(NotificationKind::resolve, resolved))[0]).at(0);
+  CHECK(str(end.at("annotations").at("commander")) == "Ana Ruiz");
+  auto plain = body(requests(notifier("alertmanager"), event(NotificationKind::open))[0]).at(0);
+  CHECK(plain.at("annotations").as_object().size() == 3);
+}
+
+TEST_CASE("opsgenie: the details name each role that is set, within the 8,000 characters") {
+  json::object inc = incident_with_team();
+  const json::value b = body(requests(notifier("opsgenie"), event(NotificationKind::open, inc))[0]);
+  const json::object& details = b.at("details").as_object();
+  CHECK(str(details.at("commander")) == "Ana Ruiz");
+  CHECK(str(details.at("technical_lead")) == "https://rota.example.com/web-sre");
+  CHECK(str(details.at("support_lead")) == "Support & Billing");
+  CHECK_FALSE(details.contains("communications_lead"));
+
+  // A site with many large labels and long evidence: the roles still fit, ahead of the labels.
+  json::object labels;
+  for (int i = 0; i < 200; ++i) labels["label" + std::to_string(i)] = std::string(300, 'v');
+  inc["labels"] = labels;
+  json::array failing;
+  for (int i = 0; i < 50; ++i)
+    failing.push_back(json::object{{"name", "check" + std::to_string(i)}, {"message", std::string(200, 'm')}});
+  inc["failing_checks"] = failing;
+  const json::value big = body(requests(notifier("opsgenie"), event(NotificationKind::open, inc))[0]);
+  std::size_t total = 0;
+  for (const auto& kv : big.at("details").as_object()) total += kv.key().size() + kv.value().as_string().size();
+  CHECK(total <= 8000);
+  CHECK(str(big.at("details").at("commander")) == "Ana Ruiz");
+  CHECK(str(big.at("details").at("support_lead")) == "Support & Billing");
+}
+
+TEST_CASE("slack: a third line names the team; none without one") {
+  auto text = [](const NotificationEvent& e) { return str(body(requests(notifier("slack"), e)[0]).at("text")); };
+  const std::string open = text(event(NotificationKind::open, incident_with_team()));
+  CHECK(std::count(open.begin(), open.end(), '\n') == 2);
+  CHECK(open.substr(open.rfind('\n') + 1) ==
+        "Team: commander Ana Ruiz; technical lead https://rota.example.com/web-sre; support lead Support &amp; Billing");
+  const std::string plain = text(event(NotificationKind::open));
+  CHECK(plain.find("Team:") == std::string::npos);
+}
+
 TEST_CASE("an incident without what a payload needs is an error naming the notifier, never a secret") {
   json::object inc = incident();
   inc.erase("dedup_key");

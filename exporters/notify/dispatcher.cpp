@@ -16,13 +16,6 @@ using namespace std::chrono;
 std::int64_t to_ms(Dispatcher::Clock::time_point t) { return duration_cast<milliseconds>(t.time_since_epoch()).count(); }
 Dispatcher::Clock::time_point from_ms(std::int64_t ms) { return Dispatcher::Clock::time_point(milliseconds(ms)); }
 
-// The roles whose notifier gets a P1 open whatever its min_severity.
-bool names_notifier(const config::IncidentTeam& team, const std::string& notifier) {
-  for (const auto* m : {&team.commander, &team.technical_lead, &team.communications_lead, &team.support_lead})
-    if (*m && (*m)->notifier == notifier) return true;
-  return false;
-}
-
 // A receiver's explanation ("channel_is_archived", {"error":"invalid_payload"}) for the log and the
 // timeline: one line of printable ASCII, short.
 std::string excerpt(std::string_view body) {
@@ -166,9 +159,8 @@ std::vector<std::string> Dispatcher::announce(const Incident& incident, Incident
     }
     if (it == progress_.end() || !it->second.opened) {
       // The first event at or above min_severity is the open; a drop below it later never resolves early.
-      // A P1 reaches every notifier of the incident team's roles, whatever its min_severity.
-      const bool for_a_role = incident.severity == config::Severity::P1 && names_notifier(incident.team, n.name);
-      if (more_severe(n.min_severity, incident.severity) && !for_a_role) continue;
+      // Every min_severity admits a P1, so the P1 open reaches every role's notifier with no rule of its own.
+      if (more_severe(n.min_severity, incident.severity)) continue;
       enqueue(n, incident, NotificationKind::open, progress_[key], writes, now);
       told.push_back(n.name);
       continue;

@@ -31,7 +31,29 @@ const json::string* text(const json::object& o, std::string_view key) {
   return v && v->is_string() ? &v->get_string() : nullptr;
 }
 
-std::optional<DrillLeg> leg_from_json(const json::value* v) {
+}  // namespace
+
+std::string DrillLeg::result() const {
+  if (ok()) return "delivered";
+  if (failed) return "failed";
+  if (expired) return "expired";
+  if (!announced_at) return "not_sent";
+  return "pending";
+}
+
+std::string DrillLeg::describe() const {
+  if (ok()) {
+    if (!seconds) return "delivered";
+    const auto ms = static_cast<std::int64_t>(*seconds * 1000 + 0.5);
+    return "delivered in " + (ms < 1000 ? std::to_string(ms) + " ms" : format_duration(std::chrono::milliseconds(ms)));
+  }
+  if (!failed && !expired && !announced_at) return "not sent";
+  std::string text = failed || expired ? result() : "not delivered";
+  if (!detail.empty()) text += ": " + detail;
+  return text;
+}
+
+std::optional<DrillLeg> drill_leg_from_json(const json::value* v) {
   if (!v || !v->is_object()) return std::nullopt;
   const json::object& o = v->get_object();
   DrillLeg leg;
@@ -49,16 +71,6 @@ std::optional<DrillLeg> leg_from_json(const json::value* v) {
     if (!leg.announced_at) return std::nullopt;
   }
   return leg;
-}
-
-}  // namespace
-
-std::string DrillLeg::result() const {
-  if (ok()) return "delivered";
-  if (failed) return "failed";
-  if (expired) return "expired";
-  if (!announced_at) return "not_sent";
-  return "pending";
 }
 
 bool DrillReport::ok() const {
@@ -167,8 +179,8 @@ std::optional<DrillReport> drill_report_from_json(const json::value& value) {
   for (const json::value& v : deliveries->get_array()) {
     if (!v.is_object()) return std::nullopt;
     const json::string* name = text(v.get_object(), "notifier");
-    auto open = leg_from_json(v.get_object().if_contains("open"));
-    auto resolve = leg_from_json(v.get_object().if_contains("resolve"));
+    auto open = drill_leg_from_json(v.get_object().if_contains("open"));
+    auto resolve = drill_leg_from_json(v.get_object().if_contains("resolve"));
     if (!name || !open || !resolve) return std::nullopt;
     r.deliveries.push_back({std::string(*name), std::move(*open), std::move(*resolve)});
   }

@@ -38,6 +38,9 @@ struct DrillLeg {
   bool done() const { return delivered >= targets || failed || expired; }
   bool ok() const { return delivered >= targets; }
   std::string result() const;
+  // For people (synthprobe drill's table, the drill's review): "delivered in 250 ms", "delivered in 1m 5s",
+  // "failed: HTTP 400: invalid_token", "not delivered: HTTP 503" while pending, "not sent".
+  std::string describe() const;
 };
 
 struct DrillDelivery {
@@ -71,5 +74,7 @@ struct DrillReport {
 
 boost::json::object to_json(const DrillReport& report);
 std::optional<DrillReport> drill_report_from_json(const boost::json::value& value);
+// One leg of to_json's deliveries; nullopt when it is missing or damaged.
+std::optional<DrillLeg> drill_leg_from_json(const boost::json::value* leg);
 
 }  // namespace synthprobe

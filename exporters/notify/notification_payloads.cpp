@@ -55,7 +55,12 @@ struct IncidentFacts {
   std::vector<std::pair<std::string, std::string>> labels;
   std::vector<std::string> areas;
   std::vector<Evidence> failing;
+  // The roles that are set, in kRoles order: (role, name or rota URL).
+  std::vector<std::pair<std::string_view, std::string>> team;
 };
+
+// The incident object's team keys, which are also the keys the payloads use for the roles.
+constexpr std::string_view kRoles[] = {"commander", "technical_lead", "communications_lead", "support_lead"};
 
 std::string string_field(const json::object& o, std::string_view key) {
   if (auto it = o.find(key); it != o.end()) {
@@ -105,6 +110,15 @@ std::optional<IncidentFacts> read_incident(const json::object& o, const Notifica
   if (auto it = o.find("areas"); it != o.end() && it->value().is_array()) {
     for (const auto& a : it->value().get_array())
       if (const json::string* s = a.if_string()) in.areas.emplace_back(*s);
+  }
+  if (auto it = o.find("team"); it != o.end() && it->value().is_object()) {
+    const json::object& team = it->value().get_object();
+    for (std::string_view role : kRoles) {
+      auto m = team.find(role);
+      if (m == team.end() || !m->value().is_object()) continue;  // null: the role is not set
+      if (std::string name = string_field(m->value().get_object(), "name"); !name.empty())
+        in.team.emplace_back(role, std::move(name));
+    }
   }
   if (auto it = o.find("failing_checks"); it != o.end() && it->value().is_array()) {
     for (const auto& c : it->value().get_array()) {
@@ -306,6 +320,7 @@ std::vector<OutgoingRequest> opsgenie(const config::Notifier& n, const Notificat
   detail("extent", in.extent);
   detail("areas", join(in.areas, ", "));
   detail("opened_at", in.opened_at);
+  for (const auto& [role, name] : in.team) detail(role, name);  // short, and who to call: before the evidence
   detail("failing_checks", join(evidence_lines(in), "; "));
   for (const auto& [k, v] : in.labels) detail(k, v);
   body["details"] = std::move(details);
@@ -356,6 +371,7 @@ json::object alertmanager_alert(const IncidentFacts& in, config::Severity severi
   annotations["summary"] = in.summary;
   annotations["description"] = description(in);
   annotations["incident_id"] = in.id;
+  for (const auto& [role, name] : in.team) annotations[role] = name;
   json::object alert;
   alert["labels"] = std::move(labels);
   alert["annotations"] = std::move(annotations);
@@ -411,6 +427,17 @@ std::string slack_escape(std::string_view s) {
   return out;
 }
 
+// "Team: commander Ana Ruiz; technical lead https://rota.example.com/web": who is handling it.
+std::string team_line(const IncidentFacts& in) {
+  std::vector<std::string> parts;
+  for (const auto& [role, name] : in.team) {
+    std::string title(role);
+    std::replace(title.begin(), title.end(), '_', ' ');
+    parts.push_back(title + " " + name);
+  }
+  return "Team: " + join(parts, "; ");
+}
+
 std::string slack_text(const NotificationEvent& event, const IncidentFacts& in, TimePoint now) {
   const std::string sev = "[" + std::string(severity_name(in.severity)) + "] ";
   const std::string opened = in.opened_at.empty() ? "" : "opened " + short_time(in.opened_at, now);
@@ -442,7 +469,9 @@ std::string slack_text(const NotificationEvent& event, const IncidentFacts& in, 
       break;
     }
   }
-  return slack_escape(first + "\n" + context_line(in));
+  std::string text = first + "\n" + context_line(in);
+  if (!in.team.empty()) text += "\n" + team_line(in);
+  return slack_escape(text);
 }
 
 OutgoingRequest slack(const config::Notifier& n, const NotificationEvent& event, const IncidentFacts& in,

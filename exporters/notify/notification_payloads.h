@@ -11,14 +11,16 @@
 //   P1/P2/P3, timestamp = when the probe detected it, component = site, group = region, class = extent, custom_details = the
 //   incident}.
 // - opsgenie: Alert API v2. open/update: POST `url` {message (summary, at most 130 bytes), alias = dedup
-//   key, description, priority P1/P2/P3, tags, details (flat string map, at most 8,000 characters in all),
+//   key, description, priority P1/P2/P3, tags, details (flat string map, at most 8,000 characters in all;
+//   the team's roles that are set as commander, technical_lead, communications_lead, support_lead),
 //   entity = site, source = probe}; an update then adds what changed as a note on the alias (a repeated
 //   create of an open alias is deduplicated and changes nothing else) and, when the severity changed,
 //   PUTs the priority; resolve: POST `url`/<alias, percent-encoded>/close?identifierType=alias {source,
 //   user, note}. Header `Authorization: GenieKey <api_key>`.
 // - alertmanager: one POST <base>/api/v2/alerts per base in `urls`, body an array of alerts: labels
 //   {alertname="SiteDown", site, severity, region, probe, then the incident's labels (never overriding
-//   those five)}, annotations {summary, description (the evidence), incident_id}, startsAt = opened_at,
+//   those five)}, annotations {summary, description (the evidence), incident_id, and each team role that is
+//   set: commander, technical_lead, communications_lead, support_lead}, startsAt = opened_at,
 //   endsAt = now + 4 x resend_interval while open, now on resolve. An event whose severity differs from
 //   `previous_severity` sends the old alert (old severity label, endsAt = now) first, then the new one.
 // - webhook: POST `url` {"version": "1", "event_id", "sequence", "event", "incident"} plus the configured
@@ -26,7 +28,8 @@
 // - slack: incoming webhook {"text": two plain lines, no emoji}, e.g.
 //   "[P2] shop: checkout down (status 503) — opened 10:15:00Z"
 //   "Partial outage (checkout); seen by probe eu-west-1a in eu-west; incident shop-eu-west-20261127T101500Z"
-//   and "[P1] ... — updated (was P2), opened ...", "Resolved: [P2] ... — opened ..., resolved ... (27m)".
+//   and "[P1] ... — updated (was P2), opened ...", "Resolved: [P2] ... — opened ..., resolved ... (27m)";
+//   a third line when the incident has a team: "Team: commander Ana Ruiz; technical lead https://rota...".
 
 #include <chrono>
 #include <cstdint>

@@ -25,22 +25,8 @@ std::string str(const json::object& o, std::string_view key) {
 }
 
 std::string leg_text(const json::value* leg) {
-  if (!leg || !leg->is_object()) return "?";
-  const json::object& o = leg->get_object();
-  const std::string result = str(o, "result");
-  const std::string detail = str(o, "detail");
-  if (result == "delivered") {
-    const json::value* s = o.if_contains("seconds");
-    if (s && s->is_number()) {
-      const auto ms = static_cast<std::int64_t>(s->to_number<double>() * 1000 + 0.5);
-      return "delivered in " + (ms < 1000 ? std::to_string(ms) + " ms" : format_duration(std::chrono::milliseconds(ms)));
-    }
-    return "delivered";
-  }
-  if (result == "not_sent") return "not sent";
-  std::string text = result == "pending" ? "not delivered" : result;
-  if (!detail.empty()) text += ": " + detail;
-  return text;
+  const std::optional<DrillLeg> read = drill_leg_from_json(leg);
+  return read ? read->describe() : "?";
 }
 
 std::string pad(std::string s, std::size_t width) {

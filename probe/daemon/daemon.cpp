@@ -760,8 +760,15 @@ struct Daemon::Impl final : RunReceiver {
     if (path == "/api/drills") return {200, "application/json", drills.list_json(), {}, {}};
     if (path.starts_with("/api/drills/")) {
       // Drill ids hold the site's name, which may need percent-encoding in a URL.
-      const std::string id = text::percent_decode(path.substr(12)).value_or(std::string(path.substr(12)));
-      if (auto report = drills.report_json(id)) return {200, "application/json", *report, {}, {}};
+      std::string_view tail = path.substr(12);
+      const bool review = tail.ends_with("/report");
+      if (review) tail.remove_suffix(7);
+      const std::string id = text::percent_decode(tail).value_or(std::string(tail));
+      if (review) {
+        if (auto md = drills.review_markdown(id)) return {200, "text/markdown; charset=utf-8", *md, {}, {}};
+      } else if (auto report = drills.report_json(id)) {
+        return {200, "application/json", *report, {}, {}};
+      }
       return text_reply(404, "no drill " + id + " (the probe keeps the last " +
                                  std::to_string(DrillRunner::kKeptReports) + " finished ones)\n");
     }

@@ -8,6 +8,7 @@
 #include "common/json_format.h"
 #include "common/time_format.h"
 #include "config/duration.h"
+#include "exporters/notify/drill_review.h"
 #include "probe/health/site_severity.h"
 
 namespace synthprobe {
@@ -214,6 +215,8 @@ void DrillRunner::save(const DrillReport& report, store::PendingWrites& writes) 
   row.finished = report.finished;
   row.body = serialize_json(to_json(report));
   writes.drills.insert_or_assign(row.id, std::move(row));
+  if (report.finished)
+    writes.files.emplace_back("incidents/" + report.incident.id + ".md", render_drill_review_markdown(report));
 }
 
 void DrillRunner::save_now(const DrillReport& report) {
@@ -245,6 +248,16 @@ std::optional<std::string> DrillRunner::report_json(const std::string& id) const
   auto it = published_.find(id);
   if (it == published_.end()) return std::nullopt;
   return it->second;
+}
+
+std::optional<std::string> DrillRunner::review_markdown(const std::string& id) const {
+  const std::optional<std::string> text = report_json(id);
+  if (!text) return std::nullopt;
+  json::error_code ec;
+  const json::value v = json::parse(*text, ec);
+  const std::optional<DrillReport> report = ec ? std::nullopt : drill_report_from_json(v);
+  if (!report) return std::nullopt;
+  return render_drill_review_markdown(*report);
 }
 
 std::string DrillRunner::list_json() const {

@@ -3,7 +3,8 @@
 // notifiers through the dispatcher, exactly as a real incident's events (stored first, delivered at least
 // once, retried), resolves it after its duration, and follows every delivery into a DrillReport. Drills
 // live in the store's drills table, never among incidents, and a drill the probe was killed during is
-// resolved at the next start, so no drill page is left open at a receiver.
+// resolved at the next start, so no drill page is left open at a receiver. A finished drill's review draft
+// goes to state_dir/incidents/<drill id>.md (ids start with "drill-", so never a real incident's file).
 //
 // start, restore, tick and on_delivery run on the check loop; report_json and list_json on any thread.
 
@@ -67,6 +68,8 @@ class DrillRunner {
   std::vector<const Incident*> open_incidents() const;
 
   std::optional<std::string> report_json(const std::string& id) const;
+  // The drill's review draft (Markdown), also written to state_dir/incidents/<id>.md when it finishes.
+  std::optional<std::string> review_markdown(const std::string& id) const;
   std::string list_json() const;  // the drills still kept in memory, newest first
 
  private:

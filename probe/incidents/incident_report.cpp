@@ -9,21 +9,6 @@ namespace {
 using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 
-// Table cells must stay on one line and must not close the cell early.
-std::string cell(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    if (c == '|')
-      out += "\\|";
-    else if (c == '\n' || c == '\r')
-      out += ' ';
-    else
-      out += c;
-  }
-  return out.empty() ? "-" : out;
-}
-
 std::string ms(double seconds) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f", seconds * 1000.0);
@@ -48,15 +33,30 @@ void row(std::string& out, std::string_view name, std::string_view value) {
   out += "| ";
   out += name;
   out += " | ";
-  out += cell(value);
+  out += review_cell(value);
   out += " |\n";
 }
 
 }  // namespace
 
-std::string render_review_markdown(const Incident& in) {
+// Table cells must stay on one line and must not close the cell early.
+std::string review_cell(std::string_view text) {
   std::string out;
-  out += "# Post-incident review: " + in.summary + "\n\n";
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n' || c == '\r')
+      out += ' ';
+    else
+      out += c;
+  }
+  return out.empty() ? "-" : out;
+}
+
+std::string render_review_markdown(const Incident& in, std::string_view extra_sections) {
+  std::string out;
+  out += (in.drill ? "# Drill review: " : "# Post-incident review: ") + in.summary + "\n\n";
   if (in.drill) out += "**This was a drill** (synthprobe drill): a test of the paging path, not an outage.\n\n";
   out += "Incident `" + in.id + "`. Draft written by synthprobe from what the probe saw; the sections marked "
          "_to be written_ are for the people who handled it.\n\n";
@@ -94,7 +94,7 @@ std::string render_review_markdown(const Incident& in) {
     out += std::to_string(in.timeline_omitted) + " events in the middle were omitted to bound the timeline.\n\n";
   out += "| Time (UTC) | Event | Detail |\n|---|---|---|\n";
   for (const auto& e : in.timeline)
-    out += "| " + format_rfc3339(e.at) + " | " + std::string(to_string(e.event)) + " | " + cell(e.detail) + " |\n";
+    out += "| " + format_rfc3339(e.at) + " | " + std::string(to_string(e.event)) + " | " + review_cell(e.detail) + " |\n";
   out += "\n";
 
   out += "## Technical evidence\n\n";
@@ -108,8 +108,8 @@ std::string render_review_markdown(const Incident& in) {
       out += std::to_string(in.failing_checks_omitted) + " more checks were down or degraded; the first " +
              std::to_string(in.failing_checks.size()) + " are listed.\n\n";
     for (const auto& c : in.failing_checks) {
-      out += "| " + cell(c.name) + " | " + cell(c.area) + " | " +
-             cell(c.reason ? std::string(to_string(*c.reason)) : "degraded") + " | " + cell(c.message) + " | " +
+      out += "| " + review_cell(c.name) + " | " + review_cell(c.area) + " | " +
+             review_cell(c.reason ? std::string(to_string(*c.reason)) : "degraded") + " | " + review_cell(c.message) + " | " +
              (c.status_code > 0 ? std::to_string(c.status_code) : "-") + " | " + ms(c.phases.resolve) + " | " +
              ms(c.phases.connect) + " | " + ms(c.phases.tls) + " | " + ms(c.phases.processing) + " | " +
              ms(c.phases.transfer) + " |\n";
@@ -123,7 +123,7 @@ std::string render_review_markdown(const Incident& in) {
            format_rfc3339(*in.first_failure_at) + ").\n";
   if (first_notified)
     out += "- First notification delivered " + since(in.opened_at, first_notified->at) + " after opening (" +
-           cell(first_notified->detail.substr(0, first_notified->detail.find(':'))) + ").\n";
+           review_cell(first_notified->detail.substr(0, first_notified->detail.find(':'))) + ").\n";
   else
     out += "- No notification delivered.\n";
   std::size_t failures = 0;
@@ -151,7 +151,7 @@ std::string render_review_markdown(const Incident& in) {
     const bool on_time = !in.customer_update_due || first.at <= *in.customer_update_due;
     out += "- First update " + since(in.opened_at, first.at) + " after opening (" + first.source + "): " +
            (on_time ? "on time" : "late") + ".\n";
-    for (const auto& u : in.comms) out += "- " + format_rfc3339(u.at) + " (" + u.source + "): " + cell(u.message) + "\n";
+    for (const auto& u : in.comms) out += "- " + format_rfc3339(u.at) + " (" + u.source + "): " + review_cell(u.message) + "\n";
   }
   out += "\n";
 
@@ -163,12 +163,17 @@ std::string render_review_markdown(const Incident& in) {
         {"Communications lead", &in.team.communications_lead},
         {"Support lead", &in.team.support_lead}};
     for (const auto& [title, m] : roles)
-      if (*m) out += std::string("| ") + title + " | " + cell((*m)->name) + " | " + cell((*m)->notifier) + " |\n";
+      if (*m) out += std::string("| ") + title + " | " + review_cell((*m)->name) + " | " + review_cell((*m)->notifier) + " |\n";
     out += "\n";
   }
 
-  out += "## Root cause\n\n_To be written: what failed, and why._\n\n";
-  out += "## Impact on customers\n\n_To be written: who was affected, how, and for how long._\n\n";
+  out += extra_sections;
+  if (in.drill) {
+    out += "## What the drill showed\n\n_To be written: what worked, what did not, and what surprised the team._\n\n";
+  } else {
+    out += "## Root cause\n\n_To be written: what failed, and why._\n\n";
+    out += "## Impact on customers\n\n_To be written: who was affected, how, and for how long._\n\n";
+  }
   out += "## Action items\n\n| Action | Owner | Due |\n|---|---|---|\n| _to be written_ | | |\n";
   return out;
 }

@@ -4,6 +4,7 @@
 // technical evidence, response times); what only people know is left as marked blank sections.
 
 #include <string>
+#include <string_view>
 
 #include "probe/incidents/incident.h"
 
@@ -14,6 +15,13 @@ namespace synthprobe {
 // timeline as a table, the failing checks with reason, message, status and phases in ms, response times,
 // and the blank sections "Root cause", "Impact on customers" and "Action items". Works for an open incident
 // too ("still open"). Text from checks is escaped so it cannot break the tables.
-std::string render_review_markdown(const Incident& incident);
+//
+// A drill's (incident.drill) is titled "Drill review", says "This was a drill", and asks what the drill
+// showed instead of a root cause and the impact on customers; `extra_sections` (Markdown, a drill's
+// deliveries) goes before the sections left for people.
+std::string render_review_markdown(const Incident& incident, std::string_view extra_sections = {});
+
+// Text for a cell of the review's tables: on one line, '|' escaped, "-" when empty.
+std::string review_cell(std::string_view text);
 
 }  // namespace synthprobe
