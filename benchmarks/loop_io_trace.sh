@@ -114,7 +114,7 @@ run_daemon() {
   done
   # Under strace, ask again once it answers: the pid read while strace was starting was once not the
   # daemon's (nothing was observed, and SIGTERM never reached it).
-  if [ -n "$traced" ]; then daemon_pid=$(pgrep -P "$strace_pid" -x synthprobe | head -1); fi
+  if [ -n "$traced" ]; then daemon_pid=$(pgrep -P "$strace_pid" -x synthprobe | head -1 || true); fi
   [ -n "$daemon_pid" ] || { log "no synthprobe process under strace"; exit 1; }
   t_ready=$(now)
   sleep "${interval%s}"  # every check has had its first run

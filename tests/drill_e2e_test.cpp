@@ -105,10 +105,10 @@ TEST_CASE("synthprobe drill: every notifier that would receive the severity hear
   CHECK(d.get_json("/api/drills/" + id)->at("finished") == true);
   CHECK(http_request(d.url("/api/drills/nope")).status == 404);
 
-  // Each finished drill has its review draft beside the incidents' (its id starts with "drill-"), and the
-  // API serves it.
+  // Each finished drill has its review draft in state_dir/drills (apart from real incidents' reviews),
+  // and the API serves it.
   const std::string failed_id = str(drills->as_array()[1].at("id"));
-  const auto review_file = d.state_dir / "incidents" / (failed_id + ".md");
+  const auto review_file = d.state_dir / "drills" / (failed_id + ".md");
   REQUIRE_MESSAGE(eventually([&] { return std::filesystem::exists(review_file); }, 10s), d.log());
   std::ifstream in(review_file);
   const std::string written((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -118,7 +118,7 @@ TEST_CASE("synthprobe drill: every notifier that would receive the severity hear
   const auto served = http_request(d.url("/api/drills/" + failed_id + "/report"));
   CHECK(served.status == 200);
   CHECK(served.body == written);
-  CHECK(std::filesystem::exists(d.state_dir / "incidents" / (id + ".md")));
+  CHECK(std::filesystem::exists(d.state_dir / "drills" / (id + ".md")));
   CHECK(http_request(d.url("/api/drills/nope/report")).status == 404);
 
   // Refusals: no token, an unknown site, a bad body; the CLI says what the probe answered.

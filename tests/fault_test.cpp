@@ -183,7 +183,17 @@ TEST_CASE("secrets never appear in logs, errors, APIs, metrics, pages, reports, 
     const std::string id = str(d.incidents()[0].at("id"));
     const HttpGetResult drill = http_post_json(d.url("/api/drills"), R"({"site":"shop","severity":"P1","duration":"1s"})",
                                                {"Authorization: Bearer " + secrets.at("SP_API")});
-    CHECK_MESSAGE(drill.status == 201, drill.body);
+    REQUIRE_MESSAGE(drill.status == 201, drill.body);
+    // Finished: its review draft (with the receivers' answers) is written and served too.
+    const std::string drill_id = str(json::parse(drill.body).at("id"));
+    REQUIRE_MESSAGE(eventually([&] {
+                      const auto r = d.get_json("/api/drills/" + drill_id);
+                      return r && r->at("finished") == true;
+                    }, 30s),
+                    d.log());
+    REQUIRE(eventually([&] { return fs::exists(d.state_dir / "drills" / (drill_id + ".md")); }, 10s));
+    everything += http_request(d.url("/api/drills/" + drill_id)).body;
+    everything += http_request(d.url("/api/drills/" + drill_id + "/report")).body;
     for (const char* path : {"/metrics", "/api/status", "/status", "/status.json", "/status/operator", "/api/incidents", "/api/drills"})
       everything += http_request(d.url(path)).body;
     everything += http_request(d.url("/api/incidents/" + id)).body;
@@ -193,7 +203,8 @@ TEST_CASE("secrets never appear in logs, errors, APIs, metrics, pages, reports, 
     REQUIRE(d.process.wait(30s) == std::optional<int>(0));
     everything += d.log();
   }
-  for (const auto& entry : fs::recursive_directory_iterator(dir.path() / "state")) everything += read_all(entry.path());
+  for (const auto& entry : fs::recursive_directory_iterator(dir.path() / "state"))
+    if (entry.is_regular_file()) everything += read_all(entry.path());
   std::string out;
   run_command(bin() + " once --config " + (dir.path() / "probe.toml").string() + " --format json", &out);
   everything += out;

@@ -107,15 +107,21 @@ std::size_t resident_kib() {
 
 TEST_CASE("slowloris: a byte a second ends at the run's timeout, within 50 ms") {
   // Up to three tries: the bound is the probe's, and a loaded test machine may not wake it in time once.
+  // Under ASan on two busy cores the process itself runs a few times slower: 150 ms there.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  constexpr double kLatest = 2.15;
+#else
+  constexpr double kLatest = 2.05;
+#endif
   double best = 1e9;
-  for (int attempt = 0; attempt < 3 && best > 2.05; ++attempt) {
+  for (int attempt = 0; attempt < 3 && best > kLatest; ++attempt) {
     ScriptedServer server({Move::read_request(), Move::drip(head_with_length(10) + "0123456789", 1s)});
     const RunResult r = run_check(check_of(server.url("/"), 2s));
     expect_failure(r, Reason::timeout, "timed out");
     CHECK(r.duration_seconds >= 1.99);  // never before its timeout
     best = std::min(best, r.duration_seconds);
   }
-  CHECK(best <= 2.05);
+  CHECK(best <= kLatest);
 }
 
 TEST_CASE("an endless body stops at max_body_bytes") {

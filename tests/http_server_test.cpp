@@ -298,28 +298,33 @@ TEST_CASE("a client that does not read a streamed body holds up neither the serv
 
 TEST_CASE("out of descriptors: the server backs off instead of spinning, and serves once it has them again") {
   Server s;
-  // The client connects first: the kernel completes the handshake, and the connection waits in the backlog.
-  const int client = connect_to(s.server.port());
-  REQUIRE(client >= 0);
-  // Then the process runs out of descriptors, so the server's accept() fails with EMFILE.
+  // The process runs out of descriptors but one, and the client takes that one: its connection waits in
+  // the listen backlog, and every accept() of the server fails with EMFILE.
   rlimit saved{};
   REQUIRE(getrlimit(RLIMIT_NOFILE, &saved) == 0);
   rlimit low = saved;
   low.rlim_cur = 256;
   REQUIRE(setrlimit(RLIMIT_NOFILE, &low) == 0);
   std::vector<int> fillers;
-  for (int fd; (fd = ::dup(client)) >= 0;) fillers.push_back(fd);
+  for (int fd; (fd = ::dup(0)) >= 0;) fillers.push_back(fd);
+  REQUIRE(!fillers.empty());
+  ::close(fillers.back());
+  fillers.pop_back();
+  const int client = connect_to(s.server.port());
   const auto cpu_seconds = [] {
     rusage u{};
-    getrusage(RUSAGE_SELF, &u);
+    getrusage(RUSAGE_SELF, &u);  // the test thread sleeps meanwhile: this is the server's thread
     return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
            static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
   };
   const double cpu_before = cpu_seconds();
   std::this_thread::sleep_for(1s);
   const double cpu_used = cpu_seconds() - cpu_before;
+  const std::size_t accepted = s.server.connections();
   for (int fd : fillers) ::close(fd);
   REQUIRE(setrlimit(RLIMIT_NOFILE, &saved) == 0);
+  REQUIRE(client >= 0);
+  CHECK(accepted == 0);  // the connection really waited: every accept() in that second failed
   // A spinning accept loop burns the whole second; pausing between tries costs next to nothing.
   CHECK_MESSAGE(cpu_used < 0.3, "CPU while out of descriptors: " << cpu_used << " s in 1 s");
 

@@ -645,8 +645,13 @@ TEST_CASE("an incident that spans a restart: probe_stopped/probe_started, the bl
   REQUIRE(failing.size() == 1);
   CHECK(failing[0].at("status_code") == 503);
   CHECK(failing[0].at("message") == "status 503 not in [2xx]");
-  CHECK(failing[0].at("phases").as_object() == phases_before);  // the run's phases, not zeros
-  CHECK(phases_before.at("processing").to_number<double>() > 0.0);
+  // The run's phases, not zeros (housekeeping refreshes the evidence each second, so not to the microsecond).
+  const json::object& phases_after = failing[0].at("phases").as_object();
+  for (const char* phase : {"connect", "processing"}) {
+    CAPTURE(phase);
+    CHECK(phases_before.at(phase).to_number<double>() > 0.0);
+    CHECK(phases_after.at(phase).to_number<double>() > 0.0);
+  }
 
   // It resolves on the runs after the restart, and its review says how long the probe was blind.
   REQUIRE_MESSAGE(eventually([&] {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <future>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "probe/daemon/parked_writes.h"
@@ -13,11 +14,14 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Holds the mutex on another thread until release() (as the HTTP thread does while copying rows).
+// Holds the mutex on another thread until release() or its end (as the HTTP thread does while copying
+// rows). Declared after the futures of writes that may wait for it, so it lets go before they are joined
+// and a failing test ends instead of hanging.
 struct Reader {
   std::mutex& mutex;
   std::promise<void> held, done;
   std::future<void> thread;
+  bool released = false;
   explicit Reader(std::mutex& m) : mutex(m) {
     thread = std::async(std::launch::async, [this, release = done.get_future()]() mutable {
       std::lock_guard lock(mutex);
@@ -26,7 +30,9 @@ struct Reader {
     });
     held.get_future().wait();
   }
+  ~Reader() { release(); }
   void release() {
+    if (std::exchange(released, true)) return;
     done.set_value();
     thread.wait();
   }
@@ -38,7 +44,7 @@ TEST_CASE("a free lock: the write lands at once") {
   std::mutex m;
   std::vector<int> landed;
   ParkedWrites<int> writes(m, 8);
-  writes.write(1, [&](int&& v) { landed.push_back(v); });
+  CHECK_FALSE(writes.write(1, [&](int&& v) { landed.push_back(v); }));
   CHECK(landed == std::vector<int>{1});
   CHECK(writes.parked().empty());
 }
@@ -48,9 +54,10 @@ TEST_CASE("a held lock: writes are parked without waiting, and land in order wit
   std::vector<int> landed;
   const auto land = [&](int&& v) { landed.push_back(v); };
   ParkedWrites<int> writes(m, 8);
+  std::future<void> parked;
   Reader reader(m);
   // On another thread, so a write that waited for the lock would show as a timeout instead of a hang.
-  auto parked = std::async(std::launch::async, [&] {
+  parked = std::async(std::launch::async, [&] {
     writes.write(1, land);
     writes.write(2, land);
     writes.flush_if_free(land);  // still held: nothing lands
@@ -71,7 +78,7 @@ TEST_CASE("parked writes land with a flush once the lock is free") {
   ParkedWrites<int> writes(m, 8);
   {
     Reader reader(m);
-    writes.write(7, land);
+    CHECK(writes.write(7, land));
     reader.release();
   }
   CHECK(landed.empty());
@@ -84,10 +91,11 @@ TEST_CASE("past max_parked a write waits for the lock rather than grow") {
   std::vector<int> landed;
   const auto land = [&](int&& v) { landed.push_back(v); };
   ParkedWrites<int> writes(m, 2);
+  std::future<void> third;
   Reader reader(m);
   writes.write(1, land);
   writes.write(2, land);
-  auto third = std::async(std::launch::async, [&] { writes.write(3, land); });
+  third = std::async(std::launch::async, [&] { writes.write(3, land); });
   CHECK(third.wait_for(200ms) == std::future_status::timeout);  // waiting for the reader
   reader.release();
   REQUIRE(third.wait_for(5s) == std::future_status::ready);

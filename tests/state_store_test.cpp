@@ -171,6 +171,9 @@ TEST_CASE("state files are 0600 and their folders 0700, whoever made them; an op
   fs::permissions(state, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                              fs::perms::others_read | fs::perms::others_exec);
   std::ofstream(state / "synthprobe.db").close();  // an empty file is a valid empty database, made 0644
+  fs::create_directories(state / "incidents");     // as earlier versions left it: the umask's 0755
+  fs::permissions(state / "incidents", fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                           fs::perms::others_read | fs::perms::others_exec);
   fs::permissions(state / "synthprobe.db", fs::perms::owner_read | fs::perms::owner_write |
                                                fs::perms::group_read | fs::perms::others_read);
   StateStore store(options(state, loop));

@@ -131,7 +131,10 @@ std::string StateStore::open_database(RestoredState& restored) {
   }
   const fs::path file = options_.dir / kFileName;
   if (std::string e = db_->db.open(file); !e.empty()) return "cannot open " + file.string() + ": " + e;
-  ::chmod(file.c_str(), 0600);  // ours, whoever made it (SQLite gives its -wal and -shm the same mode)
+  // Ours, whoever made them: the database (SQLite gives new -wal and -shm files its mode, but not ones a
+  // crash left behind) and the review folders (earlier versions left them at the umask's mode).
+  for (const char* suffix : {"", "-wal", "-shm"}) ::chmod((file.string() + suffix).c_str(), 0600);
+  for (const char* folder : {"incidents", "drills"}) ::chmod((options_.dir / folder).c_str(), 0700);
 
   // A damaged file is moved aside rather than trusted or deleted: someone may want to look at it.
   std::string verdict, error;

@@ -1,6 +1,7 @@
 #pragma once
 // The daemon's record of one configured check or flow, indexed by its scheduler id.
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
@@ -26,6 +27,8 @@ struct CheckSlot {
   std::uint32_t rollup_total = 0;
   // Written by the loop under the daemon's status mutex; the HTTP thread copies it under the same mutex.
   CheckStatus status;
+  // The loop's: where its latest run waits among the parked status writes (1-based), 0 when written.
+  std::size_t parked_at = 0;
 };
 
 // The streaks as saved: capped where the thresholds stop looking, so a check that stays up (or down)

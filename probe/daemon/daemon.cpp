@@ -443,12 +443,14 @@ struct Daemon::Impl final : RunReceiver {
         if (step.name == *r.failed_step) u.evidence_status_code = step.status_code;
     r.steps.clear();  // the status page shows the run, not its steps; keep it small
     u.last = std::move(r);
-    status_writes.write(std::move(u), [this](StatusUpdate&& w) { write_status(std::move(w)); });
+    if (status_writes.write(std::move(u), [this](StatusUpdate&& w) { write_status(std::move(w)); }))
+      slots[id]->parked_at = status_writes.parked().size();
   }
 
   // Under status_mutex.
   void write_status(StatusUpdate&& u) {
     if (u.id >= slots.size() || !slots[u.id]) return;  // removed by a reload since
+    slots[u.id]->parked_at = 0;
     CheckStatus& s = slots[u.id]->status;
     s.state = u.state;
     s.history.record(static_cast<std::int64_t>(u.when), u.last.success);
@@ -490,10 +492,12 @@ struct Daemon::Impl final : RunReceiver {
       h.phases = last.phases;
       h.degraded = last.degraded;
     };
-    const auto& parked = status_writes.parked();
-    const auto newest = std::find_if(parked.rbegin(), parked.rend(), [&](const auto& u) { return u.id == id; });
-    if (newest != parked.rend()) latest(newest->last, newest->evidence_status_code);
-    else if (s.status.last_run_unix) latest(s.status.last, s.status.evidence_status_code);
+    if (s.parked_at) {
+      const StatusUpdate& newest = status_writes.parked()[s.parked_at - 1];
+      latest(newest.last, newest.evidence_status_code);
+    } else if (s.status.last_run_unix) {
+      latest(s.status.last, s.status.evidence_status_code);
+    }
     return h;
   }
 
@@ -648,11 +652,13 @@ struct Daemon::Impl final : RunReceiver {
   std::vector<CheckStatusRow> copy_status_rows(std::int64_t now_unix, bool details) const {
     std::vector<CheckStatusRow> rows;
     std::vector<UptimeHistory> histories;
-    rows.reserve(slots.size());
-    if (details) histories.reserve(slots.size());
     for (std::size_t begin = 0;; begin += kStatusCopyBatch) {
-      std::lock_guard lock(status_mutex);
+      std::lock_guard lock(status_mutex);  // a reload grows `slots` under it
       if (begin >= slots.size()) break;
+      if (begin == 0) {
+        rows.reserve(slots.size());
+        if (details) histories.reserve(slots.size());
+      }
       const std::size_t end = std::min(slots.size(), begin + kStatusCopyBatch);
       for (std::size_t i = begin; i < end; ++i) {
         if (!slots[i]) continue;

@@ -105,7 +105,7 @@ DrillRunner::Started DrillRunner::start(const Request& request, const config::Co
     report.opened(with_targets(told, config), now);
     if (told.empty()) {
       report.note = "no notifier receives a " + std::string(severity_name(request.severity)) + " of site \"" +
-                    request.site + "\" (check min_severity and the incident team): nothing was tested";
+                    request.site + "\" (check min_severity): nothing was tested";
       report.incident = resolve_drill_incident(std::move(report.incident), now);
       report.finished = true;
     }
@@ -216,7 +216,7 @@ void DrillRunner::save(const DrillReport& report, store::PendingWrites& writes) 
   row.body = serialize_json(to_json(report));
   writes.drills.insert_or_assign(row.id, std::move(row));
   if (report.finished)
-    writes.files.emplace_back("incidents/" + report.incident.id + ".md", render_drill_review_markdown(report));
+    writes.files.emplace_back("drills/" + report.incident.id + ".md", render_drill_review_markdown(report));
 }
 
 void DrillRunner::save_now(const DrillReport& report) {

@@ -4,7 +4,7 @@
 // once, retried), resolves it after its duration, and follows every delivery into a DrillReport. Drills
 // live in the store's drills table, never among incidents, and a drill the probe was killed during is
 // resolved at the next start, so no drill page is left open at a receiver. A finished drill's review draft
-// goes to state_dir/incidents/<drill id>.md (ids start with "drill-", so never a real incident's file).
+// goes to state_dir/drills/<drill id>.md, apart from real incidents' reviews (a site may be called "drill-...").
 //
 // start, restore, tick and on_delivery run on the check loop; report_json and list_json on any thread.
 

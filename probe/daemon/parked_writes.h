@@ -17,17 +17,19 @@ class ParkedWrites {
  public:
   ParkedWrites(std::mutex& mutex, std::size_t max_parked) : mutex_(mutex), max_parked_(max_parked) {}
 
-  // `write(Update&&)` runs under the lock, for the parked writes first, then for `u`.
+  // `write(Update&&)` runs under the lock, for the parked writes first, then for `u`. True when `u` was
+  // parked instead (it is then parked().back()).
   template <typename Write>
-  void write(Update&& u, Write&& write_one) {
+  bool write(Update&& u, Write&& write_one) {
     std::unique_lock lock(mutex_, std::try_to_lock);
     if (!lock && parked_.size() < max_parked_) {
       parked_.push_back(std::move(u));
-      return;
+      return true;
     }
     if (!lock) lock.lock();
     land_parked(write_one);
     write_one(std::move(u));
+    return false;
   }
 
   // Lands the parked writes if the lock is free; for when no write has come after them for a while.
