@@ -158,6 +158,40 @@ int comms_command(const std::vector<std::string_view>& args) {
   return kExitFailed;
 }
 
+// --listen ADDR (or --listen=ADDR); the tests' --time-scale F, --state-dir DIR and --shop-port N stay out
+// of --help (see DemoOptions).
+int demo_command(const std::vector<std::string_view>& args) {
+  const std::string usage = "demo takes only --listen ADDR";
+  DemoOptions options;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view a = args[i];
+    if (a.starts_with("--listen=")) {
+      options.listen = std::string(a.substr(9));
+      continue;
+    }
+    if (i + 1 >= args.size()) return usage_error(usage);
+    const std::string value(args[++i]);
+    if (a == "--listen") {
+      options.listen = value;
+    } else if (a == "--state-dir") {
+      options.state_dir = value;
+    } else if (a == "--time-scale") {
+      char* end = nullptr;
+      options.time_scale = std::strtod(value.c_str(), &end);
+      if (end == value.c_str() || *end != '\0' || !(options.time_scale > 0.0 && options.time_scale <= 1.0))
+        return usage_error("--time-scale is a factor above 0 and at most 1, like 0.1");
+    } else if (a == "--shop-port") {
+      char* end = nullptr;
+      const long port = std::strtol(value.c_str(), &end, 10);
+      if (end == value.c_str() || *end != '\0' || port < 0 || port > 65535) return usage_error("--shop-port is 0 to 65535");
+      options.shop_port = static_cast<unsigned short>(port);
+    } else {
+      return usage_error(usage);
+    }
+  }
+  return run_demo(options);
+}
+
 int drill_command(const std::vector<std::string_view>& args) {
   const std::string usage = "drill takes --config FILE --site SITE [--severity P1|P2|P3] [--duration 1m] [--wait 2m]";
   std::string path;
@@ -312,12 +346,7 @@ int run_cli(int argc, char** argv) {
     if (rest.size() == 1 && rest[0].starts_with("--config=")) return daemon_command(std::string(rest[0].substr(9)));
     return usage_error("run needs --config FILE");
   }
-  if (command == "demo") {
-    if (rest.empty()) return run_demo("");
-    if (rest.size() == 2 && rest[0] == "--listen") return run_demo(std::string(rest[1]));
-    if (rest.size() == 1 && rest[0].starts_with("--listen=")) return run_demo(std::string(rest[0].substr(9)));
-    return usage_error("demo takes only --listen ADDR");
-  }
+  if (command == "demo") return demo_command(rest);
   return usage_error("unknown command " + std::string(command));
 }
 

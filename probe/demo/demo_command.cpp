@@ -14,6 +14,7 @@
 #include "probe/daemon/daemon.h"
 #include "probe/demo/demo_config.h"
 #include "probe/demo/demo_shop.h"
+#include "probe/demo/demo_time_scale.h"
 
 namespace synthprobe {
 namespace net = boost::asio;
@@ -107,23 +108,32 @@ void print_view(const demo::DemoShop& shop, const std::string& status_json, cons
 
 }  // namespace
 
-int run_demo(const std::string& listen) {
+int run_demo(const DemoOptions& options) {
   net::io_context io(1);
+  demo::DemoShopOptions shop_options;
+  shop_options.script = demo::scale_script(demo::DemoScript::standard(), options.time_scale);
   std::optional<demo::DemoShop> shop;
   try {
-    demo::DemoShopOptions options;
-    options.port = 8480;
-    shop.emplace(io, options);
-  } catch (const std::exception&) {
-    shop.emplace(io, demo::DemoShopOptions{});  // 8480 is taken: any free port will do
+    shop_options.port = options.shop_port.value_or(8480);
+    shop.emplace(io, shop_options);
+  } catch (const std::exception& e) {
+    if (options.shop_port) {
+      std::cerr << "synthprobe demo: the shop cannot listen on port " << *options.shop_port << ": " << e.what() << '\n';
+      return 1;
+    }
+    shop_options.port = 0;  // 8480 is taken: any free port will do
+    shop.emplace(io, shop_options);
   }
   std::string text = replace_all(kDemoConfig, kDemoShopAddress, shop->url(""));
-  if (!listen.empty()) text = replace_all(text, "listen = \"127.0.0.1:9464\"", "listen = \"" + listen + "\"");
+  if (!options.listen.empty())
+    text = replace_all(text, "listen = \"127.0.0.1:9464\"", "listen = \"" + options.listen + "\"");
   config::LoadResult loaded = config::load_config_string(text, "demo.toml");
   if (!loaded.config || !loaded.errors.empty()) {
     for (const auto& e : loaded.errors) std::cerr << e.to_string() << '\n';
     return 2;
   }
+  demo::scale_timings(*loaded.config, options.time_scale);
+  if (!options.state_dir.empty()) loaded.config->probe.state_dir = options.state_dir;
   const std::string probe_listen = loaded.config->probe.listen;
   const std::string state_dir = loaded.config->probe.state_dir;
   Daemon daemon(io, "", std::move(*loaded.config));
