@@ -272,6 +272,8 @@ struct Daemon::Impl final : RunReceiver {
         logger.log(LogLevel::warn, "probe.dns_servers changed; it takes effect at the next restart");
       if (next.probe.state_dir != current->probe.state_dir)
         logger.log(LogLevel::warn, "probe.state_dir changed; it takes effect at the next restart");
+      if (next.probe.state_retention != current->probe.state_retention)
+        logger.log(LogLevel::warn, "probe.state_retention changed; it takes effect at the next restart");
       if (next.probe.name != identity.probe || next.probe.region != identity.region)
         logger.log(LogLevel::warn,
                    "probe.name or probe.region changed; series and incidents keep the old ones until the next restart");
