@@ -12,10 +12,8 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,6 +21,7 @@
 #include "common/time_format.h"
 #include "config/config_loader.h"
 #include "probe/demo/demo_time_scale.h"
+#include "tests/support/deploy_files.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
@@ -41,20 +40,6 @@ std::string bin() {
   const char* b = std::getenv("SYNTHPROBE_BIN");
   REQUIRE_MESSAGE(b, "SYNTHPROBE_BIN is set by ctest");
   return b;
-}
-
-std::string source_dir() {
-  if (const char* dir = std::getenv("SYNTHPROBE_SOURCE_DIR")) return dir;
-  std::string file = __FILE__;  // .../tests/demo_e2e_test.cpp
-  file.erase(file.rfind('/'));
-  return file.substr(0, file.rfind('/'));
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 std::string str(const json::value& v) { return v.is_string() ? std::string(v.as_string()) : std::string(); }
@@ -105,7 +90,7 @@ std::size_t count_events(const json::array& timeline, std::string_view name) {
 }  // namespace
 
 TEST_CASE("synthprobe demo in fast motion: P2 with the comms clock, P1, overdue, resolve, relapse of the same incident, resolve, then P3 degraded") {
-  config::LoadResult shipped = config::load_config_file(source_dir() + "/config/examples/demo.toml");
+  config::LoadResult shipped = config::load_config_file(testing::source_dir() + "/config/examples/demo.toml");
   REQUIRE(shipped.config);
   const config::Site* site = shipped.config->find_site("demo-shop");
   REQUIRE(site != nullptr);
@@ -135,7 +120,7 @@ TEST_CASE("synthprobe demo in fast motion: P2 with the comms clock, P1, overdue,
     std::this_thread::sleep_for(100ms);
   }
   CAPTURE(json::serialize(incidents));
-  const std::string log = read_file(log_path);
+  const std::string log = testing::read_text_file(log_path);
   const std::string log_tail = log.substr(log.size() > 3000 ? log.size() - 3000 : 0);
   CAPTURE(log_tail);
   REQUIRE(incidents.size() == 2);  // exactly: the relapse reopened the first, no third one

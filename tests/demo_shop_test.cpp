@@ -9,12 +9,10 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <functional>
 #include <strings.h>
 #include <future>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,6 +21,7 @@
 #include "probe/demo/demo_script.h"
 #include "probe/demo/demo_shop.h"
 #include "probe/engine/run_once.h"
+#include "tests/support/deploy_files.h"
 
 using namespace synthprobe;
 using namespace synthprobe::demo;
@@ -185,20 +184,6 @@ bool eventually(const std::function<bool()>& condition) {
     std::this_thread::sleep_for(2ms);
   }
   return condition();
-}
-
-std::string source_dir() {
-  if (const char* dir = std::getenv("SYNTHPROBE_SOURCE_DIR")) return dir;
-  std::string file = __FILE__;  // .../tests/demo_shop_test.cpp
-  file.erase(file.rfind('/'));
-  return file.substr(0, file.rfind('/'));
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 }  // namespace
@@ -550,8 +535,8 @@ TEST_CASE("a taken port is an error at construction") {
 namespace {
 
 std::vector<std::shared_ptr<const config::Check>> demo_checks(const RunningShop& s) {
-  const std::string path = source_dir() + "/config/examples/demo.toml";
-  std::string toml = read_file(path);
+  const std::string path = testing::source_dir() + "/config/examples/demo.toml";
+  std::string toml = testing::read_text_file(path);
   REQUIRE_FALSE(toml.empty());
   const std::string base = "http://127.0.0.1:8480";
   const auto at = toml.find(base);
@@ -575,7 +560,7 @@ const RunResult& result(const std::vector<RunResult>& results, const std::string
 }  // namespace
 
 TEST_CASE("demo.toml: valid, with the promised checks and the checkout flow") {
-  const config::LoadResult loaded = config::load_config_file(source_dir() + "/config/examples/demo.toml");
+  const config::LoadResult loaded = config::load_config_file(testing::source_dir() + "/config/examples/demo.toml");
   for (const auto& e : loaded.errors) FAIL_CHECK(e.to_string());
   REQUIRE(loaded.config.has_value());
   const config::Config& c = *loaded.config;
