@@ -5,12 +5,14 @@
 // ${unix_ms}, ${random_digits:N}) remain as placeholders inside TemplateString, in requests and in
 // expectations alike; a regex that inserts one is the only kind compiled per run.
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/value.hpp>
@@ -156,6 +158,10 @@ struct TeamMember {
   std::string notifier;  // a [[notifier]] name, or empty
   bool operator==(const TeamMember&) const = default;
 };
+
+// The roles' keys, in this order everywhere: [incident_team], the incident object's "team", payloads.
+inline constexpr std::array<std::string_view, 4> kTeamRoles{"commander", "technical_lead", "communications_lead",
+                                                            "support_lead"};
 
 struct IncidentTeam {
   std::optional<TeamMember> commander;

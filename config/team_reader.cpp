@@ -8,7 +8,6 @@
 namespace synthprobe::config {
 namespace {
 
-constexpr std::array<std::string_view, 4> kRoles{"commander", "technical_lead", "communications_lead", "support_lead"};
 constexpr std::array<std::string_view, 2> kMemberKeys{"name", "notifier"};
 
 std::optional<TeamMember>& role(IncidentTeam& team, std::string_view name) {
@@ -26,9 +25,9 @@ const std::optional<TeamMember>& role(const IncidentTeam& team, std::string_view
 
 IncidentTeam read_team(const toml::table& table, std::string_view where, LoadContext& ctx) {
   TableReader r(table, std::string(where), ctx);
-  r.reject_unknown(kRoles);
+  r.reject_unknown(kTeamRoles);
   IncidentTeam team;
-  for (std::string_view key : kRoles) {
+  for (std::string_view key : kTeamRoles) {
     const toml::node* node = r.find(key);
     if (!node) continue;
     TeamMember member;
@@ -59,7 +58,7 @@ IncidentTeam read_team(const toml::table& table, std::string_view where, LoadCon
 
 IncidentTeam merge_team(const IncidentTeam& base, const IncidentTeam& over) {
   IncidentTeam out = base;
-  for (std::string_view key : kRoles)
+  for (std::string_view key : kTeamRoles)
     if (role(over, key)) role(out, key) = role(over, key);
   return out;
 }
@@ -68,7 +67,7 @@ void check_team_notifiers(const toml::table& table, const IncidentTeam& team, st
                           LoadContext& ctx) {
   std::vector<std::string> names;
   for (const auto& n : notifiers) names.push_back(n.name);
-  for (std::string_view key : kRoles) {
+  for (std::string_view key : kTeamRoles) {
     const auto& member = role(team, key);
     if (!member || member->notifier.empty()) continue;
     if (std::find(names.begin(), names.end(), member->notifier) != names.end()) continue;

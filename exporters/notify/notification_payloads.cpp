@@ -55,12 +55,9 @@ struct IncidentFacts {
   std::vector<std::pair<std::string, std::string>> labels;
   std::vector<std::string> areas;
   std::vector<Evidence> failing;
-  // The roles that are set, in kRoles order: (role, name or rota URL).
+  // The roles that are set, in config::kTeamRoles order: (role, name or rota URL).
   std::vector<std::pair<std::string_view, std::string>> team;
 };
-
-// The incident object's team keys, which are also the keys the payloads use for the roles.
-constexpr std::string_view kRoles[] = {"commander", "technical_lead", "communications_lead", "support_lead"};
 
 std::string string_field(const json::object& o, std::string_view key) {
   if (auto it = o.find(key); it != o.end()) {
@@ -113,7 +110,7 @@ std::optional<IncidentFacts> read_incident(const json::object& o, const Notifica
   }
   if (auto it = o.find("team"); it != o.end() && it->value().is_object()) {
     const json::object& team = it->value().get_object();
-    for (std::string_view role : kRoles) {
+    for (std::string_view role : config::kTeamRoles) {
       auto m = team.find(role);
       if (m == team.end() || !m->value().is_object()) continue;  // null: the role is not set
       if (std::string name = string_field(m->value().get_object(), "name"); !name.empty())

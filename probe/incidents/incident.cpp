@@ -27,7 +27,6 @@ constexpr std::array<std::pair<TimelineEvent, std::string_view>, 15> kEventNames
     {TimelineEvent::comms_overdue, "comms_overdue"},
 }};
 
-constexpr std::array<std::string_view, 4> kRoles{"commander", "technical_lead", "communications_lead", "support_lead"};
 
 std::optional<config::TeamMember>& member(config::IncidentTeam& t, std::size_t i) {
   switch (i) {
@@ -44,13 +43,13 @@ const std::optional<config::TeamMember>& member(const config::IncidentTeam& t, s
 
 json::object team_to_json(const config::IncidentTeam& team) {
   json::object o;
-  for (std::size_t i = 0; i < kRoles.size(); ++i) {
+  for (std::size_t i = 0; i < config::kTeamRoles.size(); ++i) {
     const auto& m = member(team, i);
     if (!m) {
-      o.emplace(kRoles[i], nullptr);
+      o.emplace(config::kTeamRoles[i], nullptr);
       continue;
     }
-    o.emplace(kRoles[i], json::object{{"name", m->name},
+    o.emplace(config::kTeamRoles[i], json::object{{"name", m->name},
                                       {"notifier", m->notifier.empty() ? json::value(nullptr) : json::value(m->notifier)}});
   }
   return o;
@@ -362,8 +361,8 @@ std::optional<Incident> incident_from_json(const json::value& value) {
   }
   if (const auto* team = field(o, "team"); team && !team->is_null()) {
     if (!team->is_object()) return std::nullopt;
-    for (std::size_t i = 0; i < kRoles.size(); ++i) {
-      const auto* m = field(team->get_object(), kRoles[i]);
+    for (std::size_t i = 0; i < config::kTeamRoles.size(); ++i) {
+      const auto* m = field(team->get_object(), config::kTeamRoles[i]);
       if (!m || m->is_null()) continue;
       if (!m->is_object()) return std::nullopt;
       config::TeamMember tm;
