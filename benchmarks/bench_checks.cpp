@@ -537,6 +537,7 @@ struct Snapshot {
   double skipped = 0;   // synthprobe_checks_skipped_total
   double delayed = 0;   // synthprobe_checks_delayed_total
   double saturated = -1;  // synthprobe_probe_saturated (-1: not exported)
+  double in_flight_limit = -1;  // synthprobe_checks_in_flight_limit (-1: not exported)
   double checks_down = 0;     // checks whose synthprobe_check_state is 2 (down)
   double incidents_open = 0;  // sum of synthprobe_incident_open
   std::vector<std::pair<double, double>> lag;  // synthprobe_scheduler_lag_seconds buckets (le, cumulative)
@@ -605,6 +606,8 @@ class MetricsReader {
       s_.delayed = sample_value(line);
     } else if (named("synthprobe_probe_saturated")) {
       s_.saturated = sample_value(line);
+    } else if (named("synthprobe_checks_in_flight_limit")) {
+      s_.in_flight_limit = sample_value(line);
     } else if (named("synthprobe_incident_open")) {
       s_.incidents_open += sample_value(line);
     } else if (named("synthprobe_scheduler_lag_seconds_bucket")) {
@@ -1572,6 +1575,7 @@ void observe_window(DaemonProcess& daemon, std::size_t checks, double interval_s
   emit("skipped_pct", fixed(100 * skipped / (due_per_s * w.seconds), 1));
   emit("delayed_per_s", fixed((sb.delayed - sa.delayed) / w.seconds, 0));
   emit("saturated", fixed(sb.saturated, 0));
+  emit("in_flight_limit", fixed(sb.in_flight_limit, 0));
   emit("failed_pct", fixed(w.runs > 0 ? 100 * failed / w.runs : 0, 1));
   emit("process_cpu_us_per_run", fixed(w.proc_cpu_us_per_run, 1));
   emit("loop_cpu_us_per_run", fixed(w.loop_cpu_us_per_run, 1));

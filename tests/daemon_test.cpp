@@ -108,6 +108,8 @@ TEST_CASE("metrics after scheduled runs pass promtool and carry known values") {
   CHECK(synthprobe::testing::sample_value(text, "synthprobe_checks_configured{probe=\"daemon-test\",region=\"test-region\"}") == 2.0);
   CHECK(synthprobe::testing::sample_value(text, "synthprobe_build_info{probe=\"daemon-test\",region=\"test-region\"}") == 1.0);
   CHECK(text.find("synthprobe_scheduler_lag_seconds_bucket") != std::string::npos);
+  // An idle loop runs with the whole of max_in_flight (default 1,000).
+  CHECK(synthprobe::testing::sample_value(text, "synthprobe_checks_in_flight_limit") == 1000.0);
   CHECK(text.find("job=") == std::string::npos);
   CHECK(text.find("instance=") == std::string::npos);
   // processing happened, so it is not zero
@@ -178,10 +180,13 @@ url = "${base}/search"
   CHECK(text.find("check=\"search\"") != std::string::npos);  // the old config keeps running
   CHECK(http_request(d.url("/-/reload")).status == 405);     // GET is not a reload
 
-  // SIGHUP reloads too.
-  d.rewrite(config_text(server, kTwoChecks));
+  // SIGHUP reloads too, and a new max_in_flight is the in-flight limit at once.
+  std::string limited = config_text(server, kTwoChecks);
+  limited.replace(limited.find("[probe]\n"), 8, "[probe]\nmax_in_flight = 5\n");
+  d.rewrite(limited);
   d.process.signal(SIGHUP);
   CHECK(eventually([&] { return d.metrics().find("check=\"broken\"") != std::string::npos; }, 10s));
+  CHECK(eventually([&] { return synthprobe::testing::sample_value(d.metrics(), "synthprobe_checks_in_flight_limit") == 5.0; }, 10s));
 }
 
 TEST_CASE("reload: settings that only a restart applies are named in the log, and the old ones stay") {

@@ -34,6 +34,9 @@ SelfMetrics::SelfMetrics(prometheus::Registry& registry, const std::string& vers
                         build_labels(version, shard))),
       checks_configured_(gauge(registry, who, "synthprobe_checks_configured", "Checks and flows in the loaded config")),
       checks_in_flight_(gauge(registry, who, "synthprobe_checks_in_flight", "Runs of checks and flows in progress")),
+      in_flight_limit_(gauge(registry, who, "synthprobe_checks_in_flight_limit",
+                             "How many runs may be in flight now: max_in_flight, or fewer while the check loop is "
+                             "CPU-bound and runs wait for a slot")),
       scheduler_lag_(prometheus::BuildHistogram()
                          .Name("synthprobe_scheduler_lag_seconds")
                          .Help("How late runs start compared with their schedule, in seconds")
@@ -62,6 +65,8 @@ SelfMetrics::SelfMetrics(prometheus::Registry& registry, const std::string& vers
 void SelfMetrics::set_checks_configured(std::size_t count) { checks_configured_.Set(static_cast<double>(count)); }
 
 void SelfMetrics::set_checks_in_flight(std::size_t count) { checks_in_flight_.Set(static_cast<double>(count)); }
+
+void SelfMetrics::set_in_flight_limit(std::size_t limit) { in_flight_limit_.Set(static_cast<double>(limit)); }
 
 void SelfMetrics::observe_scheduler_lag(double seconds) { scheduler_lag_.Observe(std::max(0.0, seconds)); }
 

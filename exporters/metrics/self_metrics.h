@@ -32,6 +32,9 @@ class SelfMetrics {
 
   void set_checks_configured(std::size_t count);
   void set_checks_in_flight(std::size_t count);
+  // How many runs may be in flight now: max_in_flight, or fewer while the loop is CPU-bound
+  // (probe/engine/in_flight_governor.h).
+  void set_in_flight_limit(std::size_t limit);
   // How late a run started compared with its schedule, in seconds (negative counts as 0).
   void observe_scheduler_lag(double seconds);
   // Runs that started after their due time (for instance because max_in_flight was reached).
@@ -48,6 +51,7 @@ class SelfMetrics {
   prometheus::Gauge& build_info_;
   prometheus::Gauge& checks_configured_;
   prometheus::Gauge& checks_in_flight_;
+  prometheus::Gauge& in_flight_limit_;
   prometheus::Histogram& scheduler_lag_;
   prometheus::Counter& checks_delayed_;
   prometheus::Counter& checks_skipped_;

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <ctime>
 #include <chrono>
 #include <future>
 #include <iostream>
@@ -47,6 +48,7 @@
 #include "probe/engine/check_runner.h"
 #include "probe/engine/curl_multi.h"
 #include "probe/engine/run_once.h"
+#include "probe/engine/in_flight_governor.h"
 #include "probe/engine/saturation_meter.h"
 #include "probe/engine/scheduler.h"
 #include "probe/health/health_state.h"
@@ -63,6 +65,15 @@ constexpr std::size_t kStatusCopyBatch = 64;  // checks copied per hold of the s
 constexpr std::size_t kMaxParkedStatus = 4096;  // runs the loop parks rather than wait for the status lock
 // One wake-up starts every run due within this much of it (at 1,000 runs/s, about two per wake-up).
 constexpr auto kStartWindow = std::chrono::milliseconds(1);
+// How often the in-flight governor samples the loop (a quarter of a second: from 1,000 to its floor in ~3 s).
+constexpr auto kGovernEvery = std::chrono::milliseconds(250);
+
+// CPU time of the calling thread (the check loop's, when the loop asks).
+SteadyClock::duration thread_cpu_time() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
 
 double unix_seconds(SystemClock::time_point t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
 
@@ -85,6 +96,7 @@ struct Daemon::Impl final : RunReceiver {
         multi(io),
         runner(multi, dns_options(initial.probe)),
         scheduler(static_cast<std::size_t>(initial.probe.max_in_flight), SteadyClock::now()),
+        governor(static_cast<std::size_t>(std::max(1, initial.probe.max_in_flight))),
         timer(io),
         housekeeping_timer(io),
         check_metrics(identity.probe, identity.region),
@@ -132,6 +144,9 @@ struct Daemon::Impl final : RunReceiver {
   CurlMulti multi;
   CheckRunner runner;
   Scheduler scheduler;
+  InFlightGovernor governor;
+  SteadyClock::time_point governed_at{};       // the last governor sample: wall time ...
+  SteadyClock::duration governed_cpu{};        // ... and the loop thread's CPU time then
   net::steady_timer timer;
   net::steady_timer housekeeping_timer;
   std::optional<SteadyClock::time_point> timer_armed_for;
@@ -241,7 +256,9 @@ struct Daemon::Impl final : RunReceiver {
       store.stage([&](store::PendingWrites& w) {
         for (const auto& name : removed) w.streaks[name] = std::nullopt;
       });
-    scheduler.set_max_in_flight(static_cast<std::size_t>(std::max(1, next.probe.max_in_flight)));
+    governor.set_max(static_cast<std::size_t>(std::max(1, next.probe.max_in_flight)));
+    scheduler.set_max_in_flight(governor.limit());
+    self_metrics.set_in_flight_limit(governor.limit());
 
     std::vector<SiteIncidents::Member> members;
     members.reserve(id_by_name.size());
@@ -353,6 +370,7 @@ struct Daemon::Impl final : RunReceiver {
     std::vector<Scheduler::Start> batch = std::exchange(starts, {});
     batch.clear();
     const auto now = SteadyClock::now();
+    if (now - governed_at >= kGovernEvery) govern(now);
     scheduler.poll(now, batch, kStartWindow);
     const std::uint64_t skipped = scheduler.skipped_total() - skipped_seen;
     skipped_seen = scheduler.skipped_total();
@@ -367,6 +385,23 @@ struct Daemon::Impl final : RunReceiver {
     if (starts.empty()) starts = std::move(batch);  // keep the capacity for the next poll
     self_metrics.set_checks_in_flight(runner.in_flight());
     arm_timer();
+  }
+
+  // One governor step (see in_flight_governor.h): the loop's CPU share since the last step and the runs
+  // waiting for a slot now set how many may run at once.
+  void govern(SteadyClock::time_point now) {
+    const SteadyClock::duration cpu = thread_cpu_time();
+    if (governed_at != SteadyClock::time_point{}) {
+      const double wall = std::chrono::duration<double>(now - governed_at).count();
+      const double busy = wall > 0 ? std::chrono::duration<double>(cpu - governed_cpu).count() / wall : 0;
+      const std::size_t before = governor.limit();
+      if (governor.update({busy, scheduler.queued()}) != before) {
+        scheduler.set_max_in_flight(governor.limit());
+        self_metrics.set_in_flight_limit(governor.limit());
+      }
+    }
+    governed_at = now;
+    governed_cpu = cpu;
   }
 
   bool id_unknown(std::uint32_t id) const { return id >= slots.size() || !slots[id]; }

@@ -1,0 +1,27 @@
+#include "probe/engine/in_flight_governor.h"
+
+#include <algorithm>
+
+namespace synthprobe {
+
+InFlightGovernor::InFlightGovernor(std::size_t max_in_flight)
+    : max_(std::max<std::size_t>(max_in_flight, 1)), limit_(max_) {}
+
+void InFlightGovernor::set_max(std::size_t max_in_flight) {
+  max_ = std::max<std::size_t>(max_in_flight, 1);
+  limit_ = std::clamp(limit_, floor(), max_);
+}
+
+std::size_t InFlightGovernor::update(const Sample& sample) {
+  if (sample.waiting == 0 || sample.loop_busy < kIdle)
+    step_up();
+  else if (sample.loop_busy >= kBusy)
+    step_down();
+  return limit_;
+}
+
+void InFlightGovernor::step_up() { limit_ = std::min(max_, limit_ + std::max<std::size_t>(1, limit_ / 4)); }
+
+void InFlightGovernor::step_down() { limit_ = std::max(floor(), limit_ - limit_ / 4); }
+
+}  // namespace synthprobe

@@ -1,0 +1,111 @@
+// InFlightGovernor: fewer concurrent runs while the check loop is CPU-bound and runs wait, all of them
+// back as soon as the loop has time to spare or nothing waits.
+#include <doctest/doctest.h>
+
+#include <cstddef>
+
+#include "probe/engine/in_flight_governor.h"
+
+using namespace synthprobe;
+
+namespace {
+
+constexpr InFlightGovernor::Sample busy_and_waiting{0.99, 500};
+constexpr InFlightGovernor::Sample idle_but_waiting{0.40, 500};
+constexpr InFlightGovernor::Sample busy_nothing_waiting{0.99, 0};
+
+std::size_t steps_until(InFlightGovernor& g, const InFlightGovernor::Sample& s, std::size_t limit, int at_most) {
+  int steps = 0;
+  while (g.limit() != limit && steps < at_most) {
+    g.update(s);
+    ++steps;
+  }
+  return static_cast<std::size_t>(steps);
+}
+
+}  // namespace
+
+TEST_CASE("starts at max_in_flight and stays there while the loop has time to spare") {
+  InFlightGovernor g(1000);
+  CHECK(g.limit() == 1000);
+  for (int i = 0; i < 50; ++i) g.update(idle_but_waiting);  // a site timing out: slots held, CPU idle
+  CHECK(g.limit() == 1000);
+  for (int i = 0; i < 50; ++i) g.update({0.2, 0});
+  CHECK(g.limit() == 1000);
+}
+
+TEST_CASE("a busy loop with runs waiting steps down to the floor within seconds, never below it") {
+  InFlightGovernor g(1000);
+  const std::size_t first = g.update(busy_and_waiting);
+  CHECK(first < 1000);
+  CHECK(first >= 700);  // a quarter at a time, not all at once
+  // 250 ms samples: from 1,000 to the floor in under 4 s.
+  CHECK(steps_until(g, busy_and_waiting, InFlightGovernor::kFloor, 100) <= 16);
+  CHECK(g.limit() == InFlightGovernor::kFloor);
+  for (int i = 0; i < 20; ++i) g.update(busy_and_waiting);
+  CHECK(g.limit() == InFlightGovernor::kFloor);
+}
+
+TEST_CASE("idle time while runs wait steps back up to max_in_flight, and never past it") {
+  InFlightGovernor g(1000);
+  steps_until(g, busy_and_waiting, InFlightGovernor::kFloor, 100);
+  const std::size_t floor = g.limit();
+  g.update(idle_but_waiting);
+  CHECK(g.limit() > floor);
+  CHECK(steps_until(g, idle_but_waiting, 1000, 100) <= 20);
+  g.update(idle_but_waiting);
+  CHECK(g.limit() == 1000);
+}
+
+TEST_CASE("nothing waiting for a slot: the cap limits nothing, so it goes back up even on a busy loop") {
+  InFlightGovernor g(400);
+  steps_until(g, busy_and_waiting, InFlightGovernor::kFloor, 100);
+  CHECK(steps_until(g, busy_nothing_waiting, 400, 100) <= 20);
+  CHECK(g.limit() == 400);
+}
+
+TEST_CASE("between busy and idle it holds") {
+  InFlightGovernor g(1000);
+  for (int i = 0; i < 3; ++i) g.update(busy_and_waiting);
+  const std::size_t held = g.limit();
+  const double between = (InFlightGovernor::kIdle + InFlightGovernor::kBusy) / 2;
+  for (int i = 0; i < 10; ++i) g.update({between, 100});
+  CHECK(g.limit() == held);
+  g.update({InFlightGovernor::kBusy, 100});  // the threshold itself counts as busy
+  CHECK(g.limit() < held);
+}
+
+TEST_CASE("a max_in_flight below the floor is its own floor; 0 is taken as 1") {
+  InFlightGovernor small(10);
+  for (int i = 0; i < 10; ++i) small.update(busy_and_waiting);
+  CHECK(small.limit() == 10);
+  InFlightGovernor zero(0);
+  CHECK(zero.limit() == 1);
+  zero.update(busy_and_waiting);
+  zero.update(idle_but_waiting);
+  CHECK(zero.limit() == 1);
+}
+
+TEST_CASE("a reload clamps the limit to the new ceiling at once and climbs to a higher one by steps") {
+  InFlightGovernor g(1000);
+  g.set_max(100);
+  CHECK(g.limit() == 100);
+  g.set_max(2000);
+  CHECK(g.limit() == 100);
+  CHECK(steps_until(g, idle_but_waiting, 2000, 100) <= 20);
+  // Lowered below the current limit while stepped down: the floor still holds.
+  steps_until(g, busy_and_waiting, InFlightGovernor::kFloor, 100);
+  g.set_max(500);
+  CHECK(g.limit() == InFlightGovernor::kFloor);
+}
+
+TEST_CASE("one small step at a time near the floor still moves") {
+  InFlightGovernor g(40);
+  g.update(busy_and_waiting);
+  CHECK(g.limit() == 32);  // 40 - 40/4 = 30, clamped to the floor
+  g.update(idle_but_waiting);
+  CHECK(g.limit() == 40);  // 32 + 8
+  InFlightGovernor tiny(3);
+  tiny.update(busy_and_waiting);
+  CHECK(tiny.limit() == 3);
+}
