@@ -15,6 +15,7 @@ build_pkgs=(
   libsqlite3-dev
   libhowardhinnant-date-dev
   libc-ares-dev
+  libjemalloc-dev
   libprotobuf-dev protobuf-compiler libsnappy-dev
   tzdata
 )
