@@ -5,7 +5,7 @@
 // /proc/<pid>/status (VmRSS, VmHWM) for memory, /proc/<pid>/task/<tid>/stat for the daemon's threads.
 // Every load is bounded in count and in time, and every helper process dies with this one.
 //
-//   bench_checks throughput --url URL [--count N] [--concurrency C] [--max-seconds S]
+//   bench_checks throughput --url URL [--count N] [--concurrency C] [--max-seconds S] [--checks N]
 //   bench_checks names      --name-url URL --ip-url URL --dns-server ADDR:PORT [--count N] [--rounds R]
 //                           [--concurrency C]   (the same checks by host name and by IP literal, interleaved)
 //   bench_checks bare       --url URL [--count N] [--concurrency C] [--buffersize B] [--max-seconds S]
@@ -816,9 +816,12 @@ struct BatchResult {
   double cpu = 0;
 };
 
-// Runs `count` checks of `check` keeping `concurrency` in flight; stops starting new ones after max_seconds.
-BatchResult run_batch(Engine& e, const std::shared_ptr<const synthprobe::config::Check>& check, std::size_t count,
-                      std::size_t concurrency, double max_seconds) {
+using CheckList = std::vector<std::shared_ptr<const synthprobe::config::Check>>;
+
+// Runs `count` checks keeping `concurrency` in flight, taking `checks` in turn (metrics id = index);
+// stops starting new ones after max_seconds.
+BatchResult run_batch(Engine& e, const CheckList& checks, std::size_t count, std::size_t concurrency,
+                      double max_seconds) {
   BatchResult out;
   std::size_t started = 0;
   const auto t0 = Clock::now();
@@ -826,13 +829,14 @@ BatchResult run_batch(Engine& e, const std::shared_ptr<const synthprobe::config:
   const double cpu0 = cpu_seconds();
   std::function<void()> fill = [&] {
     while (started < count && e.runner.in_flight() < concurrency && Clock::now() < stop_starting) {
+      const auto id = static_cast<std::uint32_t>(started % checks.size());
       ++started;
-      e.runner.run(check, [&](synthprobe::RunResult&& r) {
+      e.runner.run(checks[id], [&, id](synthprobe::RunResult&& r) {
         ++out.done;
         if (!r.success) {
           if (out.failed++ == 0) out.first_error = r.message;
         }
-        e.metrics.record(0, r, unix_now());
+        e.metrics.record(id, r, unix_now());
         fill();
       });
     }
@@ -845,16 +849,37 @@ BatchResult run_batch(Engine& e, const std::shared_ptr<const synthprobe::config:
   return out;
 }
 
+BatchResult run_batch(Engine& e, const std::shared_ptr<const synthprobe::config::Check>& check, std::size_t count,
+                      std::size_t concurrency, double max_seconds) {
+  return run_batch(e, CheckList{check}, count, concurrency, max_seconds);
+}
+
 // ---- modes ---------------------------------------------------------------------------------------
 
+// --checks N: N distinct checks (as the daemon's config would have them, each URL and series its own),
+// taken in turn, instead of one check over and over: the engine's rate for a config of that size, with the
+// cache misses of touching N checks' state.
 int mode_throughput(const Args& a) {
-  const auto check = one_check(a.required("url"), "5s");
   const auto count = static_cast<std::size_t>(a.num("count", 20000));
   const auto concurrency = static_cast<std::size_t>(a.num("concurrency", 64));
+  const auto distinct = static_cast<std::size_t>(std::max(1.0, a.num("checks", 1)));
+  CheckList checks;
+  if (distinct == 1) {
+    checks.push_back(one_check(a.required("url"), "5s"));
+  } else {
+    GeneratedConfig g;
+    g.checks = distinct;
+    g.url = a.required("url");
+    g.timeout = "5s";
+    g.interval = "120s";
+    const auto cfg = load_or_die(synthprobe::bench::generate_toml(g));
+    for (const auto& c : cfg.checks) checks.push_back(std::make_shared<const synthprobe::config::Check>(c));
+  }
   Engine e;
-  e.metrics.configure({check});
-  run_batch(e, check, std::min<std::size_t>(count, 500), concurrency, 10);  // warm-up: pools, caches
-  const BatchResult r = run_batch(e, check, count, concurrency, a.num("max-seconds", 30));
+  e.metrics.configure(checks);
+  // Warm-up (pools, caches): one round over every check, at least 500 runs.
+  run_batch(e, checks, std::max<std::size_t>(std::min<std::size_t>(count, 500), distinct), concurrency, 10);
+  const BatchResult r = run_batch(e, checks, count, concurrency, a.num("max-seconds", 30));
   emit("checks", r.done);
   emit("failed", r.failed);
   if (r.failed) std::cerr << "first failure: " << r.first_error << '\n';

@@ -13,6 +13,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "common/thread_priority.h"
 #include "common/time_format.h"
 #include "common/version.h"
 #include "exporters/remote_write/exposition_reader.h"
@@ -353,6 +354,7 @@ void RemoteWriteService::configure(const std::vector<config::RemoteWrite>& remot
     if (remotes.empty()) return;
     impl_->work.emplace(impl_->io.get_executor());
     impl_->thread = std::thread([impl = impl_.get()] {
+      lower_this_thread_priority(kBackgroundNice);  // reading and compressing give way to the check loop
       impl->multi = std::make_unique<CurlMulti>(impl->io);
       impl->io.run();
     });

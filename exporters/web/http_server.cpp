@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/listen_address.h"
+#include "common/thread_priority.h"
 
 namespace synthprobe {
 namespace net = boost::asio;
@@ -233,7 +234,10 @@ bool HttpServer::start(const std::string& listen, std::string& error) {
     return false;
   }
   net::co_spawn(impl_->io, impl_->accept_loop(), net::detached);
-  impl_->thread = std::thread([this] { impl_->io.run(); });
+  impl_->thread = std::thread([this] {
+    lower_this_thread_priority(kBackgroundNice);  // pages and scrapes give way to the check loop
+    impl_->io.run();
+  });
   return true;
 }
 

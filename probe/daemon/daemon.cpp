@@ -49,6 +49,7 @@
 #include "probe/engine/curl_multi.h"
 #include "probe/engine/run_once.h"
 #include "probe/engine/in_flight_governor.h"
+#include "probe/engine/wake_grid.h"
 #include "probe/engine/saturation_meter.h"
 #include "probe/engine/scheduler.h"
 #include "probe/health/health_state.h"
@@ -353,9 +354,12 @@ struct Daemon::Impl final : RunReceiver {
     }
     // Only ever move the wake-up earlier: an early wake finds nothing due and re-arms, which is far
     // cheaper than re-arming the timer after every finished run.
-    if (timer_armed_for && *timer_armed_for <= *next) return;
-    timer_armed_for = *next;
-    timer.expires_at(*next);
+    // On the grid shared with curl's timeouts (wake_grid.h); at most kStartWindow early, which poll() covers.
+    static_assert(kStartWindow >= std::chrono::milliseconds(1));
+    const SteadyClock::time_point at = on_wake_grid_early(*next);
+    if (timer_armed_for && *timer_armed_for <= at) return;
+    timer_armed_for = at;
+    timer.expires_at(at);
     timer.async_wait([this](boost::system::error_code ec) {
       if (ec) return;  // replaced by a newer deadline, or shutting down
       timer_armed_for.reset();

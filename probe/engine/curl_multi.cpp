@@ -12,6 +12,8 @@
 #include <memory>
 #include <mutex>
 
+#include "probe/engine/wake_grid.h"
+
 namespace synthprobe {
 namespace net = boost::asio;
 
@@ -285,7 +287,9 @@ int CurlMulti::on_timer(CURLM*, long timeout_ms, void* self_ptr) {
     }
     return 0;
   }
-  self->deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  // On the loop's millisecond grid (wake_grid.h): curl's timeouts share wake-ups with each other and with
+  // the runs the daemon starts. curl counts in milliseconds itself, and never fires early.
+  self->deadline_ = on_wake_grid(std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms));
   if (!self->timer_expiry_ || *self->deadline_ < *self->timer_expiry_) self->arm_timer(*self->deadline_);
   return 0;
 }
