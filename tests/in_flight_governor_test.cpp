@@ -86,17 +86,26 @@ TEST_CASE("a max_in_flight below the floor is its own floor; 0 is taken as 1") {
   CHECK(zero.limit() == 1);
 }
 
-TEST_CASE("a reload clamps the limit to the new ceiling at once and climbs to a higher one by steps") {
+TEST_CASE("a reload: a limit at its ceiling follows the new one; a stepped-down one is clamped, and climbs by steps") {
   InFlightGovernor g(1000);
   g.set_max(100);
   CHECK(g.limit() == 100);
-  g.set_max(2000);
-  CHECK(g.limit() == 100);
-  CHECK(steps_until(g, idle_but_waiting, 2000, 100) <= 20);
-  // Lowered below the current limit while stepped down: the floor still holds.
+  g.set_max(2000);  // never stepped down: the new ceiling at once
+  CHECK(g.limit() == 2000);
+  for (int i = 0; i < 3; ++i) g.update(busy_and_waiting);
+  const std::size_t stepped = g.limit();
+  REQUIRE(stepped < 1500);
+  g.set_max(1500);
+  CHECK(g.limit() == stepped);
+  g.set_max(3000);
+  CHECK(g.limit() == stepped);
+  CHECK(steps_until(g, idle_but_waiting, 3000, 100) <= 20);
+  // Lowered below the current limit while stepped down: clamped to it, and the floor still holds.
   steps_until(g, busy_and_waiting, InFlightGovernor::kFloor, 100);
   g.set_max(500);
   CHECK(g.limit() == InFlightGovernor::kFloor);
+  g.set_max(20);
+  CHECK(g.limit() == 20);
 }
 
 TEST_CASE("one small step at a time near the floor still moves") {

@@ -374,8 +374,10 @@ struct Daemon::Impl final : RunReceiver {
     std::vector<Scheduler::Start> batch = std::exchange(starts, {});
     batch.clear();
     const auto now = SteadyClock::now();
-    if (now - governed_at >= kGovernEvery) govern(now);
     scheduler.poll(now, batch, kStartWindow);
+    // After the poll, a run still queued waits for a slot (poll() fills every free one), which is what the
+    // governor asks about; a limit it raises frees slots at once.
+    if (now - governed_at >= kGovernEvery && govern(now)) scheduler.poll(now, batch, kStartWindow);
     const std::uint64_t skipped = scheduler.skipped_total() - skipped_seen;
     skipped_seen = scheduler.skipped_total();
     if (skipped > 0) self_metrics.add_checks_skipped(skipped);
@@ -391,21 +393,24 @@ struct Daemon::Impl final : RunReceiver {
     arm_timer();
   }
 
-  // One governor step (see in_flight_governor.h): the loop's CPU share since the last step and the runs
-  // waiting for a slot now set how many may run at once.
-  void govern(SteadyClock::time_point now) {
+  // One governor step (see in_flight_governor.h), right after a poll: the loop's CPU share since the last
+  // step and the runs waiting for a slot set how many may run at once. True when the limit rose.
+  bool govern(SteadyClock::time_point now) {
     const SteadyClock::duration cpu = thread_cpu_time();
+    bool rose = false;
     if (governed_at != SteadyClock::time_point{}) {
       const double wall = std::chrono::duration<double>(now - governed_at).count();
       const double busy = wall > 0 ? std::chrono::duration<double>(cpu - governed_cpu).count() / wall : 0;
       const std::size_t before = governor.limit();
       if (governor.update({busy, scheduler.queued()}) != before) {
+        rose = governor.limit() > before;
         scheduler.set_max_in_flight(governor.limit());
         self_metrics.set_in_flight_limit(governor.limit());
       }
     }
     governed_at = now;
     governed_cpu = cpu;
+    return rose;
   }
 
   bool id_unknown(std::uint32_t id) const { return id >= slots.size() || !slots[id]; }

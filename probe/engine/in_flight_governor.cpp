@@ -8,8 +8,9 @@ InFlightGovernor::InFlightGovernor(std::size_t max_in_flight)
     : max_(std::max<std::size_t>(max_in_flight, 1)), limit_(max_) {}
 
 void InFlightGovernor::set_max(std::size_t max_in_flight) {
+  const bool at_ceiling = limit_ == max_;
   max_ = std::max<std::size_t>(max_in_flight, 1);
-  limit_ = std::clamp(limit_, floor(), max_);
+  limit_ = at_ceiling ? max_ : std::clamp(limit_, floor(), max_);
 }
 
 std::size_t InFlightGovernor::update(const Sample& sample) {

@@ -30,13 +30,14 @@ class InFlightGovernor {
 
   struct Sample {
     double loop_busy = 0;     // the loop thread's CPU time over the sample's wall time, 0..1
-    std::size_t waiting = 0;  // runs due and queued for a slot when the sample was taken
+    std::size_t waiting = 0;  // runs due and still queued for a slot after the scheduler filled every free one
   };
 
   // A max_in_flight of 0 is taken as 1. Starts at max_in_flight.
   explicit InFlightGovernor(std::size_t max_in_flight);
 
-  // A reload: the ceiling changes now; the limit is clamped to it (a higher ceiling is reached by steps).
+  // A reload: the ceiling changes now. A limit at the old ceiling moves to the new one; a stepped-down
+  // limit is clamped to it and reaches a higher ceiling by steps.
   void set_max(std::size_t max_in_flight);
 
   // One step; returns the new limit.
