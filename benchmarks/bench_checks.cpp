@@ -863,18 +863,14 @@ int mode_throughput(const Args& a) {
   const auto count = static_cast<std::size_t>(a.num("count", 20000));
   const auto concurrency = static_cast<std::size_t>(a.num("concurrency", 64));
   const auto distinct = static_cast<std::size_t>(std::max(1.0, a.num("checks", 1)));
+  GeneratedConfig g;  // as one_check() does, for `distinct` checks
+  g.checks = distinct;
+  g.url = a.required("url");
+  g.timeout = "5s";
+  g.interval = "120s";
   CheckList checks;
-  if (distinct == 1) {
-    checks.push_back(one_check(a.required("url"), "5s"));
-  } else {
-    GeneratedConfig g;
-    g.checks = distinct;
-    g.url = a.required("url");
-    g.timeout = "5s";
-    g.interval = "120s";
-    const auto cfg = load_or_die(synthprobe::bench::generate_toml(g));
-    for (const auto& c : cfg.checks) checks.push_back(std::make_shared<const synthprobe::config::Check>(c));
-  }
+  for (const auto& c : load_or_die(synthprobe::bench::generate_toml(g)).checks)
+    checks.push_back(std::make_shared<const synthprobe::config::Check>(c));
   Engine e;
   e.metrics.configure(checks);
   // Warm-up (pools, caches): one round over every check, at least 500 runs.

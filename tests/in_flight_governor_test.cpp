@@ -2,6 +2,7 @@
 // back as soon as the loop has time to spare or nothing waits.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <cstddef>
 
 #include "probe/engine/in_flight_governor.h"
@@ -117,4 +118,23 @@ TEST_CASE("one small step at a time near the floor still moves") {
   InFlightGovernor tiny(3);
   tiny.update(busy_and_waiting);
   CHECK(tiny.limit() == 3);
+}
+
+TEST_CASE("sample(): the busy share is the loop's CPU time over the wall time between two calls") {
+  using namespace std::chrono_literals;
+  const std::chrono::steady_clock::time_point t0(100s);
+  InFlightGovernor g(1000);
+  CHECK_FALSE(g.sample(t0, 10s, 500));  // the first call only remembers the clocks
+  CHECK(g.limit() == 1000);
+  CHECK_FALSE(g.sample(t0 + 250ms, 10s + 245ms, 500));  // 98% busy, runs waiting: a step down
+  CHECK(g.limit() == 750);
+  CHECK_FALSE(g.sample(t0 + 500ms, 10s + 467ms, 500));  // 88.8%: between busy and idle, hold
+  CHECK(g.limit() == 750);
+  CHECK(g.sample(t0 + 750ms, 10s + 517ms, 500));  // 20%: a step up, and it says so
+  CHECK(g.limit() == 937);
+  CHECK_FALSE(g.sample(t0 + 750ms, 10s + 600ms, 500));  // no wall time passed: no step
+  CHECK(g.limit() == 937);
+  CHECK(g.sample(t0 + 1s, 10s + 850ms, 0));  // busy, but nothing waits: up
+  CHECK(g.limit() == 1000);
+  CHECK_FALSE(g.sample(t0 + 1250ms, 11s + 100ms, 0));  // already at the ceiling: not a rise
 }

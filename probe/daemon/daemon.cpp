@@ -70,7 +70,7 @@ constexpr auto kStartWindow = std::chrono::milliseconds(1);
 constexpr auto kGovernEvery = std::chrono::milliseconds(250);
 
 // CPU time of the calling thread (the check loop's, when the loop asks).
-SteadyClock::duration thread_cpu_time() {
+std::chrono::nanoseconds thread_cpu_time() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
@@ -96,7 +96,7 @@ struct Daemon::Impl final : RunReceiver {
         identity{initial.probe.name, initial.probe.region},
         multi(io),
         runner(multi, dns_options(initial.probe)),
-        scheduler(static_cast<std::size_t>(initial.probe.max_in_flight), SteadyClock::now()),
+        scheduler(static_cast<std::size_t>(std::max(1, initial.probe.max_in_flight)), SteadyClock::now()),
         governor(static_cast<std::size_t>(std::max(1, initial.probe.max_in_flight))),
         timer(io),
         housekeeping_timer(io),
@@ -146,8 +146,7 @@ struct Daemon::Impl final : RunReceiver {
   CheckRunner runner;
   Scheduler scheduler;
   InFlightGovernor governor;
-  SteadyClock::time_point governed_at{};       // the last governor sample: wall time ...
-  SteadyClock::duration governed_cpu{};        // ... and the loop thread's CPU time then
+  SteadyClock::time_point governed_at{};  // the last governor step
   net::steady_timer timer;
   net::steady_timer housekeeping_timer;
   std::optional<SteadyClock::time_point> timer_armed_for;
@@ -396,20 +395,13 @@ struct Daemon::Impl final : RunReceiver {
   // One governor step (see in_flight_governor.h), right after a poll: the loop's CPU share since the last
   // step and the runs waiting for a slot set how many may run at once. True when the limit rose.
   bool govern(SteadyClock::time_point now) {
-    const SteadyClock::duration cpu = thread_cpu_time();
-    bool rose = false;
-    if (governed_at != SteadyClock::time_point{}) {
-      const double wall = std::chrono::duration<double>(now - governed_at).count();
-      const double busy = wall > 0 ? std::chrono::duration<double>(cpu - governed_cpu).count() / wall : 0;
-      const std::size_t before = governor.limit();
-      if (governor.update({busy, scheduler.queued()}) != before) {
-        rose = governor.limit() > before;
-        scheduler.set_max_in_flight(governor.limit());
-        self_metrics.set_in_flight_limit(governor.limit());
-      }
-    }
     governed_at = now;
-    governed_cpu = cpu;
+    const std::size_t before = governor.limit();
+    const bool rose = governor.sample(now, thread_cpu_time(), scheduler.queued());
+    if (governor.limit() != before) {
+      scheduler.set_max_in_flight(governor.limit());
+      self_metrics.set_in_flight_limit(governor.limit());
+    }
     return rose;
   }
 

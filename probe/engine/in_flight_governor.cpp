@@ -1,6 +1,7 @@
 #include "probe/engine/in_flight_governor.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace synthprobe {
 
@@ -19,6 +20,16 @@ std::size_t InFlightGovernor::update(const Sample& sample) {
   else if (sample.loop_busy >= kBusy)
     step_down();
   return limit_;
+}
+
+bool InFlightGovernor::sample(std::chrono::steady_clock::time_point now, std::chrono::nanoseconds loop_cpu,
+                              std::size_t waiting) {
+  const std::optional<Clocks> last = std::exchange(last_, Clocks{now, loop_cpu});
+  if (!last || now <= last->wall) return false;
+  const double busy = std::chrono::duration<double>(loop_cpu - last->cpu).count() /
+                      std::chrono::duration<double>(now - last->wall).count();
+  const std::size_t before = limit_;
+  return update({busy, waiting}) > before;
 }
 
 void InFlightGovernor::step_up() { limit_ = std::min(max_, limit_ + std::max<std::size_t>(1, limit_ / 4)); }

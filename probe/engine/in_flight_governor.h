@@ -18,7 +18,9 @@
 // - runs waiting and the loop idle part of the time (< kIdle): step up by a quarter, at most max;
 // - in between: hold.
 
+#include <chrono>
 #include <cstddef>
+#include <optional>
 
 namespace synthprobe {
 
@@ -43,6 +45,11 @@ class InFlightGovernor {
   // One step; returns the new limit.
   std::size_t update(const Sample& sample);
 
+  // One step from the loop's clocks: `now` (steady) and `loop_cpu`, the loop thread's CPU time so far.
+  // The busy share is the CPU time since the previous call over the wall time since then; the first call
+  // only remembers the clocks. Returns true when the limit rose (slots are free now).
+  bool sample(std::chrono::steady_clock::time_point now, std::chrono::nanoseconds loop_cpu, std::size_t waiting);
+
   std::size_t limit() const { return limit_; }
   std::size_t max() const { return max_; }
   std::size_t floor() const { return max_ < kFloor ? max_ : kFloor; }
@@ -51,8 +58,14 @@ class InFlightGovernor {
   void step_up();
   void step_down();
 
+  struct Clocks {
+    std::chrono::steady_clock::time_point wall;
+    std::chrono::nanoseconds cpu;
+  };
+
   std::size_t max_;
   std::size_t limit_;
+  std::optional<Clocks> last_;  // the previous sample()'s clocks
 };
 
 }  // namespace synthprobe
