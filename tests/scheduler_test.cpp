@@ -302,7 +302,7 @@ TEST_CASE("max_in_flight caps runs; the rest wait in due order and are never dro
   }
   CHECK(s.in_flight() == 2);
   CHECK(s.queued() == 3);
-  CHECK(s.next_wakeup() == by_due[0].first + 1h);  // the queue waits for a slot, not a timer
+  CHECK_FALSE(s.next_wakeup().has_value());  // the queue waits for a slot, not a timer
 
   std::vector<Scheduler::Start> started = out;
   TimePoint t = all_due;
@@ -324,6 +324,66 @@ TEST_CASE("max_in_flight caps runs; the rest wait in due order and are never dro
   CHECK(s.queued() == 0);
   CHECK(s.in_flight() == 2);
   CHECK(s.delayed_total() == 3);
+}
+
+TEST_CASE("while every slot is busy no wake-up is asked for; what came due meanwhile starts delayed") {
+  Scheduler s(1, kOrigin);
+  std::vector<std::pair<TimePoint, std::uint32_t>> by_due;
+  for (std::uint32_t id = 0; id < 2; ++id) {
+    s.add(id, name_of(static_cast<int>(id)), 1h, 0s, kOrigin);
+    by_due.emplace_back(*s.next_due(id), id);
+  }
+  std::sort(by_due.begin(), by_due.end());
+  const auto [first_due, first] = by_due[0];
+  const auto [second_due, second] = by_due[1];
+  std::vector<Scheduler::Start> out;
+  s.poll(first_due, out);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].id == first);
+  // The second comes due while the only slot is busy: no timer for it, the finish polls.
+  CHECK_FALSE(s.next_wakeup().has_value());
+  const TimePoint freed = second_due + 5min;
+  REQUIRE(s.finished(first, out[0].run, freed));
+  CHECK(s.next_wakeup() == second_due);  // in the past: poll now
+  out.clear();
+  s.poll(freed, out);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].id == second);
+  CHECK(out[0].lag == 5min);
+  CHECK(out[0].delayed);  // it waited for the slot, though it joined and left the queue in one poll
+  CHECK(s.delayed_total() == 1);
+  // Its successor comes due with the slot busy again; a run due after the slot freed is not delayed.
+  REQUIRE(s.finished(second, out[0].run, freed + 1min));
+  const TimePoint next = *s.next_due(first);
+  out.clear();
+  s.poll(next + 2s, out);  // the loop woke late, with the slot free
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].id == first);
+  CHECK_FALSE(out[0].delayed);
+  CHECK(s.delayed_total() == 1);
+}
+
+TEST_CASE("raising the cap frees a slot for what came due while it was full") {
+  Scheduler s(1, kOrigin);
+  std::vector<std::pair<TimePoint, std::uint32_t>> by_due;
+  for (std::uint32_t id = 0; id < 2; ++id) {
+    s.add(id, name_of(static_cast<int>(id)), 1h, 0s, kOrigin);
+    by_due.emplace_back(*s.next_due(id), id);
+  }
+  std::sort(by_due.begin(), by_due.end());
+  std::vector<Scheduler::Start> out;
+  s.poll(by_due[0].first, out);
+  REQUIRE(out.size() == 1);
+  CHECK_FALSE(s.next_wakeup().has_value());
+  out.clear();
+  s.poll(by_due[1].first + 1s, out);  // a poll with the slot busy starts nothing and queues the due run
+  CHECK(out.empty());
+  s.set_max_in_flight(2);
+  CHECK(s.next_wakeup() == by_due[1].first);
+  s.poll(by_due[1].first + 2s, out);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].id == by_due[1].second);
+  CHECK(out[0].delayed);
 }
 
 TEST_CASE("a queued run goes before one that comes due later, even in the same poll") {
@@ -511,13 +571,14 @@ TEST_CASE("next_wakeup is the earliest live due time") {
   s.add(first, first == 0 ? "a" : "b", 60s, 0s, kOrigin);
   CHECK(s.next_wakeup() == std::min(a, b));
 
-  // With the cap full and a run queued, the wake-up is the next timer, not the queue.
+  // With the cap full and a run queued, no wake-up at all: neither the queue nor the next timer can
+  // start anything before a run finishes.
   std::vector<Scheduler::Start> out;
   s.poll(std::max(a, b), out);
   REQUIRE(out.size() == 1);
   CHECK(out[0].id == first);
   CHECK(s.queued() == 1);
-  CHECK(s.next_wakeup() == std::min(a, b) + 60s);
+  CHECK_FALSE(s.next_wakeup().has_value());
   // A free slot makes the queued run due now.
   CHECK(s.finished(first, out[0].run, std::max(a, b) + 1s));
   CHECK(s.next_wakeup() == *s.next_due(second));
@@ -667,6 +728,39 @@ TEST_CASE("overload: a queued run that cannot start before its next one is due i
   // ~180 due runs in 60 s, ~24 ran: the rest were skipped, not queued up.
   CHECK(s.skipped_total() + started >= 170);
   CHECK(s.skipped_total() + started <= 183);
+}
+
+TEST_CASE("overload: a check with a short interval keeps its place in the queue and is never starved") {
+  // One slot, runs of 500 ms; one check every 200 ms and twenty every 3 s: the queue is never empty and the
+  // short one is always past its next due time when its turn comes, and still gets its turn.
+  Scheduler s(1, kOrigin);
+  s.add(0, "short", 200ms, 0s, kOrigin);
+  constexpr std::uint32_t kChecks = 21;
+  for (std::uint32_t id = 1; id < kChecks; ++id) s.add(id, "long-" + std::to_string(id), 3s, 0s, kOrigin);
+  std::vector<Scheduler::Start> out;
+  std::vector<int> starts(kChecks);
+  std::optional<Scheduler::Start> running;
+  TimePoint ends{};
+  for (TimePoint now = kOrigin; now < kOrigin + 60s; now += 10ms) {
+    if (running && now >= ends) {
+      CHECK(s.finished(running->id, running->run, now));
+      running.reset();
+    }
+    out.clear();
+    s.poll(now, out);
+    REQUIRE(out.size() <= 1);
+    for (const auto& st : out) {
+      CHECK(st.lag < (st.id == 0 ? Duration(200ms) : Duration(3s)));  // its newest due time, never an old one
+      ++starts[st.id];
+      running = st;
+      ends = now + 500ms;
+    }
+  }
+  CAPTURE(starts[0]);
+  // ~120 runs fit in the minute, shared in queue order: about one in 21 each.
+  CHECK(starts[0] >= 4);
+  for (std::uint32_t id = 1; id < kChecks; ++id) CHECK(starts[id] >= 4);
+  CHECK(s.skipped_total() > 300);
 }
 
 TEST_CASE("start window: one poll starts every run due within it, each on its own grid with lag 0") {

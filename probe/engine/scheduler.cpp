@@ -46,6 +46,20 @@ Scheduler::Scheduler(std::size_t max_in_flight, TimePoint origin)
 
 void Scheduler::set_max_in_flight(std::size_t max_in_flight) {
   max_in_flight_ = std::max<std::size_t>(max_in_flight, 1);
+  if (in_flight_ < max_in_flight_) note_slot_freed(last_now_);
+}
+
+// Called wherever in_flight_ may have dropped below the cap: closes the stretch of busy slots, if any.
+void Scheduler::note_slot_freed(TimePoint now) {
+  if (!full_since_ || in_flight_ >= max_in_flight_) return;
+  last_full_from_ = *full_since_;
+  last_full_until_ = now;
+  full_since_.reset();
+}
+
+bool Scheduler::came_due_while_full(TimePoint due) const {
+  if (full_since_ && due >= *full_since_) return true;
+  return last_full_from_ <= due && due < last_full_until_;
 }
 
 Duration Scheduler::phase_offset(std::string_view name, Duration interval) {
@@ -84,7 +98,7 @@ void Scheduler::push_ready(std::uint32_t id, Check& c, TimePoint due, bool delay
   c.next_due = due;
   c.in_timers = false;
   c.state = State::queued;
-  c.waited_for_itself = delayed;
+  c.waited = delayed;
   c.joined_poll = poll_seq_ + 1;  // between polls, the next poll is the first that could start it
   ++queued_;
   ready_.push_back(Entry{due, seq_++, id, ++c.generation});
@@ -142,7 +156,10 @@ bool Scheduler::update(std::uint32_t id, Duration interval, Duration interval_wh
 bool Scheduler::remove(std::uint32_t id) {
   Check* c = find(id);
   if (c == nullptr) return false;
-  if (c->state == State::running) --in_flight_;
+  if (c->state == State::running) {
+    --in_flight_;
+    note_slot_freed(last_now_);
+  }
   if (c->state == State::queued) --queued_;
   c->state = State::absent;
   ++c->generation;
@@ -187,6 +204,7 @@ void Scheduler::start(std::uint32_t id, Check& c, TimePoint due, bool delayed, T
   c.last_start = std::max(now, due);  // a run started early stands for its due time
   c.run = ++runs_;
   ++in_flight_;
+  if (in_flight_ >= max_in_flight_ && !full_since_) full_since_ = now;
   if (delayed) ++delayed_total_;
   out.push_back(Start{id, c.run, due, now > due ? now - due : Duration::zero(), delayed});
   // The successor's due time is the next point of the cadence after now (after the due time, for a run
@@ -211,14 +229,16 @@ void Scheduler::poll(TimePoint now, std::vector<Start>& out, Duration early) {
     c.in_timers = false;
     // A running check keeps next_due; finished() sees that it has passed and queues the late run.
     if (c.state == State::running) continue;
-    const TimePoint due = skip_stale(c, e.due, now);  // the loop itself was held up past a whole interval
+    // Late with a slot free: the loop woke late. Late because no slot was free: it waited.
+    const bool waited = came_due_while_full(e.due);
+    const TimePoint due = skip_stale(c, e.due, now);  // held up past a whole interval
     if (ready_.empty() && in_flight_ < max_in_flight_) {
       // Nothing waits ahead of it (timers pop in due order): skip the queue.
-      start(e.id, c, due, false, now, out);
+      start(e.id, c, due, waited, now, out);
       continue;
     }
     c.state = State::queued;
-    c.waited_for_itself = false;
+    c.waited = waited;
     c.joined_poll = poll_seq_;
     c.next_due = due;
     ++queued_;
@@ -231,16 +251,12 @@ void Scheduler::poll(TimePoint now, std::vector<Start>& out, Duration early) {
     ready_.pop_back();
     if (!live(e)) continue;
     Check& c = checks_[e.id];
+    // It may have waited past its next due time: that newest one is the run that starts (those passed
+    // over are skipped and counted), in the place the check already had in the queue, so a check with a
+    // short interval is never pushed behind the others for ever.
     const TimePoint due = skip_stale(c, e.due, now);
-    if (due != e.due) {
-      // It waited past its next due time: that one takes its place in the queue, behind older ones.
-      c.next_due = due;
-      ready_.push_back(Entry{due, seq_++, e.id, e.generation});
-      std::push_heap(ready_.begin(), ready_.end(), Later{});
-      continue;
-    }
     --queued_;
-    start(e.id, c, e.due, c.waited_for_itself || c.joined_poll != poll_seq_, now, out);
+    start(e.id, c, due, c.waited || c.joined_poll != poll_seq_ || due != e.due, now, out);
   }
   drop_stale_tops();
   compact_if_bloated();
@@ -251,6 +267,7 @@ bool Scheduler::finished(std::uint32_t id, std::uint64_t run, TimePoint now) {
   if (c == nullptr || c->state != State::running || c->run != run) return false;
   now = clamp(now);
   --in_flight_;
+  note_slot_freed(now);
   if (c->next_due <= now) {
     // Came due while running: start as soon as possible, not twice, and with no burst afterwards. If even
     // the run after that is due, the older one is skipped.
@@ -266,8 +283,9 @@ bool Scheduler::finished(std::uint32_t id, std::uint64_t run, TimePoint now) {
 }
 
 std::optional<TimePoint> Scheduler::next_wakeup() const {
+  if (in_flight_ >= max_in_flight_) return std::nullopt;  // the finish that frees a slot polls
   std::optional<TimePoint> wake;
-  if (!ready_.empty() && in_flight_ < max_in_flight_) wake = ready_.front().due;
+  if (!ready_.empty()) wake = ready_.front().due;
   if (!timers_.empty() && (!wake || timers_.front().due < *wake)) wake = timers_.front().due;
   return wake;
 }

@@ -16,9 +16,10 @@
 //   time (first come, first served among equal due times), one entry per check at most; one that waited
 //   is flagged `delayed`. Every start reports its lag (start - due).
 // - Overload. A run that cannot start before the check's next run is due is skipped, never stacked: the
-//   newest due run takes its place and every grid point passed over counts in skipped_total(). So an
-//   overloaded probe runs as many checks as it can and says how many it could not, instead of falling
-//   ever further behind.
+//   newest due run takes its place (keeping the check's place in the queue, so short intervals are not
+//   starved by long ones) and every grid point passed over counts in skipped_total(). So an overloaded
+//   probe runs as many checks as it can and says how many it could not, instead of falling ever further
+//   behind.
 // - Cost. Binary heaps keyed by due time with lazy deletion (generation counters): O(log n) per run,
 //   no scan of all checks, no allocation per run beyond amortized vector growth.
 //
@@ -97,7 +98,9 @@ class Scheduler {
   bool finished(std::uint32_t id, std::uint64_t run, TimePoint now);
 
   // When poll() should run next: a time in the past means "now". nullopt: nothing to do until a run
-  // finishes or the configuration changes.
+  // finishes or the configuration changes, which is also the answer while every slot is busy: a run
+  // coming due then could not start anyway, and the finish that frees a slot polls (an overloaded probe
+  // is woken by its finishing runs, not by a timer per due run as well).
   std::optional<TimePoint> next_wakeup() const;
 
   // The due time of the check's next run: queued, the time it has waited since; running, its successor's
@@ -131,7 +134,7 @@ class Scheduler {
     bool started = false;           // last_start is meaningful
     std::uint64_t joined_poll = 0;  // queued: the poll() that first could have started it
     bool in_timers = false;         // has a live entry in timers_
-    bool waited_for_itself = false; // queued: came due while its previous run was in flight
+    bool waited = false;            // queued: came due while its previous run was in flight or every slot was busy
   };
 
   // A check has at most one live entry (in one heap or the other), so what only a queued run needs
@@ -156,6 +159,8 @@ class Scheduler {
   TimePoint skip_stale(const Check& c, TimePoint due, TimePoint now);
   void drop_stale_tops();
   void compact_if_bloated();
+  void note_slot_freed(TimePoint now);
+  bool came_due_while_full(TimePoint due) const;
   TimePoint clamp(TimePoint now);
   TimePoint normal_anchor(const Check& c, TimePoint now) const;
   TimePoint failing_anchor(const Check& c, TimePoint now) const;
@@ -176,6 +181,11 @@ class Scheduler {
   std::uint64_t runs_ = 0;
   std::uint64_t seq_ = 0;
   std::uint64_t poll_seq_ = 0;
+  // The latest stretch with every slot busy: a run that came due inside it waited for a slot, even when it
+  // joins and leaves the queue in one poll (no timer woke the loop for it meanwhile).
+  std::optional<TimePoint> full_since_;
+  TimePoint last_full_from_{};
+  TimePoint last_full_until_{};
 };
 
 }  // namespace synthprobe
