@@ -16,7 +16,7 @@ inline std::chrono::steady_clock::time_point on_wake_grid(std::chrono::steady_cl
 }
 
 // For a wake-up that may come up to a millisecond early (the scheduler's, whose poll starts every run due
-// within the next millisecond anyway, as if at its due time): the grid point at or before `t`.
+// within its start window, a millisecond or more, as if at its due time): the grid point at or before `t`.
 inline std::chrono::steady_clock::time_point on_wake_grid_early(std::chrono::steady_clock::time_point t) {
   return std::chrono::steady_clock::time_point(std::chrono::floor<std::chrono::milliseconds>(t.time_since_epoch()));
 }
