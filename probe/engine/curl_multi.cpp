@@ -1,14 +1,15 @@
 #include "probe/engine/curl_multi.h"
 
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
 
 #include <cassert>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <mutex>
 
@@ -33,31 +34,24 @@ void check(CURLMcode code, const char* what) {
 
 }  // namespace
 
-// Per-descriptor-number state, reused by every socket that gets the number. Pending handlers hold it
-// (shared_ptr) and the generation they were armed in: a REMOVE or close that arrives while a wait is
-// pending, or inside the socket_action that a handler is running, bumps the generation and the handler
-// then touches nothing else (not even the CurlMulti, which may be gone).
-//
-// Readiness: asio registers descriptors edge-triggered, and curl may stop reading before a socket is
-// drained (it bounds its read loop), so an edge can be spent while no wait is pending. No poll() is
-// needed for that: every async_wait of Boost.Asio's epoll reactor re-arms the descriptor with
-// EPOLL_CTL_MOD, which makes the kernel re-check readiness and report the descriptor at once if it is
-// ready now (tests: a 3 MiB body, keep-alive reuse). So a wait is armed only while curl wants the
-// direction, and it costs one system call, the same as the poll() it replaces, which then also needed a
-// MOD when the socket was not ready yet.
-struct CurlMulti::SocketWatch {
-  explicit SocketWatch(net::io_context& io) : descriptor(io) {}
-  net::posix::stream_descriptor descriptor;
-  curl_socket_t fd = CURL_SOCKET_BAD;
+// Per-descriptor-number state, reused by every socket that gets the number. The generation goes into the
+// key the epoll set reports back, so an event still queued for a socket that was closed (and its number
+// reused) inside an earlier callback of the same wake-up is recognised and dropped.
+struct CurlMulti::SocketState {
   std::uint32_t generation = 0;
-  int want = 0;  // CURL_POLL_IN / CURL_POLL_OUT bits
-  bool read_armed = false;
-  bool write_armed = false;
-  bool assigned = false;  // registered with the reactor
-  bool ours = false;      // opened by on_open_socket: its close comes through on_close_socket
+  int want = 0;                // CURL_POLL_IN / CURL_POLL_OUT bits curl asked for; 0 after its REMOVE
+  std::uint32_t watched = 0;   // the epoll events the set has for it
+  bool in_set = false;         // in the epoll set (as far as we know: a close drops it silently)
+  bool ours = false;           // opened by on_open_socket: its close comes through on_close_socket
 };
 
-CurlMulti::CurlMulti(net::io_context& io) : io_(io), timer_(io) {
+namespace {
+std::uint64_t key_of(curl_socket_t fd, std::uint32_t generation) {
+  return (static_cast<std::uint64_t>(generation) << 32) | static_cast<std::uint32_t>(fd);
+}
+}  // namespace
+
+CurlMulti::CurlMulti(net::io_context& io) : io_(io), timer_(io), sockets_set_(io, &CurlMulti::on_ready, this) {
   global_init_once();
   multi_ = curl_multi_init();
   if (!multi_) {
@@ -85,9 +79,7 @@ CurlMulti::~CurlMulti() {
   // on_close_socket for the connections it kept.
   curl_multi_cleanup(multi_);
   multi_ = nullptr;
-  for (auto& watch : watches_)
-    if (watch) release_watch(*watch);
-  watches_.clear();
+  sockets_.clear();
   timer_.cancel();
   for (CURL* easy : idle_easies_) curl_easy_cleanup(easy);
 }
@@ -140,7 +132,7 @@ bool CurlMulti::start(CURL* easy, TransferSink* sink) {
   const CURLMcode code = curl_multi_add_handle(multi_, easy);
   check(code, "curl_multi_add_handle");
   if (code == CURLM_OK) {
-    ++running_;
+    if (running_++ == 0) sockets_set_.set_active(true);
     add_active(sink, easy);
   }
   return code == CURLM_OK;
@@ -150,114 +142,111 @@ void CurlMulti::cancel(CURL* easy) {
   TransferSink* sink = nullptr;
   curl_easy_getinfo(easy, CURLINFO_PRIVATE, &sink);
   remove_active(sink);
-  if (curl_multi_remove_handle(multi_, easy) == CURLM_OK && running_ > 0) --running_;
+  if (curl_multi_remove_handle(multi_, easy) == CURLM_OK && running_ > 0) transfer_ended();
 }
 
-CurlMulti::SocketWatch* CurlMulti::watch_of(curl_socket_t fd) const {
-  if (fd < 0 || static_cast<std::size_t>(fd) >= watches_.size()) return nullptr;
-  return watches_[static_cast<std::size_t>(fd)].get();
+void CurlMulti::transfer_ended() {
+  if (--running_ == 0) sockets_set_.set_active(false);
 }
 
-// Never closes curl's descriptor: stops waiting, deregisters it and hands it back. Handlers still
-// pending see the new generation and leave.
-void CurlMulti::release_watch(SocketWatch& watch) {
-  ++watch.generation;
-  watch.want = 0;
-  watch.read_armed = watch.write_armed = false;
-  watch.ours = false;
-  if (!watch.assigned) return;
-  watch.assigned = false;
-  boost::system::error_code ignored;
-  watch.descriptor.cancel(ignored);
-  watch.descriptor.release();
+CurlMulti::SocketState& CurlMulti::state_of(curl_socket_t fd) {
+  const auto index = static_cast<std::size_t>(fd);
+  if (index >= sockets_.size()) sockets_.resize(index + 1);
+  return sockets_[index];
+}
+
+// Never closes curl's descriptor: takes it out of the set and forgets what it wanted. Events still queued
+// for it carry the old generation and are dropped.
+void CurlMulti::let_go(curl_socket_t fd, SocketState& s) {
+  ++s.generation;
+  s.want = 0;
+  s.ours = false;
+  if (s.in_set) sockets_set_.unwatch(fd);
+  s.in_set = false;
+  s.watched = 0;
 }
 
 curl_socket_t CurlMulti::on_open_socket(void* self_ptr, curlsocktype, curl_sockaddr* address) {
   auto* self = static_cast<CurlMulti*>(self_ptr);
-  // Close-on-exec: no child process inherits the socket, so closing it really ends its epoll registration.
+  // Close-on-exec: no child process inherits the socket, so closing it really takes it out of the set.
   const curl_socket_t fd = ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
   if (fd == CURL_SOCKET_BAD) return fd;
-  const auto index = static_cast<std::size_t>(fd);
-  if (index >= self->watches_.size()) self->watches_.resize(index + 1);
-  auto& watch = self->watches_[index];
-  if (!watch) watch = std::make_shared<SocketWatch>(self->io_);
-  // The number was free, so whatever was watched under it is gone (closed behind our back): forget it.
-  if (watch->assigned) self->release_watch(*watch);
-  watch->ours = true;
+  // The number was free, so whatever had it is closed and out of the set: a new socket, a new generation.
+  SocketState& s = self->state_of(fd);
+  ++s.generation;
+  s = SocketState{s.generation, 0, 0, false, true};
   return fd;
 }
 
 int CurlMulti::on_close_socket(void* self_ptr, curl_socket_t fd) {
   auto* self = static_cast<CurlMulti*>(self_ptr);
-  if (SocketWatch* watch = self->watch_of(fd)) self->release_watch(*watch);
+  if (fd >= 0 && static_cast<std::size_t>(fd) < self->sockets_.size()) {
+    SocketState& s = self->sockets_[static_cast<std::size_t>(fd)];
+    ++s.generation;
+    s.want = 0;
+    s.ours = false;
+    s.in_set = false;  // the close takes it out of the set, with no call of ours
+    s.watched = 0;
+  }
   return ::close(fd);
 }
 
-int CurlMulti::on_socket(CURL*, curl_socket_t fd, int what, void* self_ptr, void* watch_ptr) {
+int CurlMulti::on_socket(CURL*, curl_socket_t fd, int what, void* self_ptr, void*) {
   // The easy handle may be one of curl's internal ones: never depend on its private pointer here.
   auto* self = static_cast<CurlMulti*>(self_ptr);
+  if (fd < 0) return 0;
   if (what == CURL_POLL_REMOVE) {
-    if (!watch_ptr) return 0;  // a socket we never saw
-    SocketWatch* watch = self->watch_of(fd);
-    if (!watch || !watch->assigned) return 0;
-    if (watch->ours) {
+    if (static_cast<std::size_t>(fd) >= self->sockets_.size()) return 0;  // a socket we never saw
+    SocketState& s = self->sockets_[static_cast<std::size_t>(fd)];
+    if (s.ours) {
       // Curl lets go of the socket but it stays open: a connection going back to the pool, or about to be
-      // closed (on_close_socket follows at once). Keep it registered, so a re-add of the same socket (curl
-      // does this a lot) costs no deregistration and registration; a wait still pending finds nothing
-      // wanted and ends.
-      watch->want = 0;
+      // closed (on_close_socket follows at once, and the close takes it out of the set for free). It stays
+      // in the set as it is; an event for it meanwhile finds nothing wanted and takes it out then.
+      s.want = 0;
       return 0;
     }
     // A socket curl closes itself (a resolver's): its close would not be seen, so let go of it now.
-    self->release_watch(*watch);
+    self->let_go(fd, s);
     return 0;
   }
-  if (fd < 0) return 0;
-  const auto index = static_cast<std::size_t>(fd);
-  if (index >= self->watches_.size()) self->watches_.resize(index + 1);
-  auto& watch = self->watches_[index];
-  if (!watch) watch = std::make_shared<SocketWatch>(self->io_);
-  if (watch->assigned && !watch->ours && !watch_ptr) {
-    // A socket curl opened itself (a resolver's) that curl no longer knows as ours: it was closed without
-    // a REMOVE and its number reused. Its registration went with the close; register the new one afresh.
-    self->release_watch(*watch);
+  SocketState& s = self->state_of(fd);
+  const std::uint32_t events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+  s.want = what;
+  if (s.in_set && s.watched == events) return 0;
+  if (const int error = self->sockets_set_.watch(fd, events, key_of(fd, s.generation), s.in_set)) {
+    std::fprintf(stderr, "level=error msg=\"cannot watch socket %d: %s\"\n", static_cast<int>(fd),
+                 std::strerror(error));
+    s.in_set = false;
+    s.watched = 0;
+    return 0;  // curl's own timeout will end that transfer; -1 would abort every transfer
   }
-  if (!watch->assigned) {
-    boost::system::error_code ec;
-    watch->descriptor.assign(fd, ec);
-    if (ec) {
-      std::fprintf(stderr, "level=error msg=\"cannot watch socket %d: %s\"\n", static_cast<int>(fd),
-                   ec.message().c_str());
-      return 0;  // curl's own timeout will end that transfer; -1 would abort every transfer
-    }
-    watch->assigned = true;
-    watch->fd = fd;
-    if (watch_ptr != watch.get()) curl_multi_assign(self->multi_, fd, watch.get());
-  } else if (!watch_ptr) {
-    curl_multi_assign(self->multi_, fd, watch.get());  // a parked socket curl hands back
-  }
-  watch->want = what;
-  if (what & CURL_POLL_IN) self->arm(watch, false);
-  if (what & CURL_POLL_OUT) self->arm(watch, true);
+  s.in_set = true;
+  s.watched = events;
   return 0;
 }
 
-void CurlMulti::arm(const std::shared_ptr<SocketWatch>& watch, bool for_write) {
-  bool& armed = for_write ? watch->write_armed : watch->read_armed;
-  if (armed) return;  // asio waits fire once; one pending wait per direction is enough
-  armed = true;
-  watch->descriptor.async_wait(
-      for_write ? net::posix::stream_descriptor::wait_write : net::posix::stream_descriptor::wait_read,
-      [this, watch, generation = watch->generation, for_write](boost::system::error_code ec) {
-        if (watch->generation != generation) return;  // released (and maybe reused) meanwhile
-        (for_write ? watch->write_armed : watch->read_armed) = false;
-        if (ec == net::error::operation_aborted) return;
-        const int direction = for_write ? CURL_POLL_OUT : CURL_POLL_IN;
-        if (!(watch->want & direction)) return;  // curl no longer cares about this direction
-        socket_action(watch->fd, ec ? CURL_CSELECT_ERR : (for_write ? CURL_CSELECT_OUT : CURL_CSELECT_IN));
-        if (watch->generation != generation) return;  // curl let go of it inside socket_action
-        if (watch->want & direction) arm(watch, for_write);
-      });
+void CurlMulti::on_ready(void* self_ptr, std::uint64_t key, std::uint32_t events) {
+  auto* self = static_cast<CurlMulti*>(self_ptr);
+  const auto fd = static_cast<curl_socket_t>(key & 0xffffffffu);
+  const auto generation = static_cast<std::uint32_t>(key >> 32);
+  if (fd < 0 || static_cast<std::size_t>(fd) >= self->sockets_.size()) return;
+  SocketState& s = self->sockets_[static_cast<std::size_t>(fd)];
+  if (s.generation != generation || !s.in_set) return;  // closed (and maybe reused) since it was reported
+  if (s.want == 0) {
+    // Ready while curl wants nothing of it (a pooled connection the server closed): level-triggered, it
+    // would be reported on every wake-up, so out of the set until curl wants it again.
+    self->sockets_set_.unwatch(fd);
+    s.in_set = false;
+    s.watched = 0;
+    return;
+  }
+  int mask = 0;
+  const bool trouble = events & (EPOLLERR | EPOLLHUP);
+  if ((s.want & CURL_POLL_IN) && ((events & EPOLLIN) || trouble)) mask |= CURL_CSELECT_IN;
+  if ((s.want & CURL_POLL_OUT) && ((events & EPOLLOUT) || trouble)) mask |= CURL_CSELECT_OUT;
+  if (events & EPOLLERR) mask |= CURL_CSELECT_ERR;
+  if (mask == 0) return;
+  self->socket_action(fd, mask);
 }
 
 int CurlMulti::on_timer(CURLM*, long timeout_ms, void* self_ptr) {
@@ -323,7 +312,7 @@ void CurlMulti::drain_finished() {
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, &sink);
     check(curl_multi_remove_handle(multi_, easy), "curl_multi_remove_handle");
     remove_active(sink);
-    if (running_ > 0) --running_;
+    if (running_ > 0) transfer_ended();
     if (sink) sink->on_transfer_done(result);
   }
 }

@@ -1,6 +1,7 @@
 #pragma once
 // libcurl's multi-socket API driven by a Boost.Asio io_context: curl says which sockets it wants to
-// read or write and when it next needs a timeout; asio waits for exactly that and hands the events back.
+// read or write and when it next needs a timeout; the loop waits for exactly that (the sockets in an
+// epoll set of their own, epoll_set.h; the timeout on an asio timer) and hands the events back.
 // Everything runs on the io_context's one thread; no curl_multi_perform polling loop.
 
 #include <curl/curl.h>
@@ -8,8 +9,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "probe/engine/epoll_set.h"
+
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <memory>
 #include <vector>
@@ -56,18 +60,19 @@ class CurlMulti {
   boost::asio::io_context& io() const { return io_; }
 
  private:
-  struct SocketWatch;
+  struct SocketState;
 
-  static int on_socket(CURL* easy, curl_socket_t fd, int what, void* self, void* watch);
+  static int on_socket(CURL* easy, curl_socket_t fd, int what, void* self, void* socket_data);
   static int on_timer(CURLM* multi, long timeout_ms, void* self);
   static curl_socket_t on_open_socket(void* self, curlsocktype purpose, curl_sockaddr* address);
   static int on_close_socket(void* self, curl_socket_t fd);
+  static void on_ready(void* self, std::uint64_t key, std::uint32_t events);
   void socket_action(curl_socket_t fd, int events);
   void drain_finished();
-  void arm(const std::shared_ptr<SocketWatch>& watch, bool for_write);
+  void transfer_ended();  // one fewer running; none left: the loop stops waiting for the sockets
   void arm_timer(std::chrono::steady_clock::time_point at);
-  SocketWatch* watch_of(curl_socket_t fd) const;
-  void release_watch(SocketWatch& watch);
+  SocketState& state_of(curl_socket_t fd);
+  void let_go(curl_socket_t fd, SocketState& state);
   void add_active(TransferSink* sink, CURL* easy);
   void remove_active(TransferSink* sink);
 
@@ -78,9 +83,10 @@ class CurlMulti {
   bool timeout_posted_ = false;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // posted handlers check it outlived us
   CURLM* multi_ = nullptr;
-  // Indexed by descriptor number: a watch is kept for its number and reused by the next socket that gets
-  // it, so a new connection costs no allocation. Sockets opened by on_open_socket are marked `ours`.
-  std::vector<std::shared_ptr<SocketWatch>> watches_;
+  // curl's sockets, in an epoll set of their own (epoll_set.h), and what each wants, indexed by
+  // descriptor number: the state of a number is reused by the next socket that gets it, no allocation.
+  EpollSet sockets_set_;
+  std::vector<SocketState> sockets_;
   std::vector<TransferSink*> active_;  // transfers in the multi, for shutdown (each knows its slot)
   std::vector<CURL*> idle_easies_;
   std::size_t running_ = 0;
