@@ -372,7 +372,7 @@ TEST_CASE("environment proxy variables are ignored") {
   CHECK(r.success);
 }
 
-TEST_CASE("a large body is read to its end (curl stops reading in chunks; no stall on edge-triggered waits)") {
+TEST_CASE("a large body is read to its end (curl stops reading in chunks; the socket stays reported until drained)") {
   std::string big(3 * 1024 * 1024, 'x');
   big += "END-MARKER";
   TestServer server(always(ok(big)));

@@ -375,15 +375,69 @@ TEST_CASE("raising the cap frees a slot for what came due while it was full") {
   s.poll(by_due[0].first, out);
   REQUIRE(out.size() == 1);
   CHECK_FALSE(s.next_wakeup().has_value());
-  out.clear();
-  s.poll(by_due[1].first + 1s, out);  // a poll with the slot busy starts nothing and queues the due run
-  CHECK(out.empty());
+  // The second comes due with no poll (no wake-up while full); the cap rises two seconds later.
   s.set_max_in_flight(2);
   CHECK(s.next_wakeup() == by_due[1].first);
+  out.clear();
   s.poll(by_due[1].first + 2s, out);
   REQUIRE(out.size() == 1);
   CHECK(out[0].id == by_due[1].second);
-  CHECK(out[0].delayed);
+  CHECK(out[0].lag == 2s);
+  CHECK(out[0].delayed);  // it came due while the only slot was busy
+}
+
+TEST_CASE("a run started early inside the start window is on time, even after waiting in the queue") {
+  Scheduler s(1, kOrigin);
+  std::vector<std::pair<TimePoint, std::uint32_t>> by_due;
+  for (std::uint32_t id = 0; id < 2; ++id) {
+    s.add(id, name_of(static_cast<int>(id)), 1h, 0s, kOrigin);
+    by_due.emplace_back(*s.next_due(id), id);
+  }
+  std::sort(by_due.begin(), by_due.end());
+  const auto [first_due, first] = by_due[0];
+  const auto [second_due, second] = by_due[1];
+  REQUIRE(second_due - first_due > 10ms);
+  std::vector<Scheduler::Start> out;
+  s.poll(first_due, out, 5ms);
+  REQUIRE(out.size() == 1);
+  const auto running = out[0];
+  // 3 ms before the second is due, a poll takes it into the queue (the slot is busy).
+  out.clear();
+  s.poll(second_due - 3ms, out, 5ms);
+  CHECK(out.empty());
+  CHECK(s.queued() == 1);
+  REQUIRE(s.finished(first, running.run, second_due - 2ms));
+  out.clear();
+  s.poll(second_due - 2ms, out, 5ms);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].id == second);
+  CHECK(out[0].lag == Duration::zero());
+  CHECK_FALSE(out[0].delayed);  // it started before it was due
+  CHECK(s.delayed_total() == 0);
+}
+
+TEST_CASE("a cap lowered below the runs in flight: what comes due meanwhile waited for a slot") {
+  Scheduler s(4, kOrigin);  // three run, one slot spare: not full until the cap comes down
+  std::vector<std::pair<TimePoint, std::uint32_t>> by_due;
+  for (std::uint32_t id = 0; id < 4; ++id) {
+    s.add(id, name_of(static_cast<int>(id)), 1h, 0s, kOrigin);
+    by_due.emplace_back(*s.next_due(id), id);
+  }
+  std::sort(by_due.begin(), by_due.end());
+  std::vector<Scheduler::Start> out;
+  s.poll(by_due[2].first, out);
+  REQUIRE(out.size() == 3);
+  s.set_max_in_flight(2);  // below the three in flight
+  CHECK_FALSE(s.next_wakeup().has_value());
+  // Two finish after the fourth came due: one slot frees under the new cap.
+  REQUIRE(s.finished(out[0].id, out[0].run, by_due[3].first + 1s));
+  CHECK_FALSE(s.next_wakeup().has_value());  // still two in flight, the cap
+  REQUIRE(s.finished(out[1].id, out[1].run, by_due[3].first + 2s));
+  std::vector<Scheduler::Start> next;
+  s.poll(by_due[3].first + 2s, next);
+  REQUIRE(next.size() == 1);
+  CHECK(next[0].id == by_due[3].second);
+  CHECK(next[0].delayed);
 }
 
 TEST_CASE("a queued run goes before one that comes due later, even in the same poll") {
@@ -739,12 +793,14 @@ TEST_CASE("overload: a check with a short interval keeps its place in the queue 
   for (std::uint32_t id = 1; id < kChecks; ++id) s.add(id, "long-" + std::to_string(id), 3s, 0s, kOrigin);
   std::vector<Scheduler::Start> out;
   std::vector<int> starts(kChecks);
-  std::optional<Scheduler::Start> running;
+  bool busy = false;
+  std::uint32_t running_id = 0;
+  std::uint64_t running_run = 0;
   TimePoint ends{};
   for (TimePoint now = kOrigin; now < kOrigin + 60s; now += 10ms) {
-    if (running && now >= ends) {
-      CHECK(s.finished(running->id, running->run, now));
-      running.reset();
+    if (busy && now >= ends) {
+      CHECK(s.finished(running_id, running_run, now));
+      busy = false;
     }
     out.clear();
     s.poll(now, out);
@@ -752,7 +808,9 @@ TEST_CASE("overload: a check with a short interval keeps its place in the queue 
     for (const auto& st : out) {
       CHECK(st.lag < (st.id == 0 ? Duration(200ms) : Duration(3s)));  // its newest due time, never an old one
       ++starts[st.id];
-      running = st;
+      busy = true;
+      running_id = st.id;
+      running_run = st.run;
       ends = now + 500ms;
     }
   }

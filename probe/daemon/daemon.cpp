@@ -349,20 +349,28 @@ struct Daemon::Impl final : RunReceiver {
 
   void arm_timer() {
     if (draining) return;
-    const auto next = scheduler.next_wakeup();
-    if (!next) {
+    std::optional<SteadyClock::time_point> at;
+    // On the grid shared with curl's timeouts (wake_grid.h); at most kStartWindow early, which poll() covers.
+    static_assert(kStartWindow >= std::chrono::milliseconds(1));
+    if (const auto next = scheduler.next_wakeup()) at = on_wake_grid_early(*next);
+    // With every slot busy nothing can start, so the scheduler asks for no wake-up; but a limit below its
+    // ceiling still needs the governor's steps, which raise it while slow targets hold every slot without
+    // CPU (runs timing out together may end seconds apart, and the finishes alone would step that rarely).
+    // Not early: a step waits for kGovernEvery.
+    if (scheduler.in_flight() >= governor.limit() && governor.limit() < governor.max()) {
+      const SteadyClock::time_point step = on_wake_grid(governed_at + kGovernEvery);
+      if (!at || step < *at) at = step;
+    }
+    if (!at) {
       if (timer_armed_for) timer.cancel();
       timer_armed_for.reset();
       return;
     }
     // Only ever move the wake-up earlier: an early wake finds nothing due and re-arms, which is far
     // cheaper than re-arming the timer after every finished run.
-    // On the grid shared with curl's timeouts (wake_grid.h); at most kStartWindow early, which poll() covers.
-    static_assert(kStartWindow >= std::chrono::milliseconds(1));
-    const SteadyClock::time_point at = on_wake_grid_early(*next);
-    if (timer_armed_for && *timer_armed_for <= at) return;
-    timer_armed_for = at;
-    timer.expires_at(at);
+    if (timer_armed_for && *timer_armed_for <= *at) return;
+    timer_armed_for = *at;
+    timer.expires_at(*at);
     timer.async_wait([this](boost::system::error_code ec) {
       if (ec) return;  // replaced by a newer deadline, or shutting down
       timer_armed_for.reset();

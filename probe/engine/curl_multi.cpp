@@ -191,7 +191,7 @@ int CurlMulti::on_close_socket(void* self_ptr, curl_socket_t fd) {
   return ::close(fd);
 }
 
-int CurlMulti::on_socket(CURL*, curl_socket_t fd, int what, void* self_ptr, void*) {
+int CurlMulti::on_socket(CURL*, curl_socket_t fd, int what, void* self_ptr, void* socket_data) {
   // The easy handle may be one of curl's internal ones: never depend on its private pointer here.
   auto* self = static_cast<CurlMulti*>(self_ptr);
   if (fd < 0) return 0;
@@ -210,19 +210,32 @@ int CurlMulti::on_socket(CURL*, curl_socket_t fd, int what, void* self_ptr, void
     return 0;
   }
   SocketState& s = self->state_of(fd);
-  const std::uint32_t events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+  if (!s.ours && !socket_data) {
+    // A socket curl opened itself, new to curl's own table: if another such socket had the number before,
+    // it was closed with no REMOVE and the close took it out of the set, so the set is told to add (or, if
+    // that was wrong, to change). Marked in curl's table so its later calls are not taken for new ones.
+    s.in_set = false;
+    curl_multi_assign(self->multi_, fd, &self->sockets_);
+  }
   s.want = what;
-  if (s.in_set && s.watched == events) return 0;
-  if (const int error = self->sockets_set_.watch(fd, events, key_of(fd, s.generation), s.in_set)) {
+  self->watch_socket(fd, s);
+  return 0;
+}
+
+// Makes the set's interest in `fd` what curl wants of it; failures are logged and leave curl's own
+// timeout to end the transfer (returning -1 from the socket callback would abort every transfer).
+void CurlMulti::watch_socket(curl_socket_t fd, SocketState& s) {
+  const std::uint32_t events =
+      ((s.want & CURL_POLL_IN) ? EPOLLIN : 0u) | ((s.want & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+  if (s.in_set && s.watched == events) return;
+  if (const int error = sockets_set_.watch(fd, events, key_of(fd, s.generation), s.in_set)) {
     std::fprintf(stderr, "level=error msg=\"cannot watch socket %d: %s\"\n", static_cast<int>(fd),
                  std::strerror(error));
-    s.in_set = false;
-    s.watched = 0;
-    return 0;  // curl's own timeout will end that transfer; -1 would abort every transfer
+    s.watched = 0;  // unknown: the next call or event sets it again (in_set stays the best guess)
+    return;
   }
   s.in_set = true;
   s.watched = events;
-  return 0;
 }
 
 void CurlMulti::on_ready(void* self_ptr, std::uint64_t key, std::uint32_t events) {
@@ -231,21 +244,28 @@ void CurlMulti::on_ready(void* self_ptr, std::uint64_t key, std::uint32_t events
   const auto generation = static_cast<std::uint32_t>(key >> 32);
   if (fd < 0 || static_cast<std::size_t>(fd) >= self->sockets_.size()) return;
   SocketState& s = self->sockets_[static_cast<std::size_t>(fd)];
-  if (s.generation != generation || !s.in_set) return;  // closed (and maybe reused) since it was reported
-  if (s.want == 0) {
-    // Ready while curl wants nothing of it (a pooled connection the server closed): level-triggered, it
-    // would be reported on every wake-up, so out of the set until curl wants it again.
+  if (s.generation != generation) return;  // closed (and maybe reused) since it was reported
+  if (s.want == 0 || !s.in_set) {
+    // Ready while curl wants nothing of it (a pooled connection the server closed), or still in the set
+    // after a change that failed: level-triggered, it would be reported on every wake-up. Out of the set
+    // until curl wants it again.
     self->sockets_set_.unwatch(fd);
     s.in_set = false;
     s.watched = 0;
-    return;
+    if (s.want == 0) return;
+    self->watch_socket(fd, s);
   }
   int mask = 0;
   const bool trouble = events & (EPOLLERR | EPOLLHUP);
   if ((s.want & CURL_POLL_IN) && ((events & EPOLLIN) || trouble)) mask |= CURL_CSELECT_IN;
   if ((s.want & CURL_POLL_OUT) && ((events & EPOLLOUT) || trouble)) mask |= CURL_CSELECT_OUT;
   if (events & EPOLLERR) mask |= CURL_CSELECT_ERR;
-  if (mask == 0) return;
+  if (mask == 0) {
+    // Reported for a direction curl no longer wants (the set's interest is stale after a failed change).
+    s.watched = 0;
+    self->watch_socket(fd, s);
+    return;
+  }
   self->socket_action(fd, mask);
 }
 

@@ -72,6 +72,7 @@ class CurlMulti {
   void transfer_ended();  // one fewer running; none left: the loop stops waiting for the sockets
   void arm_timer(std::chrono::steady_clock::time_point at);
   SocketState& state_of(curl_socket_t fd);
+  void watch_socket(curl_socket_t fd, SocketState& state);
   void let_go(curl_socket_t fd, SocketState& state);
   void add_active(TransferSink* sink, CURL* easy);
   void remove_active(TransferSink* sink);

@@ -76,10 +76,8 @@ void EpollSet::arm() {
       [this, alive = std::weak_ptr<int>(alive_), generation = wait_generation_](boost::system::error_code ec) {
         if (alive.expired() || generation != wait_generation_) return;  // gone, or cancelled
         waiting_ = false;
-        if (ec) {
+        if (ec)  // unexpected: say so, and look at the set anyway (drain() waits again), so no transfer stalls
           std::fprintf(stderr, "level=error msg=\"waiting for the socket set failed: %s\"\n", ec.message().c_str());
-          return;
-        }
         drain();
       });
 }

@@ -46,15 +46,22 @@ Scheduler::Scheduler(std::size_t max_in_flight, TimePoint origin)
 
 void Scheduler::set_max_in_flight(std::size_t max_in_flight) {
   max_in_flight_ = std::max<std::size_t>(max_in_flight, 1);
-  if (in_flight_ < max_in_flight_) note_slot_freed(last_now_);
+  if (in_flight_ < max_in_flight_) note_slot_freed(std::nullopt);
+  else if (!full_since_) full_since_ = last_now_;  // lowered below the runs in flight: full from now on
 }
 
-// Called wherever in_flight_ may have dropped below the cap: closes the stretch of busy slots, if any.
-void Scheduler::note_slot_freed(TimePoint now) {
+// Called wherever in_flight_ may have dropped below the cap: closes the stretch of busy slots, if any, at
+// `now`, or (no time given) at the next poll, the first moment the free slot can be used.
+void Scheduler::note_slot_freed(std::optional<TimePoint> now) {
   if (!full_since_ || in_flight_ >= max_in_flight_) return;
+  if (!now) {
+    full_ends_at_next_poll_ = true;
+    return;
+  }
   last_full_from_ = *full_since_;
-  last_full_until_ = now;
+  last_full_until_ = *now;
   full_since_.reset();
+  full_ends_at_next_poll_ = false;
 }
 
 bool Scheduler::came_due_while_full(TimePoint due) const {
@@ -158,7 +165,7 @@ bool Scheduler::remove(std::uint32_t id) {
   if (c == nullptr) return false;
   if (c->state == State::running) {
     --in_flight_;
-    note_slot_freed(last_now_);
+    note_slot_freed(std::nullopt);
   }
   if (c->state == State::queued) --queued_;
   c->state = State::absent;
@@ -201,6 +208,7 @@ void Scheduler::start(std::uint32_t id, Check& c, TimePoint due, bool delayed, T
                       std::vector<Start>& out) {
   c.state = State::running;
   c.started = true;
+  if (now < due) delayed = false;  // started early, inside the poll's window: on time by definition
   c.last_start = std::max(now, due);  // a run started early stands for its due time
   c.run = ++runs_;
   ++in_flight_;
@@ -219,6 +227,7 @@ void Scheduler::start(std::uint32_t id, Check& c, TimePoint due, bool delayed, T
 void Scheduler::poll(TimePoint now, std::vector<Start>& out, Duration early) {
   now = clamp(now);
   ++poll_seq_;
+  if (full_ends_at_next_poll_) note_slot_freed(now);
   const TimePoint horizon = now + std::max(early, Duration::zero());
   while (!timers_.empty() && timers_.front().due <= horizon) {
     std::pop_heap(timers_.begin(), timers_.end(), Later{});
@@ -230,7 +239,7 @@ void Scheduler::poll(TimePoint now, std::vector<Start>& out, Duration early) {
     // A running check keeps next_due; finished() sees that it has passed and queues the late run.
     if (c.state == State::running) continue;
     // Late with a slot free: the loop woke late. Late because no slot was free: it waited.
-    const bool waited = came_due_while_full(e.due);
+    const bool waited = e.due <= now && came_due_while_full(e.due);
     const TimePoint due = skip_stale(c, e.due, now);  // held up past a whole interval
     if (ready_.empty() && in_flight_ < max_in_flight_) {
       // Nothing waits ahead of it (timers pop in due order): skip the queue.

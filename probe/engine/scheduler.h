@@ -159,7 +159,7 @@ class Scheduler {
   TimePoint skip_stale(const Check& c, TimePoint due, TimePoint now);
   void drop_stale_tops();
   void compact_if_bloated();
-  void note_slot_freed(TimePoint now);
+  void note_slot_freed(std::optional<TimePoint> now);
   bool came_due_while_full(TimePoint due) const;
   TimePoint clamp(TimePoint now);
   TimePoint normal_anchor(const Check& c, TimePoint now) const;
@@ -184,6 +184,7 @@ class Scheduler {
   // The latest stretch with every slot busy: a run that came due inside it waited for a slot, even when it
   // joins and leaves the queue in one poll (no timer woke the loop for it meanwhile).
   std::optional<TimePoint> full_since_;
+  bool full_ends_at_next_poll_ = false;  // a slot freed where no time was given (a raised cap, a removal)
   TimePoint last_full_from_{};
   TimePoint last_full_until_{};
 };
