@@ -60,12 +60,16 @@ void run_for(boost::asio::io_context& io, std::chrono::milliseconds d) {
   io.run();
 }
 
-}  // namespace
-
-TEST_CASE("a ready socket is reported with its key, again and again while it stays ready") {
+// A loop and a set on it whose reports are recorded; the set starts inactive.
+struct Loop {
   boost::asio::io_context io;
   Recorder r;
-  EpollSet set(io, &Recorder::ready, &r);
+  EpollSet set{io, &Recorder::ready, &r};
+};
+
+}  // namespace
+
+TEST_CASE_FIXTURE(Loop, "a ready socket is reported with its key, again and again while it stays ready") {
   set.set_active(true);
   Pair p;
   REQUIRE(set.watch(p.a, EPOLLIN, 42, false) == 0);
@@ -92,10 +96,7 @@ TEST_CASE("a ready socket is reported with its key, again and again while it sta
   CHECK(r.seen.empty());
 }
 
-TEST_CASE("interest changes and removal take effect; a wrong belief about membership is mended") {
-  boost::asio::io_context io;
-  Recorder r;
-  EpollSet set(io, &Recorder::ready, &r);
+TEST_CASE_FIXTURE(Loop, "interest changes and removal take effect; a wrong belief about membership is mended") {
   set.set_active(true);
   Pair p;
   // Said to be in the set when it is not: added anyway.
@@ -121,10 +122,7 @@ TEST_CASE("interest changes and removal take effect; a wrong belief about member
   CHECK(set.watch(-1, EPOLLIN, 9, false) == EBADF);
 }
 
-TEST_CASE("a socket closed in the callback, and an inactive set that lets the loop return") {
-  boost::asio::io_context io;
-  Recorder r;
-  EpollSet set(io, &Recorder::ready, &r);
+TEST_CASE_FIXTURE(Loop, "a socket closed in the callback, and an inactive set that lets the loop return") {
   Pair p;
   REQUIRE(set.watch(p.a, EPOLLOUT, 1, false) == 0);
   // Not active: nothing of the set is pending, run() returns at once though the socket is ready.

@@ -23,6 +23,18 @@ const TimePoint kOrigin = TimePoint{} + 123456789ms;
 
 std::string name_of(int i) { return "check-" + std::to_string(i); }
 
+// Adds checks 0..n-1 at 1h (their first due times spread by name over the hour) and returns them as
+// (first due time, id), earliest first.
+std::vector<std::pair<TimePoint, std::uint32_t>> add_hourly_checks(Scheduler& s, std::uint32_t n) {
+  std::vector<std::pair<TimePoint, std::uint32_t>> by_due;
+  for (std::uint32_t id = 0; id < n; ++id) {
+    s.add(id, name_of(static_cast<int>(id)), 1h, 0s, kOrigin);
+    by_due.emplace_back(*s.next_due(id), id);
+  }
+  std::sort(by_due.begin(), by_due.end());
+  return by_due;
+}
+
 // The daemon's loop with a fake clock: poll at every wakeup up to `until`, finish each run `run_for`
 // after it started. Returns every start, in start order.
 struct Harness {
@@ -283,12 +295,7 @@ TEST_CASE("a check restored as failing starts on a spread failing grid") {
 TEST_CASE("max_in_flight caps runs; the rest wait in due order and are never dropped") {
   Scheduler s(2, kOrigin);
   // Five checks; order them by their first due time.
-  std::vector<std::pair<TimePoint, std::uint32_t>> by_due;
-  for (std::uint32_t id = 0; id < 5; ++id) {
-    s.add(id, name_of(static_cast<int>(id)), 1h, 0s, kOrigin);
-    by_due.emplace_back(*s.next_due(id), id);
-  }
-  std::sort(by_due.begin(), by_due.end());
+  const auto by_due = add_hourly_checks(s, 5);
   const TimePoint all_due = by_due.back().first;
 
   std::vector<Scheduler::Start> out;
@@ -328,12 +335,7 @@ TEST_CASE("max_in_flight caps runs; the rest wait in due order and are never dro
 
 TEST_CASE("while every slot is busy no wake-up is asked for; what came due meanwhile starts delayed") {
   Scheduler s(1, kOrigin);
-  std::vector<std::pair<TimePoint, std::uint32_t>> by_due;
-  for (std::uint32_t id = 0; id < 2; ++id) {
-    s.add(id, name_of(static_cast<int>(id)), 1h, 0s, kOrigin);
-    by_due.emplace_back(*s.next_due(id), id);
-  }
-  std::sort(by_due.begin(), by_due.end());
+  const auto by_due = add_hourly_checks(s, 2);
   const auto [first_due, first] = by_due[0];
   const auto [second_due, second] = by_due[1];
   std::vector<Scheduler::Start> out;
@@ -365,12 +367,7 @@ TEST_CASE("while every slot is busy no wake-up is asked for; what came due meanw
 
 TEST_CASE("raising the cap frees a slot for what came due while it was full") {
   Scheduler s(1, kOrigin);
-  std::vector<std::pair<TimePoint, std::uint32_t>> by_due;
-  for (std::uint32_t id = 0; id < 2; ++id) {
-    s.add(id, name_of(static_cast<int>(id)), 1h, 0s, kOrigin);
-    by_due.emplace_back(*s.next_due(id), id);
-  }
-  std::sort(by_due.begin(), by_due.end());
+  const auto by_due = add_hourly_checks(s, 2);
   std::vector<Scheduler::Start> out;
   s.poll(by_due[0].first, out);
   REQUIRE(out.size() == 1);
@@ -388,12 +385,7 @@ TEST_CASE("raising the cap frees a slot for what came due while it was full") {
 
 TEST_CASE("a run started early inside the start window is on time, even after waiting in the queue") {
   Scheduler s(1, kOrigin);
-  std::vector<std::pair<TimePoint, std::uint32_t>> by_due;
-  for (std::uint32_t id = 0; id < 2; ++id) {
-    s.add(id, name_of(static_cast<int>(id)), 1h, 0s, kOrigin);
-    by_due.emplace_back(*s.next_due(id), id);
-  }
-  std::sort(by_due.begin(), by_due.end());
+  const auto by_due = add_hourly_checks(s, 2);
   const auto [first_due, first] = by_due[0];
   const auto [second_due, second] = by_due[1];
   REQUIRE(second_due - first_due > 10ms);
@@ -418,12 +410,7 @@ TEST_CASE("a run started early inside the start window is on time, even after wa
 
 TEST_CASE("a cap lowered below the runs in flight: what comes due meanwhile waited for a slot") {
   Scheduler s(4, kOrigin);  // three run, one slot spare: not full until the cap comes down
-  std::vector<std::pair<TimePoint, std::uint32_t>> by_due;
-  for (std::uint32_t id = 0; id < 4; ++id) {
-    s.add(id, name_of(static_cast<int>(id)), 1h, 0s, kOrigin);
-    by_due.emplace_back(*s.next_due(id), id);
-  }
-  std::sort(by_due.begin(), by_due.end());
+  const auto by_due = add_hourly_checks(s, 4);
   std::vector<Scheduler::Start> out;
   s.poll(by_due[2].first, out);
   REQUIRE(out.size() == 3);
@@ -442,12 +429,7 @@ TEST_CASE("a cap lowered below the runs in flight: what comes due meanwhile wait
 
 TEST_CASE("a queued run goes before one that comes due later, even in the same poll") {
   Scheduler s(1, kOrigin);
-  std::vector<std::pair<TimePoint, std::uint32_t>> by_due;
-  for (std::uint32_t id = 0; id < 3; ++id) {
-    s.add(id, name_of(static_cast<int>(id)), 1h, 0s, kOrigin);
-    by_due.emplace_back(*s.next_due(id), id);
-  }
-  std::sort(by_due.begin(), by_due.end());
+  const auto by_due = add_hourly_checks(s, 3);
   std::vector<Scheduler::Start> out;
   s.poll(by_due[1].first, out);  // the first two are due; one slot
   REQUIRE(out.size() == 1);

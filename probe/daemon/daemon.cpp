@@ -153,7 +153,7 @@ struct Daemon::Impl final : RunReceiver {
   net::steady_timer timer;
   net::steady_timer housekeeping_timer;
   std::optional<SteadyClock::time_point> timer_armed_for;
-  std::vector<Scheduler::Start> starts;
+  std::vector<Scheduler::Start> starts;  // start_due_runs()'s batch, kept for its capacity
   bool poll_posted = false;  // a start_due_runs() is queued on the loop
   bool draining = false;
   std::atomic<bool> stopping{false};
@@ -380,9 +380,9 @@ struct Daemon::Impl final : RunReceiver {
 
   void start_due_runs() {
     if (draining) return;
-    // A run can end before runner.run() returns (a 1 ms timeout, curl refusing a handle) and come back
-    // here: work on a batch of our own, not on the member a nested call clears.
-    std::vector<Scheduler::Start> batch = std::exchange(starts, {});
+    // Never re-entered: a run that ends inside runner.run() (a 1 ms timeout, curl refusing a handle) only
+    // posts the next poll (post_poll), so `starts` is this call's alone.
+    std::vector<Scheduler::Start>& batch = starts;
     batch.clear();
     const auto now = SteadyClock::now();
     scheduler.poll(now, batch, kStartWindow);
@@ -399,7 +399,6 @@ struct Daemon::Impl final : RunReceiver {
       if (s.delayed) self_metrics.add_checks_delayed();
       runner.run(slots[s.id]->check, *this, s.id, s.run);
     }
-    if (starts.empty()) starts = std::move(batch);  // keep the capacity for the next poll
     self_metrics.set_checks_in_flight(runner.in_flight());
     arm_timer();
   }

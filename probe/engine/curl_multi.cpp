@@ -155,15 +155,14 @@ CurlMulti::SocketState& CurlMulti::state_of(curl_socket_t fd) {
   return sockets_[index];
 }
 
-// Never closes curl's descriptor: takes it out of the set and forgets what it wanted. Events still queued
-// for it carry the old generation and are dropped.
+// The number's socket is gone (closed) or no longer ours to watch: a new generation, so events still
+// queued for it are dropped, and nothing known about it.
+void CurlMulti::forget(SocketState& s) { s = SocketState{s.generation + 1, 0, 0, false, false}; }
+
+// Never closes curl's descriptor: takes it out of the set and forgets it.
 void CurlMulti::let_go(curl_socket_t fd, SocketState& s) {
-  ++s.generation;
-  s.want = 0;
-  s.ours = false;
   if (s.in_set) sockets_set_.unwatch(fd);
-  s.in_set = false;
-  s.watched = 0;
+  forget(s);
 }
 
 curl_socket_t CurlMulti::on_open_socket(void* self_ptr, curlsocktype, curl_sockaddr* address) {
@@ -173,21 +172,16 @@ curl_socket_t CurlMulti::on_open_socket(void* self_ptr, curlsocktype, curl_socka
   if (fd == CURL_SOCKET_BAD) return fd;
   // The number was free, so whatever had it is closed and out of the set: a new socket, a new generation.
   SocketState& s = self->state_of(fd);
-  ++s.generation;
-  s = SocketState{s.generation, 0, 0, false, true};
+  forget(s);
+  s.ours = true;
   return fd;
 }
 
 int CurlMulti::on_close_socket(void* self_ptr, curl_socket_t fd) {
   auto* self = static_cast<CurlMulti*>(self_ptr);
-  if (fd >= 0 && static_cast<std::size_t>(fd) < self->sockets_.size()) {
-    SocketState& s = self->sockets_[static_cast<std::size_t>(fd)];
-    ++s.generation;
-    s.want = 0;
-    s.ours = false;
-    s.in_set = false;  // the close takes it out of the set, with no call of ours
-    s.watched = 0;
-  }
+  // The close takes it out of the set, with no call of ours.
+  if (fd >= 0 && static_cast<std::size_t>(fd) < self->sockets_.size())
+    forget(self->sockets_[static_cast<std::size_t>(fd)]);
   return ::close(fd);
 }
 

@@ -73,6 +73,7 @@ class CurlMulti {
   void arm_timer(std::chrono::steady_clock::time_point at);
   SocketState& state_of(curl_socket_t fd);
   void watch_socket(curl_socket_t fd, SocketState& state);
+  static void forget(SocketState& state);
   void let_go(curl_socket_t fd, SocketState& state);
   void add_active(TransferSink* sink, CURL* easy);
   void remove_active(TransferSink* sink);
