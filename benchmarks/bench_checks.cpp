@@ -819,34 +819,53 @@ struct BatchResult {
 using CheckList = std::vector<std::shared_ptr<const synthprobe::config::Check>>;
 
 // Runs `count` checks keeping `concurrency` in flight, taking `checks` in turn (metrics id = index);
-// stops starting new ones after max_seconds.
+// stops starting new ones after max_seconds. Through the runner's RunReceiver interface, as the daemon
+// starts its runs (no closure per run).
+class BatchRun final : public synthprobe::RunReceiver {
+ public:
+  BatchRun(Engine& e, const CheckList& checks, std::size_t count, std::size_t concurrency, double max_seconds)
+      : e_(e), checks_(checks), count_(count), concurrency_(concurrency), max_seconds_(max_seconds) {}
+
+  BatchResult run() {
+    const auto t0 = Clock::now();
+    stop_starting_ = t0 + secs(max_seconds_);
+    const double cpu0 = cpu_seconds();
+    fill();
+    e_.io.restart();
+    e_.io.run_for(secs(max_seconds_ + 30));
+    out_.seconds = seconds_since(t0);
+    out_.cpu = cpu_seconds() - cpu0;
+    return out_;
+  }
+
+  void on_run_done(std::uint32_t id, std::uint64_t, synthprobe::RunResult&& r) override {
+    ++out_.done;
+    if (!r.success && out_.failed++ == 0) out_.first_error = r.message;
+    e_.metrics.record(id, r, unix_now());
+    fill();
+  }
+
+ private:
+  void fill() {
+    while (started_ < count_ && e_.runner.in_flight() < concurrency_ && Clock::now() < stop_starting_) {
+      const auto id = static_cast<std::uint32_t>(started_ % checks_.size());
+      e_.runner.run(checks_[id], *this, id, started_++);
+    }
+  }
+
+  Engine& e_;
+  const CheckList& checks_;
+  const std::size_t count_;
+  const std::size_t concurrency_;
+  const double max_seconds_;
+  Clock::time_point stop_starting_;
+  std::size_t started_ = 0;
+  BatchResult out_;
+};
+
 BatchResult run_batch(Engine& e, const CheckList& checks, std::size_t count, std::size_t concurrency,
                       double max_seconds) {
-  BatchResult out;
-  std::size_t started = 0;
-  const auto t0 = Clock::now();
-  const auto stop_starting = t0 + secs(max_seconds);
-  const double cpu0 = cpu_seconds();
-  std::function<void()> fill = [&] {
-    while (started < count && e.runner.in_flight() < concurrency && Clock::now() < stop_starting) {
-      const auto id = static_cast<std::uint32_t>(started % checks.size());
-      ++started;
-      e.runner.run(checks[id], [&, id](synthprobe::RunResult&& r) {
-        ++out.done;
-        if (!r.success) {
-          if (out.failed++ == 0) out.first_error = r.message;
-        }
-        e.metrics.record(id, r, unix_now());
-        fill();
-      });
-    }
-  };
-  fill();
-  e.io.restart();
-  e.io.run_for(secs(max_seconds + 30));
-  out.seconds = seconds_since(t0);
-  out.cpu = cpu_seconds() - cpu0;
-  return out;
+  return BatchRun(e, checks, count, concurrency, max_seconds).run();
 }
 
 BatchResult run_batch(Engine& e, const std::shared_ptr<const synthprobe::config::Check>& check, std::size_t count,

@@ -120,7 +120,7 @@ class CheckRunner::Run final : public TransferSink, public DnsSink {
     const long run_left = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - now).count());
     const long left = std::min(step_timeout_ms_ - static_cast<long>(lookup_us / 1000), run_left);
     exchange_.connect_to_address(answer.address, answer.ipv6, left, lookup_us);
-    start_transfer(step);
+    multi_.start(easy_, this);
   }
 
   void on_transfer_done(CURLcode code) override {
@@ -200,7 +200,7 @@ class CheckRunner::Run final : public TransferSink, public DnsSink {
         const std::string_view cached = runner_.dns_cache_.find(target->host, step.request.ip_version, now);
         if (!cached.empty()) {
           exchange_.connect_to_address(cached, cached.find(':') != std::string_view::npos, step_timeout, 0);
-          return start_transfer(step);
+          return multi_.start(easy_, this);
         }
       }
       step_timeout_ms_ = step_timeout;
@@ -210,19 +210,7 @@ class CheckRunner::Run final : public TransferSink, public DnsSink {
       runner_.resolver_.lookup(target->host, step.request.ip_version, std::min(deadline_, step_deadline), this);
       return;
     }
-    start_transfer(step);
-  }
-
-  void start_transfer(const config::Step& step) {
-    if (!multi_.start(easy_, this)) {
-      StepResult& out = steps_[step_index_];
-      out.success = false;
-      out.reason = Reason::protocol;
-      out.message = "the HTTP engine refused the transfer";
-      record(step, out);
-      ++step_index_;
-      run_next_step();
-    }
+    multi_.start(easy_, this);
   }
 
   // Assertions, then extractions, on a complete response.

@@ -121,7 +121,7 @@ void CurlMulti::remove_active(TransferSink* sink) {
   sink->transfer_easy_ = nullptr;
 }
 
-bool CurlMulti::start(CURL* easy, TransferSink* sink) {
+void CurlMulti::start(CURL* easy, TransferSink* sink) {
   curl_easy_setopt(easy, CURLOPT_PRIVATE, sink);
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   // Connections keep these (they are copied when a connection is made), whoever uses them later.
@@ -129,20 +129,41 @@ bool CurlMulti::start(CURL* easy, TransferSink* sink) {
   curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, this);
   curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &CurlMulti::on_close_socket);
   curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, this);
-  const CURLMcode code = curl_multi_add_handle(multi_, easy);
-  check(code, "curl_multi_add_handle");
-  if (code == CURLM_OK) {
-    if (running_++ == 0) sockets_set_.set_active(true);
-    add_active(sink, easy);
-  }
-  return code == CURLM_OK;
+  if (running_++ == 0) sockets_set_.set_active(true);
+  add_active(sink, easy);
+  // Added to curl at once, a transfer would connect inside curl's next socket action, between the
+  // answers that action handles; added together, the turn's connects go out back to back (a local target
+  // woken once for all of them, not once each).
+  sink->waiting_to_add_ = true;
+  starting_.push_back(sink);
+  if (add_posted_) return;
+  add_posted_ = true;
+  net::post(io_, [this, alive = std::weak_ptr<void>(alive_)] {
+    if (!alive.expired()) add_started();
+  });
 }
 
-void CurlMulti::cancel(CURL* easy) {
-  TransferSink* sink = nullptr;
-  curl_easy_getinfo(easy, CURLINFO_PRIVATE, &sink);
-  remove_active(sink);
-  if (curl_multi_remove_handle(multi_, easy) == CURLM_OK && running_ > 0) transfer_ended();
+void CurlMulti::add_started() {
+  add_posted_ = false;
+  std::vector<TransferSink*> batch;
+  batch.swap(starting_);
+  adding_ = true;  // curl asks for "now" with every handle: the action below answers them all
+  for (TransferSink* sink : batch) {
+    sink->waiting_to_add_ = false;
+    const CURLMcode code = curl_multi_add_handle(multi_, sink->transfer_easy_);
+    if (code == CURLM_OK) continue;
+    check(code, "curl_multi_add_handle");
+    remove_active(sink);
+    transfer_ended();
+    sink->on_transfer_done(CURLE_FAILED_INIT);
+  }
+  adding_ = false;
+  if (starting_.empty()) {  // keeps its capacity for the next turn
+    batch.clear();
+    starting_.swap(batch);
+  }
+  // The new transfers are due now: one action runs them all.
+  socket_action(CURL_SOCKET_TIMEOUT, 0);
 }
 
 void CurlMulti::transfer_ended() {
@@ -280,7 +301,7 @@ int CurlMulti::on_timer(CURLM*, long timeout_ms, void* self_ptr) {
   if (timeout_ms == 0) {
     // "Now": never call curl from inside its own callback; post it, once however often curl asks.
     self->deadline_.reset();
-    if (!self->timeout_posted_) {
+    if (!self->timeout_posted_ && !self->adding_) {
       self->timeout_posted_ = true;
       net::post(self->io_, [self, alive = std::weak_ptr<void>(self->alive_)] {
         if (alive.expired()) return;

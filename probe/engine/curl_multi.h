@@ -36,6 +36,7 @@ class TransferSink {
   friend class CurlMulti;
   CURL* transfer_easy_ = nullptr;  // the transfer in the multi, while there is one
   std::size_t active_slot_ = 0;  // its place in CurlMulti::active_
+  bool waiting_to_add_ = false;  // started, not yet handed to curl (CurlMulti::add_started)
 };
 
 class CurlMulti {
@@ -50,11 +51,10 @@ class CurlMulti {
   // Gives back a handle that is not (or no longer) in the multi.
   void release_easy(CURL* easy);
 
-  // Starts the configured transfer; `sink` is told on this io_context when it ends.
-  // Returns false (and starts nothing) when curl refuses the handle.
-  bool start(CURL* easy, TransferSink* sink);
-  // Stops a running transfer without telling its sink.
-  void cancel(CURL* easy);
+  // Starts the configured transfer; `sink` is told on this io_context when it ends (never from inside
+  // this call). The transfers started in one turn of the loop are handed to curl together afterwards, so
+  // their connects go out back to back. A handle curl refuses ends with CURLE_FAILED_INIT.
+  void start(CURL* easy, TransferSink* sink);
 
   std::size_t running() const { return running_; }
   boost::asio::io_context& io() const { return io_; }
@@ -69,6 +69,7 @@ class CurlMulti {
   static void on_ready(void* self, std::uint64_t key, std::uint32_t events);
   void socket_action(curl_socket_t fd, int events);
   void drain_finished();
+  void add_started();
   void transfer_ended();  // one fewer running; none left: the loop stops waiting for the sockets
   void arm_timer(std::chrono::steady_clock::time_point at);
   SocketState& state_of(curl_socket_t fd);
@@ -83,6 +84,9 @@ class CurlMulti {
   std::optional<std::chrono::steady_clock::time_point> deadline_;      // curl's latest timeout
   std::optional<std::chrono::steady_clock::time_point> timer_expiry_;  // when timer_ fires
   bool timeout_posted_ = false;
+  bool add_posted_ = false;
+  bool adding_ = false;  // inside add_started()
+  std::vector<TransferSink*> starting_;  // started since the last add_started()
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // posted handlers check it outlived us
   CURLM* multi_ = nullptr;
   // curl's sockets, in an epoll set of their own (epoll_set.h), and what each wants, indexed by

@@ -422,6 +422,9 @@ std::string HttpExchange::failure_message(CURL* easy, CURLcode code) const {
     case CURLE_URL_MALFORMAT:
       if (!last_location_.empty()) return "redirect to " + quote_url(last_location_) + ": " + curl_text;
       return curl_text;
+    case CURLE_FAILED_INIT:
+      // CurlMulti::start ends a transfer curl would not take with this code.
+      return "the HTTP engine refused the transfer (curl: " + curl_text + ")";
     case CURLE_OUT_OF_MEMORY:
       // What curl answers, without a word of its own, to a response header line over its 100 KiB limit.
       if (in_head_) return "a response header line over 100 KiB (curl: " + curl_text + ")";

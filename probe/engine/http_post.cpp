@@ -52,7 +52,7 @@ class PostTransfer final : public TransferSink {
       headers_ = curl_slist_append(headers_, (name + ": " + value).c_str());
     headers_ = curl_slist_append(headers_, "Expect:");
     curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers_);
-    if (!multi_.start(easy_, this)) on_transfer_done(CURLE_FAILED_INIT);
+    multi_.start(easy_, this);
   }
 
   void on_transfer_abandoned() override {
