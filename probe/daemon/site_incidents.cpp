@@ -11,6 +11,12 @@ namespace {
 
 constexpr std::size_t kResolvedKept = 100;
 
+// The checks whose evidence one tick may reassess (a description of each, its latest result copied).
+// Sites past it wait for the next ticks, taken in turn: in a large outage, hundreds of open incidents,
+// the loop spends the same on evidence each second as with a few, and every site still gets its turn
+// within seconds.
+constexpr std::size_t kEvidenceChecksPerTick = 2000;
+
 }  // namespace
 
 SiteIncidents::SiteIncidents(Deps deps) : deps_(std::move(deps)), board_(std::make_shared<const IncidentBoard>()) {}
@@ -64,7 +70,7 @@ void SiteIncidents::configure(const config::Config& config, const std::vector<Me
       site = std::make_unique<Site>(IncidentTracker(context));
     }
     site->tracker.set_probe_saturated(saturated_);
-    site->dirty = true;
+    changed(*site);
     next_index.emplace(s.name, static_cast<std::uint32_t>(next.size()));
     next.push_back(std::move(site));
   }
@@ -121,7 +127,7 @@ void SiteIncidents::settle(Site& site, Clock::time_point now) {
   const SiteVerdict v = site.counts.verdict();
   if (site.tracker.needs_assessment(v)) {
     handle(site, site.tracker.update(assess_site(site), now), now);
-    site.dirty = true;
+    changed(site);
   } else {
     site.tracker.settle(v);
   }
@@ -133,8 +139,7 @@ void SiteIncidents::on_transition(std::uint32_t site, std::string_view check, st
   if (site >= sites_.size()) return;
   Site& s = *sites_[site];
   s.tracker.check_transition(check, area, from, to, reason, message, now);
-  s.dirty = true;
-  if (s.tracker.open_incident()) board_dirty_ = true;
+  changed(s);
 }
 
 void SiteIncidents::on_run(std::uint32_t site, const MemberStatus& before, const MemberStatus& after,
@@ -145,7 +150,7 @@ void SiteIncidents::on_run(std::uint32_t site, const MemberStatus& before, const
   const SiteVerdict v = s.counts.verdict();
   if (s.tracker.needs_assessment(v)) {
     handle(s, s.tracker.update(assess_site(s), now), now);
-    s.dirty = true;
+    changed(s);
   } else {
     s.tracker.settle(v);
   }
@@ -206,8 +211,8 @@ void SiteIncidents::handle(Site& site, const std::vector<IncidentAction>& action
     }
   });
   deps_.dispatcher.send_when_committed(seq);
-  site.dirty = false;
-  board_dirty_ = true;
+  changed(site);
+  site.dirty = false;  // staged above
   publish();
   if (auto i = site_index(site.tracker.context().site)) update_watch(*i, now);
 }
@@ -227,7 +232,7 @@ bool SiteIncidents::record_comms(const std::string& incident_id, std::string mes
     if (!open || open->id != incident_id) continue;
     const bool first = open->comms.empty();
     site->tracker.record_comms(std::move(message), source, now);
-    site->dirty = true;
+    changed(*site);
     if (first && open->comms_overdue) deps_.metrics.set_comms_overdue(open->site, false);
     deps_.logger.log(LogLevel::info, "customer update recorded", {{"incident", incident_id}, {"source", source}});
     publish();
@@ -246,21 +251,21 @@ void SiteIncidents::on_delivery(const OutboxEntry& entry, DeliveryResult result,
   const bool ok = result == DeliveryResult::delivered;
   const std::string event(to_string(entry.event.kind));
   const std::string what = result == DeliveryResult::expired ? "expired: " + detail : detail;
-  const Incident* changed = nullptr;
+  const Incident* updated = nullptr;
   for (auto& site : sites_) {
-    changed = site->tracker.record_notification(entry.incident_id, entry.notifier, event, ok, now, ok ? "" : what);
-    if (changed) {
-      site->dirty = true;
+    updated = site->tracker.record_notification(entry.incident_id, entry.notifier, event, ok, now, ok ? "" : what);
+    if (updated) {
+      changed(*site);
       break;
     }
   }
   std::optional<Incident> late;
-  if (!changed || changed->resolved_at) {
+  if (!updated || updated->resolved_at) {
     // A delivery after the resolve (the resolve itself, or a late retry) changes the resolved copy.
     for (auto& r : resolved_) {
       if (r->id != entry.incident_id) continue;
-      Incident copy = changed ? *changed : *r;
-      if (!changed) append_event(copy, {now, ok ? TimelineEvent::notified : TimelineEvent::notify_failed,
+      Incident copy = updated ? *updated : *r;
+      if (!updated) append_event(copy, {now, ok ? TimelineEvent::notified : TimelineEvent::notify_failed,
                                         entry.notifier + ": " + event + (ok ? " delivered" : " failed: " + what)});
       r = std::make_shared<const Incident>(copy);
       late = std::move(copy);
@@ -271,12 +276,13 @@ void SiteIncidents::on_delivery(const OutboxEntry& entry, DeliveryResult result,
 }
 
 void SiteIncidents::tick(Clock::time_point now) {
-  for (auto& site : sites_) {
-    const std::string& name = site->tracker.context().site;
+  for (std::uint32_t i = 0; i < sites_.size(); ++i) {
+    Site& site = *sites_[i];
+    const std::string& name = site.tracker.context().site;
     const config::MaintenanceWindow* window = active_maintenance(name, maintenance_, now);
-    if ((window != nullptr) != site->tracker.in_maintenance()) {
-      site->tracker.set_in_maintenance(window != nullptr);
-      site->dirty = true;
+    if ((window != nullptr) != site.tracker.in_maintenance()) {
+      site.tracker.set_in_maintenance(window != nullptr);
+      changed(site);
       if (window) {
         const std::string when = window->weekly.empty()
                                      ? format_rfc3339(*window->start) + "/" + format_rfc3339(*window->end)
@@ -285,19 +291,30 @@ void SiteIncidents::tick(Clock::time_point now) {
       } else {
         deps_.logger.log(LogLevel::info, "site left maintenance", {{"site", name}});
       }
-      settle(*site, now);
+      settle(site, now);
     }
-    if (auto overdue = site->tracker.check_comms(now)) handle(*site, {*overdue}, now);
-    if (auto i = site_index(name)) update_watch(*i, now);
-    if (site->evidence_stale && site->tracker.open_incident()) {
-      site->tracker.refresh_evidence(assess_site(*site));
-      site->dirty = true;
-      board_dirty_ = true;
-    }
-    site->evidence_stale = false;
+    if (auto overdue = site.tracker.check_comms(now)) handle(site, {*overdue}, now);
+    update_watch(i, now);
   }
+  refresh_some_evidence();
   save_dirty();
   if (board_dirty_) publish();
+}
+
+void SiteIncidents::refresh_some_evidence() {
+  const std::size_t n = sites_.size();
+  std::size_t checks = 0;
+  std::size_t examined = 0;
+  while (examined < n && checks < kEvidenceChecksPerTick) {
+    Site& site = *sites_[(evidence_cursor_ + examined) % n];
+    ++examined;
+    if (!site.evidence_stale) continue;
+    site.evidence_stale = false;
+    if (!site.tracker.open_incident()) continue;
+    checks += site.members.size();
+    if (site.tracker.refresh_evidence(assess_site(site))) changed(site);
+  }
+  if (n > 0) evidence_cursor_ = (evidence_cursor_ + examined) % n;
 }
 
 void SiteIncidents::save_dirty() {
@@ -328,7 +345,7 @@ void SiteIncidents::probe_started(std::optional<Clock::time_point> stopped_at, b
     // A crash could not say it stopped: its last sign of life stands in.
     if (!stopped_cleanly) site->tracker.probe_stopped(*stopped_at);
     site->tracker.probe_started(*stopped_at, now);
-    site->dirty = true;
+    changed(*site);
   }
   board_dirty_ = true;
   save_dirty();
@@ -339,7 +356,7 @@ void SiteIncidents::probe_stopping(Clock::time_point now) {
   for (auto& site : sites_) {
     if (!site->tracker.open_incident() && !site->tracker.first_failure_at()) continue;
     site->tracker.probe_stopped(now);
-    site->dirty = true;
+    changed(*site);
   }
   save_dirty();
 }
@@ -351,14 +368,25 @@ std::vector<const Incident*> SiteIncidents::open_incidents() const {
   return out;
 }
 
+void SiteIncidents::changed(Site& site) {
+  site.dirty = true;
+  site.shown_stale = true;
+  board_dirty_ = true;
+}
+
 void SiteIncidents::publish() {
   auto board = std::make_shared<IncidentBoard>();
   for (const auto& site : sites_) {
-    if (const auto& open = site->tracker.open_incident()) {
-      auto copy = std::make_shared<const Incident>(*open);
-      board->open_by_site.emplace(open->site, copy);
-      board->incidents.push_back(std::move(copy));
+    const auto& open = site->tracker.open_incident();
+    if (!open) {
+      site->shown.reset();
+      continue;
     }
+    // Only an incident that changed since the last board is copied again; the others are shared with it.
+    if (site->shown_stale || !site->shown) site->shown = std::make_shared<const Incident>(*open);
+    site->shown_stale = false;
+    board->open_by_site.emplace(open->site, site->shown);
+    board->incidents.push_back(site->shown);
   }
   board->incidents.insert(board->incidents.end(), resolved_.rbegin(), resolved_.rend());
   std::stable_sort(board->incidents.begin(), board->incidents.end(),

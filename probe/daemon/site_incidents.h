@@ -1,9 +1,10 @@
 #pragma once
 // The daemon's incident half: one tracker per site fed from each run in O(1) (site counts and the
 // tracker's verdict fast path; the full assessment only when something can happen), maintenance windows,
-// evidence refreshed once a second, and every change staged into the state store: at once, in one batch
-// with the notifications it causes, when an incident opens, changes or resolves; otherwise once a second.
-// Publishes an IncidentBoard for the HTTP thread.
+// evidence refreshed once a second (a bounded number of checks a second, sites in turn), and every change
+// staged into the state store: at once, in one batch with the notifications it causes, when an incident
+// opens, changes or resolves; otherwise once a second. Publishes an IncidentBoard for the HTTP thread,
+// copying only the incidents that changed since the last one.
 //
 // Runs on the check loop, except board(), which any thread may call.
 
@@ -101,6 +102,8 @@ class SiteIncidents {
     bool dirty = false;           // tracker state to save
     bool evidence_stale = false;  // runs since the open incident's evidence was refreshed
     bool watching = false;        // the recovery watch, as last told to the daemon
+    std::shared_ptr<const Incident> shown;  // the open incident as the last board has it
+    bool shown_stale = true;                // the tracker changed since `shown` was copied
   };
 
   SiteAssessment assess_site(const Site& site) const;
@@ -108,6 +111,10 @@ class SiteIncidents {
   void handle(Site& site, const std::vector<IncidentAction>& actions, Clock::time_point now);
   void resolved(const Incident& incident);
   void update_watch(std::uint32_t index, Clock::time_point now);
+  // The tracker of `site` changed: to be saved, and copied into the next board.
+  void changed(Site& site);
+  // The evidence of open incidents that runs made stale, a bounded number of checks a tick, in turn.
+  void refresh_some_evidence();
   void save_dirty();
   void publish();
 
@@ -121,6 +128,7 @@ class SiteIncidents {
   std::deque<std::shared_ptr<const Incident>> resolved_;  // newest last, bounded
   bool saturated_ = false;
   bool board_dirty_ = true;
+  std::size_t evidence_cursor_ = 0;  // where refresh_some_evidence() goes on
   mutable std::mutex board_mutex_;
   std::shared_ptr<const IncidentBoard> board_;
 };
