@@ -14,11 +14,13 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "config/config_loader.h"
 #include "probe/engine/check_runner.h"
 #include "probe/engine/curl_multi.h"
+#include "probe/engine/dns_resolver.h"
 #include "probe/engine/run_once.h"
 #include "tests/support/check_builder.h"
 #include "tests/support/dns_server.h"
@@ -339,6 +341,47 @@ TEST_CASE("many concurrent runs by name share the resolver") {
   const auto results = run_once(checks, 50, through(dns.server()));
   for (const RunResult& r : results) CHECK_MESSAGE(r.success, r.message);
   CHECK(dns.questions("shop.test", 1) == 50);
+}
+
+namespace {
+struct CountingSink final : DnsSink {
+  int answered = 0;
+  int abandoned = 0;
+  void on_resolved(const DnsAnswer& a) override { answered += a.ok ? 1 : 0; }
+  void on_lookup_abandoned() override { ++abandoned; }
+};
+}  // namespace
+
+TEST_CASE("the lookups of one turn of the loop are sent together after it, and each is answered") {
+  ScriptedDns dns([](const std::string&, int) { return ScriptedDns::Reply{.ipv4 = {"127.0.0.1"}}; });
+  boost::asio::io_context io(1);
+  DnsResolver resolver(io, through(dns.server()));
+  std::vector<CountingSink> sinks(5);
+  const auto deadline = DnsResolver::Clock::now() + 5s;
+  for (std::size_t i = 0; i < sinks.size(); ++i)
+    resolver.lookup("shop" + std::to_string(i) + ".test", config::IpVersion::v4, deadline, &sinks[i]);
+  std::this_thread::sleep_for(200ms);
+  CHECK(dns.questions() == 0);  // nothing went out from inside lookup()
+  for (int i = 0; i < 100 && resolver.pending() > 0; ++i) io.run_for(50ms);
+  CHECK(resolver.pending() == 0);
+  CHECK(dns.questions() == 5);
+  for (const auto& sink : sinks) CHECK(sink.answered == 1);
+}
+
+TEST_CASE("a resolver destroyed before its turn's lookups went out abandons them and sends nothing") {
+  ScriptedDns dns([](const std::string&, int) { return ScriptedDns::Reply{.ipv4 = {"127.0.0.1"}}; });
+  std::vector<CountingSink> sinks(3);
+  {
+    boost::asio::io_context io(1);
+    DnsResolver resolver(io, through(dns.server()));
+    for (auto& sink : sinks) resolver.lookup("shop.test", config::IpVersion::v4, DnsResolver::Clock::now() + 5s, &sink);
+  }
+  std::this_thread::sleep_for(100ms);
+  CHECK(dns.questions() == 0);
+  for (const auto& sink : sinks) {
+    CHECK(sink.abandoned == 1);
+    CHECK(sink.answered == 0);
+  }
 }
 
 TEST_CASE("a lookup given up while another is still answered later does not keep c-ares retrying") {

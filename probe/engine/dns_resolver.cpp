@@ -212,14 +212,33 @@ void DnsResolver::lookup(std::string_view host, config::IpVersion ip_version, Cl
     return after_activity();
   }
   deadlines_.push({deadline, q, q->serial});
-  q->in_ares = true;
+  q->in_ares = true;  // c-ares owes its callback from now on (send_started() hands it over)
   ++in_ares_;
-  ares_addrinfo_hints hints{};
-  hints.ai_family = family_of(ip_version);
-  // c-ares' RFC 6724 sort opens, connects and closes a socket per address of every answer; pick_address
-  // does what matters of it for a probe only when an answer has both families.
-  hints.ai_flags = ARES_AI_NOSORT;
-  ares_getaddrinfo(channel_, q->host.c_str(), nullptr, &hints, &DnsResolver::on_answer, q);
+  // The lookups started in one turn of the loop go to c-ares together, right after it: their queries
+  // leave back to back, so a resolver that was asleep is woken once for all of them, not once each.
+  starting_.push_back(q);
+  if (!send_posted_) {
+    send_posted_ = true;
+    net::post(io_, [this, alive = std::weak_ptr<void>(alive_)] {
+      if (!alive.expired()) send_started();
+    });
+  }
+  after_activity();
+}
+
+void DnsResolver::send_started() {
+  send_posted_ = false;
+  sending_.swap(starting_);
+  for (Query* q : sending_) {
+    ares_addrinfo_hints hints{};
+    hints.ai_family = family_of(q->ip_version);
+    // c-ares' RFC 6724 sort opens, connects and closes a socket per address of every answer; pick_address
+    // does what matters of it for a probe only when an answer has both families.
+    hints.ai_flags = ARES_AI_NOSORT;
+    // Even one whose deadline passed meanwhile (delivered, now an orphan): c-ares' callback recycles it.
+    ares_getaddrinfo(channel_, q->host.c_str(), nullptr, &hints, &DnsResolver::on_answer, q);
+  }
+  sending_.clear();
   after_activity();
 }
 

@@ -81,6 +81,7 @@ class DnsResolver {
   static void on_answer(void* query, int status, int timeouts, ares_addrinfo* result);
   Query* take_query();
   void recycle(Query* q);
+  void send_started();
   void make_ready(Query* q);
   void deliver_ready();
   void cancel_orphans();
@@ -101,6 +102,9 @@ class DnsResolver {
   std::vector<std::unique_ptr<Query>> queries_;  // every query object, pending or idle
   std::vector<Query*> idle_;
   std::vector<Query*> ready_;  // answered, waiting for delivery
+  std::vector<Query*> starting_;  // looked up in this turn of the loop, not yet handed to c-ares
+  std::vector<Query*> sending_;   // send_started()'s batch (kept for its capacity)
+  bool send_posted_ = false;
   std::vector<Query*> delivering_;
   bool delivery_posted_ = false;
   bool destroying_ = false;
