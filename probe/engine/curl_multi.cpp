@@ -134,7 +134,6 @@ void CurlMulti::start(CURL* easy, TransferSink* sink) {
   // Added to curl at once, a transfer would connect inside curl's next socket action, between the
   // answers that action handles; added together, the turn's connects go out back to back (a local target
   // woken once for all of them, not once each).
-  sink->waiting_to_add_ = true;
   starting_.push_back(sink);
   if (add_posted_) return;
   add_posted_ = true;
@@ -149,7 +148,6 @@ void CurlMulti::add_started() {
   batch.swap(starting_);
   adding_ = true;  // curl asks for "now" with every handle: the action below answers them all
   for (TransferSink* sink : batch) {
-    sink->waiting_to_add_ = false;
     const CURLMcode code = curl_multi_add_handle(multi_, sink->transfer_easy_);
     if (code == CURLM_OK) continue;
     check(code, "curl_multi_add_handle");

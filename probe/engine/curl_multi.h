@@ -36,7 +36,6 @@ class TransferSink {
   friend class CurlMulti;
   CURL* transfer_easy_ = nullptr;  // the transfer in the multi, while there is one
   std::size_t active_slot_ = 0;  // its place in CurlMulti::active_
-  bool waiting_to_add_ = false;  // started, not yet handed to curl (CurlMulti::add_started)
 };
 
 class CurlMulti {
