@@ -130,7 +130,11 @@ void CurlMulti::start(CURL* easy, TransferSink* sink) {
   curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &CurlMulti::on_close_socket);
   curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, this);
   if (running_++ == 0) sockets_set_.set_active(true);
-  add_active(sink, easy);
+  // No handle (curl_easy_init out of memory): not among the active ones; add_started() refuses it.
+  if (easy)
+    add_active(sink, easy);
+  else
+    sink->transfer_easy_ = nullptr;
   // Added to curl at once, a transfer would connect inside curl's next socket action, between the
   // answers that action handles; added together, the turn's connects go out back to back (a local target
   // woken once for all of them, not once each).
