@@ -105,6 +105,7 @@ void CurlMulti::release_easy(CURL* easy) {
 
 void CurlMulti::add_active(TransferSink* sink, CURL* easy) {
   sink->transfer_easy_ = easy;
+  if (!easy) return;  // no handle (curl_easy_init out of memory): nothing to abandon, add_started() refuses it
   sink->active_slot_ = active_.size();
   active_.push_back(sink);
 }
@@ -130,11 +131,7 @@ void CurlMulti::start(CURL* easy, TransferSink* sink) {
   curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &CurlMulti::on_close_socket);
   curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, this);
   if (running_++ == 0) sockets_set_.set_active(true);
-  // No handle (curl_easy_init out of memory): not among the active ones; add_started() refuses it.
-  if (easy)
-    add_active(sink, easy);
-  else
-    sink->transfer_easy_ = nullptr;
+  add_active(sink, easy);
   // Added to curl at once, a transfer would connect inside curl's next socket action, between the
   // answers that action handles; added together, the turn's connects go out back to back (a local target
   // woken once for all of them, not once each).
@@ -148,23 +145,19 @@ void CurlMulti::start(CURL* easy, TransferSink* sink) {
 
 void CurlMulti::add_started() {
   add_posted_ = false;
-  std::vector<TransferSink*> batch;
-  batch.swap(starting_);
-  adding_ = true;  // curl asks for "now" with every handle: the action below answers them all
-  for (TransferSink* sink : batch) {
+  adding_.swap(starting_);
+  for (TransferSink* sink : adding_) {
     const CURLMcode code = curl_multi_add_handle(multi_, sink->transfer_easy_);
     if (code == CURLM_OK) continue;
     check(code, "curl_multi_add_handle");
     remove_active(sink);
     transfer_ended();
-    sink->on_transfer_done(CURLE_FAILED_INIT);
+    sink->on_transfer_done(CURLE_FAILED_INIT);  // may start another: it goes into starting_
   }
-  adding_ = false;
-  if (starting_.empty()) {  // keeps its capacity for the next turn
-    batch.clear();
-    starting_.swap(batch);
-  }
-  // The new transfers are due now: one action runs them all.
+  adding_.clear();
+  // Run them now, together: left to the "now" that every add asks of curl's timer (posted, after the
+  // handlers already queued), they would connect inside the actions for sockets that became ready
+  // meanwhile, between those sockets' answers. That posted action then finds nothing due.
   socket_action(CURL_SOCKET_TIMEOUT, 0);
 }
 
@@ -303,7 +296,7 @@ int CurlMulti::on_timer(CURLM*, long timeout_ms, void* self_ptr) {
   if (timeout_ms == 0) {
     // "Now": never call curl from inside its own callback; post it, once however often curl asks.
     self->deadline_.reset();
-    if (!self->timeout_posted_ && !self->adding_) {
+    if (!self->timeout_posted_) {
       self->timeout_posted_ = true;
       net::post(self->io_, [self, alive = std::weak_ptr<void>(self->alive_)] {
         if (alive.expired()) return;

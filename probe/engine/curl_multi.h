@@ -84,8 +84,8 @@ class CurlMulti {
   std::optional<std::chrono::steady_clock::time_point> timer_expiry_;  // when timer_ fires
   bool timeout_posted_ = false;
   bool add_posted_ = false;
-  bool adding_ = false;  // inside add_started()
   std::vector<TransferSink*> starting_;  // started since the last add_started()
+  std::vector<TransferSink*> adding_;    // add_started()'s batch (kept for its capacity)
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // posted handlers check it outlived us
   CURLM* multi_ = nullptr;
   // curl's sockets, in an epoll set of their own (epoll_set.h), and what each wants, indexed by
