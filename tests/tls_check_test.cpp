@@ -28,6 +28,27 @@ TestServer::Handler page() {
     return r;
   };
 }
+// A page whose server closes the connection after each answer: every run makes a new connection, so
+// only a TLS session can be carried from one run to the next.
+TestServer::Handler closing_page() {
+  return [](const TestRequest&) {
+    TestResponse r;
+    r.headers = {{"Connection", "close"}};
+    r.body = "secure page";
+    return r;
+  };
+}
+
+// Runs `checks` all at once on `runner` and waits for them.
+std::vector<RunResult> run_together(boost::asio::io_context& io, CheckRunner& runner,
+                                    const std::vector<std::shared_ptr<const config::Check>>& checks) {
+  std::vector<RunResult> results(checks.size());
+  for (std::size_t i = 0; i < checks.size(); ++i)
+    runner.run(checks[i], [&results, i](RunResult&& r) { results[i] = std::move(r); });
+  io.restart();
+  io.run();
+  return results;
+}
 }  // namespace
 
 TEST_CASE("tls: a self-signed certificate fails verification") {
@@ -93,6 +114,55 @@ TEST_CASE("tls: fresh_connection measures a full handshake on every run, never a
   }
   CHECK(server.tls_handshakes() == 3);
   CHECK(server.tls_resumptions() == 0);
+}
+
+TEST_CASE("tls: keep-alive checks resume a session on any handle of the multi, like one browser") {
+  TempDir dir;
+  const TlsFiles files = make_self_signed_certificate(dir.path().string(), 30);
+  TestServer server(closing_page(), files);
+  TestServer silent([](const TestRequest&) {
+    TestResponse r;
+    r.action = TestResponse::Action::hang;
+    return r;
+  });
+  auto c = make_check(server.url("/"));
+  c.settings.tls.ca_file = files.cert_file;
+  c.settings.fresh_connection = false;
+  const auto check = finish(c);
+  auto hanging = make_check(silent.url("/"), "hanging");
+  hanging.settings.timeout = std::chrono::milliseconds(300);
+  boost::asio::io_context io(1);
+  CurlMulti multi(io);
+  CheckRunner runner(multi);
+  CHECK(run_together(io, runner, {check}).at(0).success);
+  REQUIRE(server.tls_handshakes() == 1);
+  // The hanging run takes the pooled handle of the first run, so the second run is on a new handle.
+  const auto results = run_together(io, runner, {finish(hanging), check});
+  CHECK(results.at(0).reason == Reason::timeout);
+  CHECK_MESSAGE(results.at(1).success, results.at(1).message);
+  CHECK(server.tls_handshakes() == 2);
+  CHECK(server.tls_resumptions() == 1);
+}
+
+TEST_CASE("tls: a flow resumes its own sessions between steps; its next run starts as a new customer") {
+  TempDir dir;
+  const TlsFiles files = make_self_signed_certificate(dir.path().string(), 30);
+  TestServer server(closing_page(), files);
+  auto c = make_check(server.url("/"), "checkout");
+  c.kind = config::Check::Kind::flow;
+  c.settings.tls.ca_file = files.cert_file;
+  c.settings.fresh_connection = false;
+  for (const char* name : {"cart", "pay"}) {
+    config::Step step;
+    step.name = name;
+    step.request = c.settings;
+    c.steps.push_back(std::move(step));
+  }
+  const auto flow = finish(c);
+  // One after another on one handle: the second run must not find the first run's session.
+  for (const RunResult& r : run_once({flow, flow}, 1)) CHECK_MESSAGE(r.success, r.message);
+  CHECK(server.tls_handshakes() == 4);
+  CHECK(server.tls_resumptions() == 2);
 }
 
 TEST_CASE("tls: a secret header is not carried from https to a plain http redirect target") {

@@ -150,8 +150,7 @@ class CheckRunner::Run final : public TransferSink, public DnsSink {
     easy_ = multi_.acquire_easy();
     if (needs_cookies(*check_)) {
       // A fresh jar per attempt: a retried flow starts as a new customer.
-      cookie_jar_ = curl_share_init();
-      curl_share_setopt(cookie_jar_, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
+      cookie_jar_ = new_cookie_jar();
     }
     steps_.assign(check_->steps.size(), StepResult{});
     for (std::size_t i = 0; i < steps_.size(); ++i) steps_[i].name = check_->steps[i].name;

@@ -62,6 +62,11 @@ CurlMulti::CurlMulti(net::io_context& io) : io_(io), timer_(io), sockets_set_(io
   check(curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this), "CURLMOPT_SOCKETDATA");
   check(curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &CurlMulti::on_timer), "CURLMOPT_TIMERFUNCTION");
   check(curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this), "CURLMOPT_TIMERDATA");
+  tls_sessions_ = curl_share_init();
+  if (!tls_sessions_ || curl_share_setopt(tls_sessions_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+    std::fprintf(stderr, "level=error msg=\"curl_share_init failed\"\n");
+    std::abort();
+  }
 }
 
 CurlMulti::~CurlMulti() {
@@ -82,10 +87,17 @@ CurlMulti::~CurlMulti() {
   sockets_.clear();
   timer_.cancel();
   for (CURL* easy : idle_easies_) curl_easy_cleanup(easy);
+  // Last: a share refuses to go while a handle still uses it (one that outlived us would be a bug).
+  if (curl_share_cleanup(tls_sessions_) != CURLSHE_OK)
+    std::fprintf(stderr, "level=error msg=\"a curl handle outlived its multi; its TLS session share is left\"\n");
 }
 
 CURL* CurlMulti::acquire_easy() {
-  if (idle_easies_.empty()) return curl_easy_init();
+  if (idle_easies_.empty()) {
+    CURL* easy = curl_easy_init();
+    if (easy) curl_easy_setopt(easy, CURLOPT_SHARE, tls_sessions_);
+    return easy;
+  }
   CURL* easy = idle_easies_.back();
   idle_easies_.pop_back();
   return easy;
@@ -100,6 +112,8 @@ void CurlMulti::release_easy(CURL* easy) {
   // Reset keeps cookies: drop them so no run sees another's session.
   curl_easy_setopt(easy, CURLOPT_COOKIELIST, "ALL");
   curl_easy_reset(easy);
+  // Back on the multi's session slots if a cookie jar took the handle off them (a reset keeps the share).
+  curl_easy_setopt(easy, CURLOPT_SHARE, tls_sessions_);
   idle_easies_.push_back(easy);
 }
 

@@ -45,7 +45,10 @@ class CurlMulti {
   CurlMulti(const CurlMulti&) = delete;
   CurlMulti& operator=(const CurlMulti&) = delete;
 
-  // A ready-to-configure easy handle: fresh from curl_easy_reset, cookies cleared.
+  // A ready-to-configure easy handle: fresh from curl_easy_reset, cookies cleared, on the multi's TLS
+  // session share (see tls_sessions_). A handle given a share of its own (CURLOPT_SHARE) must have TLS
+  // sessions in that share too (new_cookie_jar): curl would otherwise give it a session cache of its own,
+  // and lose that when release_easy() puts the handle back on the multi's share.
   CURL* acquire_easy();
   // Gives back a handle that is not (or no longer) in the multi.
   void release_easy(CURL* easy);
@@ -94,6 +97,11 @@ class CurlMulti {
   std::vector<SocketState> sockets_;
   std::vector<TransferSink*> active_;  // transfers in the multi, for shutdown (each knows its slot)
   std::vector<CURL*> idle_easies_;
+  // TLS session slots shared by every handle of this multi. Without a share curl gives each handle its
+  // own cache (0.9 KiB, allocated on its first transfer), which is most of a pooled handle's memory beyond
+  // curl's own state. Keep-alive checks resume sessions from it like one browser; fresh-connection checks
+  // do not use it (CURLOPT_SSL_SESSIONID_CACHE 0).
+  CURLSH* tls_sessions_ = nullptr;
   std::size_t running_ = 0;
 };
 

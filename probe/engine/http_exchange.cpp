@@ -103,6 +103,19 @@ void HttpExchange::trim() {
   easy_ = nullptr;
 }
 
+CURLSH* new_cookie_jar() {
+  CURLSH* jar = curl_share_init();
+  if (!jar) return nullptr;
+  // TLS sessions too: the run's handle keeps its sessions in the jar while it is attached (a flow resumes
+  // its own sessions, a retried flow starts without), never in a cache of its own (see acquire_easy).
+  if (curl_share_setopt(jar, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE) != CURLSHE_OK ||
+      curl_share_setopt(jar, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+    curl_share_cleanup(jar);
+    return nullptr;
+  }
+  return jar;
+}
+
 void release_cookie_jar(CURL* easy) {
   // curl_easy_reset in libcurl 7.88 forgets the COOKIEFILE list without freeing it; NULL frees it. With a
   // share attached this leaves the share's cookies alone.

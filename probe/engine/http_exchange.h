@@ -110,6 +110,9 @@ class HttpExchange {
   std::optional<std::int64_t> cert_expiry_unix_;
 };
 
+// A cookie jar for one run (see Options::cookie_jar); it holds the run's TLS sessions too. Null when curl
+// is out of memory.
+CURLSH* new_cookie_jar();
 // Detaches a handle from the run's cookie jar (see Options::cookie_jar) before it is reset or pooled.
 void release_cookie_jar(CURL* easy);
 

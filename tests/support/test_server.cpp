@@ -69,6 +69,13 @@ bool parse_head(const std::string& head, TestRequest& req, std::size_t& content_
   return true;
 }
 
+// The handler said "Connection: close": the server closes the connection after this answer.
+bool closes_connection(const TestResponse& r) {
+  for (const auto& [n, v] : r.headers)
+    if (to_lower(n) == "connection" && to_lower(v) == "close") return true;
+  return false;
+}
+
 std::string serialize(const TestResponse& r, std::size_t body_bytes_sent_claim) {
   std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " + reason_phrase(r.status) + "\r\n";
   bool has_length = false;
@@ -77,7 +84,8 @@ std::string serialize(const TestResponse& r, std::size_t body_bytes_sent_claim) 
     has_length = has_length || to_lower(n) == "content-length";
   }
   if (!has_length) out += "Content-Length: " + std::to_string(body_bytes_sent_claim) + "\r\n";
-  out += "Connection: keep-alive\r\n\r\n";
+  if (!closes_connection(r)) out += "Connection: keep-alive\r\n";
+  out += "\r\n";
   return out;
 }
 
@@ -143,7 +151,7 @@ struct TestServer::Impl {
           std::string out = serialize(resp, no_body ? 0 : resp.body.size());
           if (!no_body) out += resp.body;
           auto [wec, w] = co_await net::async_write(stream, net::buffer(out), net::as_tuple(net::use_awaitable));
-          if (wec) co_return;
+          if (wec || closes_connection(resp)) co_return;
           break;
         }
       }

@@ -33,7 +33,7 @@ struct TestResponse {
   };
   Action action = Action::respond;
   int status = 200;
-  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<std::pair<std::string, std::string>> headers;  // "Connection: close" closes after the answer
   std::string body;
   std::chrono::milliseconds delay{0};  // before the first byte of the answer
 };
