@@ -197,7 +197,7 @@ TEST_CASE("a check without a response: http_version null, status 0") {
   in.reason = Reason::dns;
   in.message = "could not resolve host shop.example.com";
   in.status_code = 0;
-  in.http_version.clear();
+  in.http_version = {};
   in.body_bytes = 0;
   const json::object doc = parse_document({in});
   const json::object& r = doc.at("results").as_array().at(0).as_object();

@@ -130,8 +130,10 @@ void HttpExchange::prepare(CURL* easy, const config::RequestSettings& s, const c
   easy_ = easy;
   settings_ = &s;
   error_[0] = '\0';
-  redirect_refused_.clear();
-  last_location_.clear();
+  if (redirect_) {
+    redirect_->refused.clear();
+    redirect_->last_location.clear();
+  }
   status_lines_ = 0;
   in_head_ = true;
   keep_body_ = options.keep_body;
@@ -143,9 +145,14 @@ void HttpExchange::prepare(CURL* easy, const config::RequestSettings& s, const c
   headers_.clear();
   cert_expiry_unix_.reset();
 
-  url_.clear();
-  s.url.render(url_, inputs);
-  curl_easy_setopt(easy, CURLOPT_URL, url_.c_str());
+  if (s.url.is_constant()) {
+    url_ = s.url.constant_text().c_str();  // the check outlives its runs
+  } else {
+    rendered_url_.clear();
+    s.url.render(rendered_url_, inputs);
+    url_ = rendered_url_.c_str();
+  }
+  curl_easy_setopt(easy, CURLOPT_URL, url_);
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_);
@@ -250,9 +257,11 @@ void HttpExchange::prepare(CURL* easy, const config::RequestSettings& s, const c
         if (!request_body_.empty()) request_body_ += '&';
         text::append_percent_encoded(request_body_, field.name, text::PercentSet::form);
         request_body_ += '=';
-        scratch_.clear();
-        field.value.render(scratch_, inputs);
-        text::append_percent_encoded(request_body_, scratch_, text::PercentSet::form);
+        // One buffer for the loop's thread, kept: a form costs no allocation per run once it has grown.
+        thread_local std::string value;
+        value.clear();
+        field.value.render(value, inputs);
+        text::append_percent_encoded(request_body_, value, text::PercentSet::form);
       }
       if (!has_header(s, "content-type"))
         lines.add(std::string_view("Content-Type: application/x-www-form-urlencoded\0", 48));
@@ -334,13 +343,14 @@ bool HttpExchange::allow_redirect(std::string_view location) {
   if (status < 300 || status > 399) return true;  // curl follows Location on 3xx only
   const char* current = nullptr;  // the URL that answered: the first, or the last redirect's target
   curl_easy_getinfo(easy_, CURLINFO_EFFECTIVE_URL, &current);
-  if (!current) current = url_.c_str();
+  if (!current) current = url_;
+  if (!redirect_) redirect_ = std::make_unique<RedirectNotes>();
   // Kept for the message should curl refuse to go there (another scheme, a malformed URL).
   auto target = resolve_location(current, location);
-  last_location_ = target ? std::move(*target) : std::string(location);
+  redirect_->last_location = target ? std::move(*target) : std::string(location);
   auto refusal = refuse_redirect(*settings_, current, location);
   if (!refusal) return true;
-  redirect_refused_ = std::move(*refusal);
+  redirect_->refused = std::move(*refusal);
   return false;
 }
 
@@ -398,9 +408,9 @@ void HttpExchange::collect(CURL* easy, CURLcode code, StepResult& out) const {
 
   if (code == CURLE_OK) return;
   out.success = false;
-  if (!redirect_refused_.empty()) {
+  if (redirect_ && !redirect_->refused.empty()) {
     out.reason = Reason::protocol;
-    out.message = redirect_refused_;
+    out.message = redirect_->refused;
     return;
   }
   if (body_over_limit_ || code == CURLE_FILESIZE_EXCEEDED) {
@@ -413,6 +423,8 @@ void HttpExchange::collect(CURL* easy, CURLcode code, StepResult& out) const {
 }
 
 std::string HttpExchange::failure_message(CURL* easy, CURLcode code) const {
+  static const std::string kNoLocation;
+  const std::string& last_location_ = redirect_ ? redirect_->last_location : kNoLocation;
   std::string curl_text = error_[0] ? std::string(error_) : std::string(curl_easy_strerror(code));
   switch (code) {
     case CURLE_TOO_MANY_REDIRECTS:

@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -85,11 +86,18 @@ class HttpExchange {
     curl_slist* finish();  // nullptr when empty
   };
 
+  // What a followed redirect left to say, should curl then refuse or fail it. Made on the first redirect
+  // a pooled exchange sees; most runs never redirect and carry only the pointer.
+  struct RedirectNotes {
+    std::string refused;        // why a redirect was refused, when it was
+    std::string last_location;  // where the last 3xx pointed (absolute when it parsed)
+  };
+
   CURL* easy_ = nullptr;
   const config::RequestSettings* settings_ = nullptr;  // the step's; outlives the transfer
-  std::string url_;
+  const char* url_ = nullptr;  // the request's URL: the config's own text when constant, else rendered_url_
+  std::string rendered_url_;
   std::string request_body_;
-  std::string scratch_;
   LineList request_headers_;
   LineList connect_to_;
   std::optional<LookupTarget> lookup_;
@@ -97,13 +105,12 @@ class HttpExchange {
   char error_[CURL_ERROR_SIZE] = {};
 
   std::uint64_t max_body_bytes_ = 0;
+  int status_lines_ = 0;  // responses that began with a status line, redirects included
+  bool in_head_ = true;   // waiting for or reading a response head, not its body
   bool keep_body_ = false;
   bool keep_headers_ = false;
   bool body_over_limit_ = false;
-  std::string redirect_refused_;  // why a redirect was refused, when it was
-  std::string last_location_;     // where the last 3xx pointed (absolute when it parsed)
-  int status_lines_ = 0;          // responses that began with a status line, redirects included
-  bool in_head_ = true;           // waiting for or reading a response head, not its body
+  std::unique_ptr<RedirectNotes> redirect_;  // kept across runs once made; cleared by prepare()
   std::string body_;
   std::uint64_t body_bytes_ = 0;
   std::vector<std::pair<std::string, std::string>> headers_;

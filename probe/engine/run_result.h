@@ -39,7 +39,9 @@ struct StepResult {
   double duration_seconds = 0;
   long status_code = 0;  // 0 when no response
   Phases phases;
-  std::string http_version;  // "1.0", "1.1", "2", "3"; empty when no response
+  // "1.0", "1.1", "2", "3"; empty when no response. Views of static text only: a result outlives its run
+  // and its config, and one string of its own per result would be 24 bytes more per check in flight.
+  std::string_view http_version;
   std::uint64_t body_bytes = 0;
   int redirects = 0;
   bool tls_used = false;  // a TLS handshake completed (probe_http_ssl)
@@ -62,7 +64,7 @@ struct RunResult {
   double duration_seconds = 0;
   long status_code = 0;  // of the last step run
   Phases phases;         // summed over steps run
-  std::string http_version;
+  std::string_view http_version;  // the last step's; static text (see StepResult)
   std::uint64_t body_bytes = 0;
   int redirects = 0;
   bool tls_used = false;
