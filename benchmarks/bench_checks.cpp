@@ -9,7 +9,8 @@
 //   bench_checks names      --name-url URL --ip-url URL --dns-server ADDR:PORT [--count N] [--rounds R]
 //                           [--concurrency C]   (the same checks by host name and by IP literal, interleaved)
 //   bench_checks bare       --url URL [--count N] [--concurrency C] [--buffersize B] [--max-seconds S]
-//   bench_checks inflight   --warm-url URL [--concurrency C] [--bare] [--buffersize B]
+//                           [--curl-defaults]   (the request a generated check sends, or curl's own)
+//   bench_checks inflight   --warm-url URL [--concurrency C] [--bare] [--buffersize B] [--curl-defaults]
 //   bench_checks idle       --url URL [--checks N]
 //   bench_checks lag        --url URL [--checks N] [--interval 60s] [--seconds S] [--scrape-from S]
 //   bench_checks scrape     [--checks N] [--rounds R] [--no-reference] [--gzip]
@@ -953,8 +954,41 @@ int mode_names(const Args& a) {
 
 std::size_t discard(char*, std::size_t size, std::size_t n, void*) { return size * n; }
 
-CURL* bare_easy(const std::string& url, long buffersize) {
+// The request a generated check sends, for the bare loop to send too (CONTRACT section 9: "a bare libcurl
+// multi loop doing the same requests"): the check's header lines as its config has them (User-Agent),
+// "Expect:" as synthprobe adds it, and compression asked for as synthprobe does. Taken from a check loaded
+// from the same generated config, so it follows what synthprobe sends. `curl_defaults` keeps curl's own
+// request instead (no User-Agent, no Accept-Encoding), the reference before 2026-12-03.
+class BareRequest {
+ public:
+  BareRequest(const std::string& url, bool curl_defaults) : curl_defaults_(curl_defaults) {
+    if (curl_defaults_) return;
+    for (const auto& h : one_check(url, "5s")->steps.at(0).request.headers) {
+      if (!h.value.is_constant()) Args::die("the generated check has a templated header: " + h.name);
+      lines_.push_back(h.name + ": " + h.value.constant_text());
+    }
+    lines_.push_back("Expect:");
+    for (const auto& line : lines_) list_ = curl_slist_append(list_, line.c_str());
+  }
+  ~BareRequest() { curl_slist_free_all(list_); }
+  BareRequest(const BareRequest&) = delete;
+  BareRequest& operator=(const BareRequest&) = delete;
+
+  void apply(CURL* easy) const {
+    if (curl_defaults_) return;
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, list_);
+    curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+  }
+
+ private:
+  bool curl_defaults_;
+  std::vector<std::string> lines_;
+  curl_slist* list_ = nullptr;
+};
+
+CURL* bare_easy(const std::string& url, long buffersize, const BareRequest& request) {
   CURL* easy = curl_easy_init();
+  request.apply(easy);
   curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
@@ -973,6 +1007,7 @@ int mode_bare(const Args& a) {
   const auto concurrency = static_cast<std::size_t>(a.num("concurrency", 64));
   const long buffersize = static_cast<long>(a.num("buffersize", 0));
   const double max_seconds = a.num("max-seconds", 30);
+  const BareRequest request(url, a.flag("curl-defaults"));
   curl_global_init(CURL_GLOBAL_DEFAULT);
   CURLM* multi = curl_multi_init();
   auto run = [&](std::size_t n) {
@@ -982,7 +1017,7 @@ int mode_bare(const Args& a) {
     const auto t0 = Clock::now();
     const double cpu0 = cpu_seconds();
     for (std::size_t i = 0; i < std::min(n, concurrency); ++i) {
-      easies.push_back(bare_easy(url, buffersize));
+      easies.push_back(bare_easy(url, buffersize, request));
       curl_multi_add_handle(multi, easies.back());
       ++started;
     }
@@ -1028,6 +1063,7 @@ int mode_inflight(const Args& a) {
   const bool bare = a.flag("bare");
   const long buffersize = static_cast<long>(a.num("buffersize", 0));
   const std::string warm_url = a.required("warm-url");
+  const BareRequest request(warm_url, a.flag("curl-defaults"));
   auto hole = spawn_blackhole(120);  // before any thread exists
   raise_fd_limit();
   const std::string hole_url = "http://127.0.0.1:" + std::to_string(hole->port) + "/page.html";
@@ -1063,7 +1099,7 @@ int mode_inflight(const Args& a) {
     {  // warm-up against the real server
       std::vector<CURL*> warm;
       for (int i = 0; i < 4; ++i) {
-        warm.push_back(bare_easy(warm_url, buffersize));
+        warm.push_back(bare_easy(warm_url, buffersize, request));
         curl_multi_add_handle(multi, warm.back());
       }
       int running = 1;
@@ -1078,7 +1114,7 @@ int mode_inflight(const Args& a) {
       }
     }
     rss0 = status_kib("VmRSS:");
-    for (std::size_t i = 0; i < concurrency; ++i) curl_multi_add_handle(multi, bare_easy(hole_url, buffersize));
+    for (std::size_t i = 0; i < concurrency; ++i) curl_multi_add_handle(multi, bare_easy(hole_url, buffersize, request));
     int running = 0;
     settle([&] {
       curl_multi_perform(multi, &running);
