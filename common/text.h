@@ -14,6 +14,9 @@ std::string to_lower(std::string_view s);
 bool iequals(std::string_view a, std::string_view b);
 // Without leading and trailing ASCII whitespace.
 std::string_view trim(std::string_view s);
+// True when `value` cannot be sent as one HTTP header line: it holds a CR, an LF or a NUL (a CR LF would
+// start a header of its own, a NUL would cut the line short).
+bool breaks_header_line(std::string_view value);
 
 // Which characters stay as they are when percent-encoding.
 enum class PercentSet {

@@ -775,6 +775,28 @@ colour = "blue"
               R"(t.toml:5:1: unknown key "colour" in [probe])"});
 }
 
+TEST_CASE("a header value or bearer token with a line break is an error: it would send a header of its own") {
+  fails_with(R"toml(
+[[site]]
+name = "shop"
+vars = { two_lines = "a\nX-Injected: yes" }
+[[check]]
+name = "home"
+site = "shop"
+url = "https://shop.example.com/"
+headers = { X-Test = "a\r\nX-Injected: yes", X-Var = "${two_lines}", X-Nul = "a\u0000b", X-Fine = "a b" }
+[[check]]
+name = "api"
+site = "shop"
+url = "https://shop.example.com/api"
+bearer_token = "tok\r\nX-Injected: yes"
+)toml",
+             {R"(t.toml:8:22: header "X-Test": the value holds a line break (CR or LF) or a NUL; a header is one line)",
+              R"(t.toml:8:54: header "X-Var": the value holds a line break (CR or LF) or a NUL; a header is one line)",
+              R"(t.toml:8:78: header "X-Nul": the value holds a line break (CR or LF) or a NUL; a header is one line)",
+              R"(t.toml:13:16: "bearer_token" holds a line break (CR or LF) or a NUL; it is sent in one header line)"});
+}
+
 TEST_CASE("wrong types say what is expected") {
   fails_with(with_site(R"toml(
 [[check]]

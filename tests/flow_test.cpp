@@ -63,6 +63,10 @@ TestServer::Handler shop() {
       r.status = form_value(req.body, "f") == kTricky ? 200 : 422;
     } else if (path == "/fail") {
       r.status = 503;
+    } else if (path == "/evil") {
+      // A value that would end its header line and start one of the target's choosing.
+      r.headers = {{"Content-Type", "application/json"}};
+      r.body = boost::json::serialize(boost::json::object{{"token", "t1\r\nX-Injected: yes"}});
     } else if (path == "/cleanup") {
       r.status = 204;
     } else {
@@ -156,6 +160,42 @@ form = { f = "${t}" }
 )TOML");
   const RunResult& r = results.at(0);
   CHECK_MESSAGE(r.success, r.message);
+}
+
+TEST_CASE("an extracted value with a line break is not sent in a header: the step fails with reason extraction") {
+  std::atomic<int> injected{0}, whoami{0};
+  auto inner = shop();
+  TestServer server([&](const TestRequest& req) {
+    if (!req.header("x-injected").empty()) ++injected;
+    if (req.target.starts_with("/whoami")) ++whoami;
+    return inner(req);
+  });
+  auto results = run_config(site(server) + R"TOML(
+[[flow]]
+name = "f"
+site = "shop"
+[[flow.step]]
+name = "token"
+url = "${base}/evil"
+extract = { t = { json = "/token" } }
+[[flow.step]]
+name = "use"
+url = "${base}/whoami?sid=x"
+headers = { X-Token = "${t}" }
+[[flow.step]]
+name = "cleanup"
+url = "${base}/cleanup"
+always = true
+)TOML");
+  const RunResult& r = results.at(0);
+  CHECK_FALSE(r.success);
+  CHECK(r.reason == Reason::extraction);
+  CHECK(r.failed_step == std::optional<std::string>("use"));
+  CHECK(r.message ==
+        "step use: header X-Token: the value from this run's variables holds a line break (CR or LF) or a NUL; not sent");
+  CHECK(r.steps.at(2).success == std::optional<bool>(true));  // the clean-up still runs
+  CHECK(whoami == 0);
+  CHECK(injected == 0);
 }
 
 TEST_CASE("a failing middle step: later steps not run, the always step runs, the verdict names the step") {

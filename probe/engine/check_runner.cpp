@@ -193,7 +193,17 @@ class CheckRunner::Run final : public TransferSink, public DnsSink {
     const config::RenderInputs inputs{&vars_, step_unix_ms_, &runner_.rng_};
     // A step's own timeout applies too, but never beyond what is left of the run's.
     const long step_timeout = std::min<long>(remaining, static_cast<long>(step.request.timeout.count()));
-    exchange_.prepare(easy_, step.request, inputs, HttpExchange::Options{step_timeout, needs_body(step), needs_headers(step), cookie_jar_});
+    if (auto refused = exchange_.prepare(easy_, step.request, inputs,
+                                         HttpExchange::Options{step_timeout, needs_body(step), needs_headers(step), cookie_jar_})) {
+      // Only a run's own values can do this, and in a flow those are what earlier steps extracted.
+      StepResult& out = steps_[step_index_];
+      out.success = false;
+      out.reason = Reason::extraction;
+      out.message = std::move(*refused);
+      record(step, out);
+      ++step_index_;
+      return run_next_step();
+    }
     if (const auto& target = exchange_.lookup()) {
       const auto now = SteadyClock::now();
       if (!step.request.fresh_connection) {

@@ -123,8 +123,8 @@ void release_cookie_jar(CURL* easy) {
   curl_easy_setopt(easy, CURLOPT_SHARE, nullptr);
 }
 
-void HttpExchange::prepare(CURL* easy, const config::RequestSettings& s, const config::RenderInputs& inputs,
-                           const Options& options) {
+std::optional<std::string> HttpExchange::prepare(CURL* easy, const config::RequestSettings& s,
+                                                 const config::RenderInputs& inputs, const Options& options) {
   request_headers_.clear();
   connect_to_.clear();
   easy_ = easy;
@@ -222,6 +222,10 @@ void HttpExchange::prepare(CURL* easy, const config::RequestSettings& s, const c
     lines.text += h.name;
     lines.text += ": ";
     h.value.render(lines.text, inputs);
+    // A constant value was checked at load; a run's values (what an earlier step extracted from the
+    // target) could otherwise add a header line of their own to the request.
+    if (!h.value.is_constant() && text::breaks_header_line(std::string_view(lines.text).substr(at + h.name.size() + 2)))
+      return "header " + h.name + ": the value from this run's variables holds a line break (CR or LF) or a NUL; not sent";
     // "Name:" alone would remove curl's own header; "Name;" sends an empty one.
     if (lines.text.size() == at + h.name.size() + 2) lines.text.replace(at + h.name.size(), 2, ";");
     lines.text += '\0';
@@ -278,6 +282,7 @@ void HttpExchange::prepare(CURL* easy, const config::RequestSettings& s, const c
   } else if (s.method != "GET") {
     curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, s.method.c_str());
   }
+  return std::nullopt;
 }
 
 void HttpExchange::connect_to_address(std::string_view address, bool ipv6, long timeout_ms, std::int64_t lookup_us) {

@@ -31,9 +31,11 @@ class HttpExchange {
     bool keep_headers = false;  // header assertions or extractions read them
     CURLSH* cookie_jar = nullptr;  // a share holding the run's cookies (flows), or none
   };
-  // Sets every option for `settings`; templates are rendered with `inputs`.
-  void prepare(CURL* easy, const config::RequestSettings& settings, const config::RenderInputs& inputs,
-               const Options& options);
+  // Sets every option for `settings`; templates are rendered with `inputs`. Nothing when the request is
+  // ready; else why it cannot be sent (a header value that a run's values would break into two lines),
+  // and the transfer must not start.
+  [[nodiscard]] std::optional<std::string> prepare(CURL* easy, const config::RequestSettings& settings,
+                                                   const config::RenderInputs& inputs, const Options& options);
 
   // After prepare(): the host name to look up before the transfer may start, or none (an IP literal, a
   // pin for the URL's host and port, a proxy). A view into this exchange's URL.
