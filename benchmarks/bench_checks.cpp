@@ -963,7 +963,8 @@ class BareRequest {
  public:
   BareRequest(const std::string& url, bool curl_defaults) : curl_defaults_(curl_defaults) {
     if (curl_defaults_) return;
-    for (const auto& h : one_check(url, "5s")->steps.at(0).request.headers) {
+    const auto check = one_check(url, "5s");  // held: a range-for would not keep a temporary's owner alive
+    for (const auto& h : check->steps.at(0).request.headers) {
       if (!h.value.is_constant()) Args::die("the generated check has a templated header: " + h.name);
       lines_.push_back(h.name + ": " + h.value.constant_text());
     }

@@ -4,6 +4,8 @@
 #include <array>
 
 #include "config/did_you_mean.h"
+#include "config/header_value.h"
+#include "config/layer_tables.h"
 #include "config/settings_layer.h"
 #include "config/template_field.h"
 
@@ -95,16 +97,23 @@ void read_type_settings(const TableReader& r, Notifier& n, const TemplateEnv& en
   }
   if (n.type == "opsgenie") {
     if (!r.find("api_key")) r.missing("api_key", "required for type \"opsgenie\"");
-    else if (auto key = read_secret(r, "api_key", env)) n.api_key = *key;
+    else if (auto key = read_secret(r, "api_key", env);
+             key && check_header_value(*key, *r.find("api_key"), "\"api_key\"", ctx))
+      n.api_key = *key;
   }
   if (n.type == "webhook") {
     if (const toml::table* headers = r.subtable("headers")) {
       for (const auto& [k, node] : entries_in_order(*headers)) {
+        if (!is_http_token(k->str())) {
+          ctx.error(pos_of(*k), "header name " + quote(k->str()) + " is not a valid HTTP header name");
+          continue;
+        }
         if (!node->is_string()) {
           ctx.error(pos_of(*node), "header " + quote(k->str()) + " must be a string");
           continue;
         }
-        if (auto value = parse_constant(*node, "header " + quote(k->str()), env, ctx))
+        const std::string what = "header " + quote(k->str());
+        if (auto value = parse_constant(*node, what, env, ctx); value && check_header_value(*value, *node, what, ctx))
           n.headers[std::string(k->str())] = *value;
       }
     }

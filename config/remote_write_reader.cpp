@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "config/header_value.h"
 #include "config/layer_tables.h"
 #include "config/settings_layer.h"
 #include "config/template_field.h"
@@ -90,7 +91,8 @@ std::optional<RemoteWrite> read_remote_write(const toml::table& table, const std
   }
 
   if (auto auth = read_auth(r, "remote_write")) {
-    if (auto token = secret(auth->bearer_token, "\"bearer_token\"", env, ctx)) w.bearer_token = *token;
+    auto token = secret(auth->bearer_token, "\"bearer_token\"", env, ctx);
+    if (token && check_header_value(*token, *auth->bearer_token, "\"bearer_token\"", ctx)) w.bearer_token = *token;
     if (auth->username) {
       auto user = parse_constant(*auth->username, "\"username\"", env, ctx);
       if (user && user->empty()) ctx.error(pos_of(*auth->username), "\"username\" must not be empty");

@@ -5,6 +5,7 @@
 #include "common/text.h"
 #include "common/version.h"
 #include "config/duration.h"
+#include "config/header_value.h"
 #include "config/template_field.h"
 
 namespace synthprobe::config {
@@ -31,14 +32,8 @@ void build_headers(const Layer& layer, const TemplateEnv& env, RequestSettings& 
   for (const NamedTemplate& h : layer.headers) {
     user_agent = user_agent || text::to_lower(h.name) == "user-agent";
     auto value = parse_template(*h.value, TemplateContext::raw, env, ctx);
-    if (!value) continue;
-    // The literal text (vars included) is known now; what a flow extracts is checked when it is sent.
-    if (text::breaks_header_line(value->constant_text())) {
-      ctx.error(pos_of(*h.value), "header " + quote(h.name) +
-                                      ": the value holds a line break (CR or LF) or a NUL; a header is one line");
-      continue;
-    }
-    out.headers.push_back(Header{h.name, std::move(*value)});
+    if (value && check_header_value(*value, *h.value, "header " + quote(h.name), ctx))
+      out.headers.push_back(Header{h.name, std::move(*value)});
   }
   if (!user_agent)
     out.headers.push_back(Header{"User-Agent", TemplateString::literal(std::string("synthprobe/") + kVersion)});
@@ -70,12 +65,8 @@ void build_auth(const Layer& layer, const TemplateEnv& env, RequestSettings& out
   if (!layer.auth) return;
   const AuthLayer& auth = *layer.auth;
   if (auth.bearer_token) {
-    if (auto token = parse_constant(*auth.bearer_token, "\"bearer_token\"", env, ctx)) {
-      if (text::breaks_header_line(*token))
-        ctx.error(pos_of(*auth.bearer_token), "\"bearer_token\" holds a line break (CR or LF) or a NUL; it is sent in one header line");
-      else
-        out.bearer_token = *token;
-    }
+    auto token = parse_constant(*auth.bearer_token, "\"bearer_token\"", env, ctx);
+    if (token && check_header_value(*token, *auth.bearer_token, "\"bearer_token\"", ctx)) out.bearer_token = *token;
     return;
   }
   if (auth.username) {

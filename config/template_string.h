@@ -72,7 +72,7 @@ class TemplateString {
 
   // True when no run-time value is needed: render() always gives the same text.
   bool is_constant() const { return parts_.size() <= 1 && (parts_.empty() || parts_[0].kind == TemplatePart::Kind::literal); }
-  // The text when constant (else the literal parts only).
+  // The text when constant (else its first literal part; parts() has them all).
   const std::string& constant_text() const;
   bool empty() const { return parts_.empty(); }
 

@@ -784,17 +784,18 @@ vars = { two_lines = "a\nX-Injected: yes" }
 name = "home"
 site = "shop"
 url = "https://shop.example.com/"
-headers = { X-Test = "a\r\nX-Injected: yes", X-Var = "${two_lines}", X-Nul = "a\u0000b", X-Fine = "a b" }
+headers = { X-Test = "a\r\nX-Injected: yes", X-Var = "${two_lines}", X-Nul = "a\u0000b", X-Fine = "a b", X-Late = "id-${uuid}\nX: 1" }
 [[check]]
 name = "api"
 site = "shop"
 url = "https://shop.example.com/api"
 bearer_token = "tok\r\nX-Injected: yes"
 )toml",
-             {R"(t.toml:8:22: header "X-Test": the value holds a line break (CR or LF) or a NUL; a header is one line)",
-              R"(t.toml:8:54: header "X-Var": the value holds a line break (CR or LF) or a NUL; a header is one line)",
-              R"(t.toml:8:78: header "X-Nul": the value holds a line break (CR or LF) or a NUL; a header is one line)",
-              R"(t.toml:13:16: "bearer_token" holds a line break (CR or LF) or a NUL; it is sent in one header line)"});
+             {R"(t.toml:8:22: header "X-Test" holds a line break (CR or LF) or a NUL; it is sent as one header line)",
+              R"(t.toml:8:54: header "X-Var" holds a line break (CR or LF) or a NUL; it is sent as one header line)",
+              R"(t.toml:8:78: header "X-Nul" holds a line break (CR or LF) or a NUL; it is sent as one header line)",
+              R"(t.toml:8:115: header "X-Late" holds a line break (CR or LF) or a NUL; it is sent as one header line)",
+              R"(t.toml:13:16: "bearer_token" holds a line break (CR or LF) or a NUL; it is sent as one header line)"});
 }
 
 TEST_CASE("wrong types say what is expected") {
@@ -1188,6 +1189,25 @@ interval = "0s"
               R"(t.toml:18:8: duplicate notifier name "oncall" (first used on line 2))",
               R"(t.toml:21:1: missing required key "url" in [[heartbeat]])",
               R"(t.toml:22:12: "interval" must be more than 0s)"});
+}
+
+TEST_CASE("what notifiers and remote_write send in a header is one line, under a valid header name") {
+  fails_with(R"toml(
+[[notifier]]
+type = "webhook"
+url = "https://hooks.example.com/x"
+headers = { "X Bad" = "1", X-Token = "a\r\nX-Injected: yes" }
+[[notifier]]
+type = "opsgenie"
+api_key = "key\nX-Injected: yes"
+[[remote_write]]
+url = "https://metrics.example.com/api/v1/write"
+bearer_token = "tok\n"
+)toml",
+             {R"(t.toml:4:13: header name "X Bad" is not a valid HTTP header name)",
+              R"(t.toml:4:38: header "X-Token" holds a line break (CR or LF) or a NUL; it is sent as one header line)",
+              R"(t.toml:7:11: "api_key" holds a line break (CR or LF) or a NUL; it is sent as one header line)",
+              R"(t.toml:10:16: "bearer_token" holds a line break (CR or LF) or a NUL; it is sent as one header line)"});
 }
 
 TEST_CASE("incident_team: names or rota URLs, inline tables with a notifier, a site's roles over the probe's") {

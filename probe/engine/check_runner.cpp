@@ -200,6 +200,7 @@ class CheckRunner::Run final : public TransferSink, public DnsSink {
       out.success = false;
       out.reason = Reason::extraction;
       out.message = std::move(*refused);
+      out.attempts = attempt_ + 1;
       record(step, out);
       ++step_index_;
       return run_next_step();
