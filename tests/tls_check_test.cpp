@@ -144,7 +144,7 @@ TEST_CASE("tls: keep-alive checks resume a session on any handle of the multi, l
   CHECK(server.tls_resumptions() == 1);
 }
 
-TEST_CASE("tls: a flow resumes its own sessions between steps; its next run starts as a new customer") {
+TEST_CASE("tls: a flow resumes its own TLS sessions between steps; its next run starts without them") {
   TempDir dir;
   const TlsFiles files = make_self_signed_certificate(dir.path().string(), 30);
   TestServer server(closing_page(), files);
