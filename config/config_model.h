@@ -85,6 +85,7 @@ struct Header {
   std::string name;  // as written (first spelling wins); merged case-insensitively
   TemplateString value;
   bool secret = false;  // the value holds a ${env:}/${file:} secret (directly or through a var); set at load
+  bool fixed = false;   // its line is in RequestSettings::fixed_header_lines (set at load)
 };
 
 struct FormField {
@@ -97,6 +98,9 @@ struct RequestSettings {
   TemplateString url;  // context: url
   std::string method = "GET";
   std::vector<Header> headers;  // includes User-Agent unless the user set one
+  // "Name: value" of every header with a constant, non-empty value (marked `fixed`), in order, each
+  // ending in a NUL: built once at load, so a run hands curl these lines instead of copying them.
+  std::string fixed_header_lines;
   BodyKind body_kind = BodyKind::none;
   TemplateString body;            // raw (context none) or json (context json)
   std::vector<FormField> form;    // when body_kind == form

@@ -37,6 +37,14 @@ void build_headers(const Layer& layer, const TemplateEnv& env, RequestSettings& 
   }
   if (!user_agent)
     out.headers.push_back(Header{"User-Agent", TemplateString::literal(std::string("synthprobe/") + kVersion)});
+  for (Header& h : out.headers) {
+    if (!h.value.is_constant() || h.value.constant_text().empty()) continue;
+    out.fixed_header_lines += h.name;
+    out.fixed_header_lines += ": ";
+    out.fixed_header_lines += h.value.constant_text();
+    out.fixed_header_lines += '\0';
+    h.fixed = true;
+  }
 }
 
 void build_body(const Layer& layer, const TemplateEnv& env, RequestSettings& out, LoadContext& ctx) {

@@ -24,6 +24,13 @@ using Action = TestResponse::Action;
 
 namespace {
 
+// A constant header's value as the config holds it.
+std::string header_text(const config::RequestSettings& s, std::string_view name) {
+  for (const auto& h : s.headers)
+    if (h.name == name) return h.value.constant_text();
+  return "<absent>";
+}
+
 TestServer::Handler always(TestResponse r) {
   return [r](const TestRequest&) { return r; };
 }
@@ -314,6 +321,40 @@ TEST_CASE("the request carries method, headers, body, auth and the default User-
     CHECK(seen[0].method == "DELETE");
     CHECK(seen[0].header("authorization") == "Bearer tok");
   }
+}
+
+TEST_CASE("headers from a loaded config go out in config order: constant ones from lines built at load") {
+  std::mutex mu;
+  std::vector<TestRequest> seen;
+  TestServer server([&](const TestRequest& req) {
+    std::lock_guard lock(mu);
+    seen.push_back(req);
+    return ok();
+  });
+  const std::string toml = "[[site]]\nname = \"shop\"\n[[check]]\nname = \"api\"\nsite = \"shop\"\nmethod = \"POST\"\n"
+                           "json = '{\"a\":1}'\nurl = \"" + server.url("/api") + "\"\n"
+                           "headers = { X-First = \"1\", X-Request = \"r-${uuid}\", X-Empty = \"\", X-Last = \"last\" }\n";
+  auto loaded = config::load_config_string(toml, "t.toml");
+  REQUIRE(loaded.errors.empty());
+  const config::RequestSettings& s = loaded.config->checks.at(0).steps.at(0).request;
+  const std::string user_agent = "User-Agent: " + header_text(s, "User-Agent");
+  CHECK(s.fixed_header_lines == std::string("X-First: 1\0X-Last: last\0", 24) + user_agent + '\0');
+  const auto check = std::make_shared<const config::Check>(loaded.config->checks.at(0));
+  for (const RunResult& r : run_once({check, check}, 1)) CHECK_MESSAGE(r.success, r.message);
+  REQUIRE(seen.size() == 2);
+  for (const TestRequest& req : seen) {
+    std::vector<std::string> names;
+    for (const auto& [name, value] : req.headers)
+      if (name.starts_with("x-") || name == "user-agent" || name == "content-type") names.push_back(name);
+    CHECK(names == std::vector<std::string>{"x-first", "x-request", "x-empty", "x-last", "user-agent", "content-type"});
+    CHECK(req.header("x-first") == "1");
+    CHECK(req.header("x-request").size() == 2 + 36);  // "r-" and a UUID
+    CHECK(req.header("x-empty").empty());
+    CHECK(req.header("x-last") == "last");
+    CHECK(req.header("content-type") == "application/json");
+    CHECK(req.header("expect").empty());
+  }
+  CHECK(seen[0].header("x-request") != seen[1].header("x-request"));
 }
 
 TEST_CASE("resolve pins a host name to an address; the Host header keeps the name") {

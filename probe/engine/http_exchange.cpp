@@ -82,10 +82,9 @@ HttpExchange::~HttpExchange() = default;
 
 curl_slist* HttpExchange::LineList::finish() {
   if (starts.empty()) return nullptr;
-  // Each line ends with a NUL; the nodes are laid out only now, when `text` no longer moves.
-  nodes.resize(starts.size());
+  // Each line ends with a NUL; the nodes point into `text` only now, when it no longer moves.
   for (std::size_t i = 0; i < starts.size(); ++i) {
-    nodes[i].data = text.data() + starts[i];
+    if (starts[i] != kElsewhere) nodes[i].data = text.data() + starts[i];
     nodes[i].next = i + 1 < starts.size() ? &nodes[i + 1] : nullptr;
   }
   return nodes.data();
@@ -216,7 +215,14 @@ std::optional<std::string> HttpExchange::prepare(CURL* easy, const config::Reque
   }
 
   auto& lines = request_headers_;
+  const char* fixed = s.fixed_header_lines.c_str();
+  const char* const fixed_end = fixed + s.fixed_header_lines.size();
   for (const auto& h : s.headers) {
+    if (h.fixed && fixed < fixed_end) {  // built at load: no copy per run
+      lines.add_elsewhere(fixed);
+      fixed += std::strlen(fixed) + 1;
+      continue;
+    }
     lines.begin_line();
     const std::size_t at = lines.text.size();
     lines.text += h.name;
@@ -231,7 +237,7 @@ std::optional<std::string> HttpExchange::prepare(CURL* easy, const config::Reque
     lines.text += '\0';
   }
   // No "Expect: 100-continue" round trip: it would add up to a second to every large POST.
-  lines.add(std::string_view("Expect:\0", 8));
+  lines.add_elsewhere("Expect:");
 
   if (s.basic_auth_user) {
     curl_easy_setopt(easy, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
@@ -254,7 +260,7 @@ std::optional<std::string> HttpExchange::prepare(CURL* easy, const config::Reque
       break;
     case config::BodyKind::json:
       s.body.render(request_body_, inputs);
-      if (!has_header(s, "content-type")) lines.add(std::string_view("Content-Type: application/json\0", 31));
+      if (!has_header(s, "content-type")) lines.add_elsewhere("Content-Type: application/json");
       break;
     case config::BodyKind::form:
       for (const auto& field : s.form) {
@@ -268,7 +274,7 @@ std::optional<std::string> HttpExchange::prepare(CURL* easy, const config::Reque
         text::append_percent_encoded(request_body_, value, text::PercentSet::form);
       }
       if (!has_header(s, "content-type"))
-        lines.add(std::string_view("Content-Type: application/x-www-form-urlencoded\0", 48));
+        lines.add_elsewhere("Content-Type: application/x-www-form-urlencoded");
       break;
   }
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, lines.finish());

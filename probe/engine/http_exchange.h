@@ -68,21 +68,32 @@ class HttpExchange {
   std::string failure_message(CURL* easy, CURLcode code) const;
 
   // A curl_slist built in buffers this object keeps (curl only reads the list during the transfer), so a
-  // run's header and pin lists cost no allocation once the buffers have grown: lines are appended to one
-  // string (NUL-separated), the nodes point into it once it is complete.
+  // run's header and pin lists cost no allocation once the buffers have grown: lines made for this run are
+  // appended to one string (NUL-separated), lines that live elsewhere for the whole transfer (the config's
+  // constant headers, static text) are pointed at; the nodes are laid out once the list is complete.
   struct LineList {
+    static constexpr std::size_t kElsewhere = static_cast<std::size_t>(-1);
     std::string text;
-    std::vector<std::size_t> starts;
-    std::vector<curl_slist> nodes;
+    std::vector<std::size_t> starts;  // each line's offset in `text`, or kElsewhere
+    std::vector<curl_slist> nodes;    // a kElsewhere line's node holds its pointer from the start
     void clear() {
       text.clear();
       starts.clear();
+      nodes.clear();
     }
-    // Starts a line; append its text to `text` afterwards.
-    void begin_line() { starts.push_back(text.size()); }
+    // Starts a line made here; append its text, and its NUL, to `text` afterwards.
+    void begin_line() {
+      starts.push_back(text.size());
+      nodes.push_back({nullptr, nullptr});
+    }
     void add(std::string_view line) {
       begin_line();
       text += line;
+    }
+    // A NUL-terminated line that outlives the transfer.
+    void add_elsewhere(const char* line) {
+      starts.push_back(kElsewhere);
+      nodes.push_back({const_cast<char*>(line), nullptr});
     }
     bool empty() const { return starts.empty(); }
     curl_slist* finish();  // nullptr when empty
