@@ -54,8 +54,8 @@ std::vector<std::string> cookie_lines(CURL* easy) {
 
 // One run of one check or flow. Owns itself from start until it reports, then goes back to the runner's
 // pool (its buffers keep their capacity for the next run). There is one per check in flight, so its size
-// is memory per in-flight check: 896 bytes, exactly one of jemalloc's size classes (fields ordered to leave no
-// holes; what only redirects need is made on demand).
+// is memory per in-flight check: 896 bytes, exactly one of jemalloc's size classes (fields ordered to
+// leave no holes; what only redirects need is made on demand).
 class CheckRunner::Run final : public TransferSink, public DnsSink {
  public:
   explicit Run(CheckRunner& runner) : runner_(runner), multi_(runner.multi_) {}

@@ -435,7 +435,7 @@ void HttpExchange::collect(CURL* easy, CURLcode code, StepResult& out) const {
 
 std::string HttpExchange::failure_message(CURL* easy, CURLcode code) const {
   static const std::string kNoLocation;
-  const std::string& last_location_ = redirect_ ? redirect_->last_location : kNoLocation;
+  const std::string& last_location = redirect_ ? redirect_->last_location : kNoLocation;
   std::string curl_text = error_[0] ? std::string(error_) : std::string(curl_easy_strerror(code));
   switch (code) {
     case CURLE_TOO_MANY_REDIRECTS:
@@ -443,8 +443,8 @@ std::string HttpExchange::failure_message(CURL* easy, CURLcode code) const {
     case CURLE_UNSUPPORTED_PROTOCOL: {
       // curl says "unsupported protocol" both for a redirect it may not follow and for an answer without
       // a status line (HTTP/0.9, or not HTTP at all).
-      if (!last_location_.empty() && !is_http_url(last_location_))
-        return "redirect to " + quote_url(last_location_) + " refused: only http and https are followed";
+      if (!last_location.empty() && !is_http_url(last_location))
+        return "redirect to " + quote_url(last_location) + " refused: only http and https are followed";
       long redirects = 0;
       curl_easy_getinfo(easy, CURLINFO_REDIRECT_COUNT, &redirects);
       if (status_lines_ <= redirects) return kNoStatusLine;
@@ -456,7 +456,7 @@ std::string HttpExchange::failure_message(CURL* easy, CURLcode code) const {
         return "TLS handshake cut off (the server closed or reset the connection): " + curl_text;
       return curl_text;
     case CURLE_URL_MALFORMAT:
-      if (!last_location_.empty()) return "redirect to " + quote_url(last_location_) + ": " + curl_text;
+      if (!last_location.empty()) return "redirect to " + quote_url(last_location) + ": " + curl_text;
       return curl_text;
     case CURLE_FAILED_INIT:
       // CurlMulti::start ends a transfer curl would not take with this code.
