@@ -42,6 +42,17 @@ TestResponse ok(std::string body = "hello") {
   return r;
 }
 
+// A server that answers 200 to everything and keeps the requests it saw (read them once runs are over).
+struct Recorder {
+  std::mutex mu;
+  std::vector<TestRequest> seen;
+  TestServer server{[this](const TestRequest& req) {
+    std::lock_guard lock(mu);
+    seen.push_back(req);
+    return ok();
+  }};
+};
+
 }  // namespace
 
 TEST_CASE("a passing check reports status, phases, version and size") {
@@ -277,13 +288,9 @@ TEST_CASE("retries: a run passes when a re-try inside it passes") {
 }
 
 TEST_CASE("the request carries method, headers, body, auth and the default User-Agent") {
-  std::mutex mu;
-  std::vector<TestRequest> seen;
-  TestServer server([&](const TestRequest& req) {
-    std::lock_guard lock(mu);
-    seen.push_back(req);
-    return ok();
-  });
+  Recorder recorder;
+  TestServer& server = recorder.server;
+  const std::vector<TestRequest>& seen = recorder.seen;
 
   SUBCASE("form body") {
     auto c = make_check(server.url("/cart"));
@@ -324,13 +331,9 @@ TEST_CASE("the request carries method, headers, body, auth and the default User-
 }
 
 TEST_CASE("headers from a loaded config go out in config order: constant ones from lines built at load") {
-  std::mutex mu;
-  std::vector<TestRequest> seen;
-  TestServer server([&](const TestRequest& req) {
-    std::lock_guard lock(mu);
-    seen.push_back(req);
-    return ok();
-  });
+  Recorder recorder;
+  TestServer& server = recorder.server;
+  const std::vector<TestRequest>& seen = recorder.seen;
   const std::string toml = "[[site]]\nname = \"shop\"\n[[check]]\nname = \"api\"\nsite = \"shop\"\nmethod = \"POST\"\n"
                            "json = '{\"a\":1}'\nurl = \"" + server.url("/api") + "\"\n"
                            "headers = { X-First = \"1\", X-Request = \"r-${uuid}\", X-Empty = \"\", X-Last = \"last\" }\n";
