@@ -17,6 +17,7 @@
 
 #include <boost/json/value.hpp>
 
+#include "config/lookup_target.h"
 #include "config/shard.h"
 #include "config/status_matcher.h"
 #include "config/template_string.h"
@@ -120,6 +121,10 @@ struct RequestSettings {
   IpVersion ip_version = IpVersion::any;
   std::vector<std::string> resolve;  // pins "host:port:addr" (IPv6 in brackets), for this request only
   std::string proxy_url;
+  // For a constant URL, the host a run looks up first (or that there is none), worked out once at load
+  // from url, resolve and proxy_url, so a run does not parse its URL. Unset for a templated URL, and for
+  // settings not made by the loader: each run then works it out.
+  std::optional<ConstantLookup> constant_lookup;
   Tls tls;
   Expect expect;
 };

@@ -127,6 +127,8 @@ RequestSettings build_request(const Layer& layer, const RequestScope& scope, Loa
   set_if(out.tls.client_key, layer.tls.client_key);
   set_if(out.tls.insecure, layer.tls.insecure);
   out.expect = finish_expect(layer.expect, env, ctx);
+  if (out.url.is_constant())
+    out.constant_lookup = constant_lookup(out.url.constant_text(), out.resolve, !out.proxy_url.empty());
   return out;
 }
 

@@ -1,5 +1,6 @@
 // CurlMulti::start: a transfer's end is never reported from inside start(); the transfers of one turn of
-// the loop reach curl after it; a handle curl refuses ends with CURLE_FAILED_INIT.
+// the loop reach curl after it; a handle curl refuses ends with CURLE_FAILED_INIT. The handle pool: a
+// handle given back with its options kept comes back with them only to a caller that asks for that.
 #include <doctest/doctest.h>
 
 #include <boost/asio/io_context.hpp>
@@ -66,4 +67,36 @@ TEST_CASE("a handle curl refuses ends with CURLE_FAILED_INIT on the loop, and th
   CHECK(fine.result == std::optional<CURLcode>(CURLE_OK));
   CHECK(multi.running() == 0);
   multi.release_easy(easy);
+}
+
+TEST_CASE("a handle given back with its options comes back configured only to who asks, else reset") {
+  boost::asio::io_context io(1);
+  CurlMulti multi(io);
+  int marker = 0;
+  const auto private_of = [](CURL* easy) {
+    void* p = nullptr;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, &p);
+    return p;
+  };
+
+  CURL* easy = multi.acquire_easy();
+  REQUIRE(easy);
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, &marker);
+  multi.release_easy(easy, true);
+  bool configured = false;
+  CHECK(multi.acquire_easy(configured) == easy);
+  CHECK(configured);
+  CHECK(private_of(easy) == &marker);  // not reset
+
+  multi.release_easy(easy, true);
+  CURL* plain = multi.acquire_easy();  // a caller that sets everything itself: reset first
+  CHECK(plain == easy);
+  CHECK(private_of(plain) == nullptr);
+
+  curl_easy_setopt(plain, CURLOPT_PRIVATE, &marker);
+  multi.release_easy(plain);  // the default: reset on the way back
+  CHECK(multi.acquire_easy(configured) == plain);
+  CHECK_FALSE(configured);
+  CHECK(private_of(plain) == nullptr);
+  multi.release_easy(plain, true);  // left in the pool: the multi frees it
 }

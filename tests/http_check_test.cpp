@@ -403,6 +403,56 @@ TEST_CASE("a resolve pin applies to its own check only, not to other checks of t
   CHECK(edge.requests() == 4);
 }
 
+TEST_CASE("a pooled handle carries nothing from one run into the next (plain runs keep its options)") {
+  Recorder recorder;
+  const std::vector<TestRequest>& seen = recorder.seen;
+  auto get = make_check(recorder.server.url("/get"), "get");
+  auto post = make_check(recorder.server.url("/post"), "post");
+  post.settings.method = "POST";
+  post.settings.body_kind = config::BodyKind::form;
+  post.settings.form = {{"sku", config::TemplateString::literal("42")}};
+  post.settings.basic_auth_user = "probe";
+  post.settings.basic_auth_password = "s3cret";
+  auto head = make_check(recorder.server.url("/head"), "head");
+  head.settings.method = "HEAD";
+  auto bearer = make_check(recorder.server.url("/bearer"), "bearer");
+  bearer.settings.bearer_token = "t0ken";
+  // One after another on one CurlMulti: each GET takes the handle the run before gave back.
+  const auto results = run_once({finish(get), finish(post), finish(get), finish(head), finish(get), finish(bearer),
+                                 finish(get)}, 1);
+  for (const RunResult& r : results) CHECK_MESSAGE(r.success, r.name << ": " << r.message);
+  REQUIRE(seen.size() == 7);
+  for (const std::size_t i : {0, 2, 4, 6}) {
+    CAPTURE(i);
+    CHECK(seen[i].target == "/get");
+    CHECK(seen[i].method == "GET");
+    CHECK(seen[i].body.empty());
+    CHECK(seen[i].header("authorization").empty());
+    CHECK(seen[i].header("content-type").empty());
+    CHECK(seen[i].header("content-length").empty());
+  }
+  CHECK(seen[1].method == "POST");
+  CHECK(seen[1].body == "sku=42");
+  CHECK(seen[1].header("authorization") == "Basic cHJvYmU6czNjcmV0");
+  CHECK(seen[3].method == "HEAD");
+  CHECK(seen[5].header("authorization") == "Bearer t0ken");
+}
+
+TEST_CASE("fresh_connection, either way, holds on a handle a run of the other kind gave back") {
+  TestServer server(always(ok("either")));
+  auto kept = make_check(server.url("/"), "kept");
+  kept.settings.fresh_connection = false;
+  auto fresh = make_check(server.url("/"), "fresh");
+  const auto results = run_once({finish(kept), finish(kept), finish(fresh), finish(kept), finish(fresh)}, 1);
+  REQUIRE(results.size() == 5);
+  for (const RunResult& r : results) CHECK_MESSAGE(r.success, r.name << ": " << r.message);
+  CHECK(results[0].phases.connect > 0.0);
+  CHECK(results[1].phases.connect == 0.0);  // reused
+  CHECK(results[2].phases.connect > 0.0);   // fresh, on the handle a keep-alive run gave back
+  CHECK(results[3].phases.connect == 0.0);  // keep-alive again after a fresh run: the kept connection
+  CHECK(results[4].phases.connect > 0.0);
+}
+
 TEST_CASE("environment proxy variables are ignored") {
   TestServer server(always(ok()));
   const std::string bogus = "http://127.0.0.1:" + std::to_string(closed_port());

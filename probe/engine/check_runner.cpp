@@ -91,7 +91,7 @@ class CheckRunner::Run final : public TransferSink, public DnsSink {
     const config::Step& step = check_->steps[step_index_];
     const auto now = SteadyClock::now();
     const std::int64_t lookup_us = std::chrono::duration_cast<std::chrono::microseconds>(now - lookup_started_).count();
-    const LookupTarget& target = *exchange_.lookup();
+    const config::LookupTarget& target = *exchange_.lookup();
     if (!answer.ok) {
       std::string why = "cannot resolve ";
       why += target.host;
@@ -144,7 +144,7 @@ class CheckRunner::Run final : public TransferSink, public DnsSink {
   }
 
   void start_attempt() {
-    easy_ = multi_.acquire_easy();
+    easy_ = multi_.acquire_easy(easy_configured_);
     if (needs_cookies(*check_)) {
       // A fresh jar per attempt (cookies and TLS sessions): a retried flow starts as a new customer.
       cookie_jar_ = new_cookie_jar();
@@ -175,6 +175,7 @@ class CheckRunner::Run final : public TransferSink, public DnsSink {
     if (steps_started_++ > 0) {
       if (cookie_jar_) release_cookie_jar(easy_);
       curl_easy_reset(easy_);
+      easy_configured_ = false;
     }
     step_unix_ms_ =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -183,9 +184,12 @@ class CheckRunner::Run final : public TransferSink, public DnsSink {
     // A step's own timeout applies too, but never beyond what is left of the run's.
     const long step_timeout = std::min<long>(remaining, static_cast<long>(step.request.timeout.count()));
     // A refusal comes only from a run's own values: in a flow, what earlier steps extracted.
-    if (auto refused = exchange_.prepare(easy_, step.request, inputs,
-                                         HttpExchange::Options{step_timeout, needs_body(step), needs_headers(step), cookie_jar_}))
+    const HttpExchange::Options options{step_timeout, needs_body(step), needs_headers(step), cookie_jar_, easy_configured_};
+    easy_configured_ = true;  // from here on it has the shared options, whatever prepare() says
+    easy_keeps_options_ = false;
+    if (auto refused = exchange_.prepare(easy_, step.request, inputs, options))
       return fail_unsent(step, Reason::extraction, std::move(*refused));
+    easy_keeps_options_ = steps_started_ == 1 && HttpExchange::keeps_options(step.request, options);
     if (const auto& target = exchange_.lookup()) {
       const auto now = SteadyClock::now();
       if (!step.request.fresh_connection) {
@@ -269,7 +273,8 @@ class CheckRunner::Run final : public TransferSink, public DnsSink {
       curl_share_cleanup(cookie_jar_);
       cookie_jar_ = nullptr;
     }
-    multi_.release_easy(easy_);
+    multi_.release_easy(easy_, easy_keeps_options_);
+    easy_keeps_options_ = false;
     easy_ = nullptr;
     const bool time_left = SteadyClock::now() < deadline_;
     if (failed_index_ >= 0 && attempt_ < check_->settings.retries && time_left) {
@@ -352,6 +357,8 @@ class CheckRunner::Run final : public TransferSink, public DnsSink {
   int failed_index_ = -1;
   int last_run_index_ = -1;
   bool lookup_bound_by_run_ = false;  // the lookup's deadline is the run's (else the step's own timeout)
+  bool easy_configured_ = false;  // easy_ has HttpExchange's shared options (see HttpExchange::Options)
+  bool easy_keeps_options_ = false;  // easy_ may go back unreset (HttpExchange::keeps_options)
 };
 
 CheckRunner::CheckRunner(CurlMulti& multi, const DnsResolver::Options& dns)

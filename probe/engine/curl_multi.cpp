@@ -87,12 +87,22 @@ CurlMulti::~CurlMulti() {
   sockets_.clear();
   timer_.cancel();
   for (CURL* easy : idle_easies_) curl_easy_cleanup(easy);
+  for (CURL* easy : idle_configured_) {
+    curl_easy_reset(easy);  // its options still point into runs that may be gone
+    curl_easy_cleanup(easy);
+  }
   // Last: a share refuses to go while a handle still uses it (one that outlived us would be a bug).
   if (curl_share_cleanup(tls_sessions_) != CURLSHE_OK)
     std::fprintf(stderr, "level=error msg=\"a curl handle outlived its multi; its TLS session share is left\"\n");
 }
 
 CURL* CurlMulti::acquire_easy() {
+  if (idle_easies_.empty() && !idle_configured_.empty()) {
+    CURL* easy = idle_configured_.back();
+    idle_configured_.pop_back();
+    reset_easy(easy);
+    return easy;
+  }
   if (idle_easies_.empty()) {
     CURL* easy = curl_easy_init();
     if (easy) curl_easy_setopt(easy, CURLOPT_SHARE, tls_sessions_);
@@ -103,17 +113,33 @@ CURL* CurlMulti::acquire_easy() {
   return easy;
 }
 
-void CurlMulti::release_easy(CURL* easy) {
-  if (!easy) return;
-  if (idle_easies_.size() >= kMaxIdleEasies) {
-    curl_easy_cleanup(easy);
-    return;
-  }
+CURL* CurlMulti::acquire_easy(bool& configured) {
+  configured = !idle_configured_.empty();
+  if (!configured) return acquire_easy();
+  CURL* easy = idle_configured_.back();
+  idle_configured_.pop_back();
+  return easy;
+}
+
+void CurlMulti::reset_easy(CURL* easy) {
   // Reset keeps cookies: drop them so no run sees another's session.
   curl_easy_setopt(easy, CURLOPT_COOKIELIST, "ALL");
   curl_easy_reset(easy);
   // Back on the multi's session slots if a cookie jar took the handle off them (a reset keeps the share).
   curl_easy_setopt(easy, CURLOPT_SHARE, tls_sessions_);
+}
+
+void CurlMulti::release_easy(CURL* easy, bool keep_options) {
+  if (!easy) return;
+  if (idle_easies_.size() + idle_configured_.size() >= kMaxIdleEasies) {
+    curl_easy_cleanup(easy);
+    return;
+  }
+  if (keep_options) {
+    idle_configured_.push_back(easy);
+    return;
+  }
+  reset_easy(easy);
   idle_easies_.push_back(easy);
 }
 

@@ -50,8 +50,13 @@ class CurlMulti {
   // sessions in that share too (new_cookie_jar): curl would otherwise give it a session cache of its own,
   // and lose that when release_easy() puts the handle back on the multi's share.
   CURL* acquire_easy();
-  // Gives back a handle that is not (or no longer) in the multi.
-  void release_easy(CURL* easy);
+  // The same, or a handle that kept the options of the run that gave it back with keep_options (then
+  // `configured` is set): HttpExchange's plain requests, whose next prepare() need set only what varies.
+  CURL* acquire_easy(bool& configured);
+  // Gives back a handle that is not (or no longer) in the multi. keep_options skips curl_easy_reset: only
+  // for a handle whose every option is one that HttpExchange::prepare() sets again on each run (see
+  // HttpExchange::keeps_options()); acquire_easy() without `configured` resets it before handing it out.
+  void release_easy(CURL* easy, bool keep_options = false);
 
   // Starts the configured transfer; `sink` is told on this io_context when it ends (never from inside
   // this call). The transfers started in one turn of the loop are handed to curl together afterwards, so
@@ -72,7 +77,8 @@ class CurlMulti {
   void socket_action(curl_socket_t fd, int events);
   void drain_finished();
   void add_started();
-  void transfer_ended();  // one fewer running; none left: the loop stops waiting for the sockets
+  void transfer_ended();
+  void reset_easy(CURL* easy);  // defaults, no cookies, on the multi's TLS session share  // one fewer running; none left: the loop stops waiting for the sockets
   void arm_timer(std::chrono::steady_clock::time_point at);
   SocketState& state_of(curl_socket_t fd);
   void watch_socket(curl_socket_t fd, SocketState& state);
@@ -96,7 +102,8 @@ class CurlMulti {
   EpollSet sockets_set_;
   std::vector<SocketState> sockets_;
   std::vector<TransferSink*> active_;  // transfers in the multi, for shutdown (each knows its slot)
-  std::vector<CURL*> idle_easies_;
+  std::vector<CURL*> idle_easies_;       // reset
+  std::vector<CURL*> idle_configured_;  // released with keep_options
   // TLS session slots shared by every handle of this multi. Without a share curl gives each handle its
   // own cache (0.9 KiB, allocated on its first transfer), which is most of a pooled handle's memory beyond
   // curl's own state. Keep-alive checks resume sessions from it like one browser; fresh-connection checks

@@ -23,6 +23,9 @@ constexpr long kReceiveBufferBytes = 16 * 1024;
 
 constexpr long kCaCacheSeconds = 3600;
 
+// curl's default for CURLOPT_DNS_CACHE_TIMEOUT, set back explicitly for a check that reuses connections.
+constexpr long kCurlDnsCacheSeconds = 60;
+
 // curl reads an answer whose first line is no valid status line ("HTTP/1.1 2x0", or no HTTP at all) as
 // HTTP/0.9, which it refuses.
 constexpr const char* kNoStatusLine = "the server answered without a valid status line (HTTP/0.9 or not HTTP)";
@@ -151,33 +154,26 @@ std::optional<std::string> HttpExchange::prepare(CURL* easy, const config::Reque
     s.url.render(rendered_url_, inputs);
     url_ = rendered_url_.c_str();
   }
+  if (!options.handle_configured) set_shared_options(easy);
+  // From here on, every option of a plain request (see keeps_options()) is set on every run.
   curl_easy_setopt(easy, CURLOPT_URL, url_);
-  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_);
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, std::max(1L, options.timeout_ms));
-  curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, kReceiveBufferBytes);
-  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &HttpExchange::on_write);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, this);
-  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &HttpExchange::on_header);
   curl_easy_setopt(easy, CURLOPT_HEADERDATA, this);
   curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(s.max_body_bytes));
-  // Accept whatever compression curl can decode; assertions see the decoded body.
-  curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
   // Environment proxy variables are ignored so probes are deterministic: "" means no proxy.
   curl_easy_setopt(easy, CURLOPT_PROXY, s.proxy_url.c_str());
 
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, s.follow_redirects ? 1L : 0L);
   curl_easy_setopt(easy, CURLOPT_MAXREDIRS, static_cast<long>(s.max_redirects));
-  if (s.fresh_connection) {
-    curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
-    curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
-    curl_easy_setopt(easy, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
-    // A resumed TLS session skips most of the handshake, and a pooled handle keeps its sessions across
-    // curl_easy_reset: without this the tls phase would be full only on a handle's first run.
-    curl_easy_setopt(easy, CURLOPT_SSL_SESSIONID_CACHE, 0L);
-  }
+  // Both ways on every run (curl's defaults otherwise), so a kept handle carries nothing over.
+  curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, s.fresh_connection ? 1L : 0L);
+  curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, s.fresh_connection ? 1L : 0L);
+  curl_easy_setopt(easy, CURLOPT_DNS_CACHE_TIMEOUT, s.fresh_connection ? 0L : kCurlDnsCacheSeconds);
+  // A resumed TLS session skips most of the handshake, and a pooled handle keeps its sessions across
+  // curl_easy_reset: without this the tls phase would be full only on a handle's first run.
+  curl_easy_setopt(easy, CURLOPT_SSL_SESSIONID_CACHE, s.fresh_connection ? 0L : 1L);
   switch (s.ip_version) {
     case config::IpVersion::v4: curl_easy_setopt(easy, CURLOPT_IPRESOLVE, CURL_IPRESOLVE_V4); break;
     case config::IpVersion::v6: curl_easy_setopt(easy, CURLOPT_IPRESOLVE, CURL_IPRESOLVE_V6); break;
@@ -189,16 +185,11 @@ std::optional<std::string> HttpExchange::prepare(CURL* easy, const config::Reque
       connect_to_.add(pin);
       connect_to_.text += '\0';
     }
-  if (!connect_to_.empty()) curl_easy_setopt(easy, CURLOPT_CONNECT_TO, connect_to_.finish());
-  lookup_ = lookup_target(url_, s.resolve, !s.proxy_url.empty());
+  curl_easy_setopt(easy, CURLOPT_CONNECT_TO, connect_to_.finish());  // none: nullptr
+  lookup_ = s.constant_lookup && s.url.is_constant() ? config::lookup_in(*s.constant_lookup, url_)
+                                                      : config::lookup_target(url_, s.resolve, !s.proxy_url.empty());
   lookup_us_ = 0;
 
-  // Trust comes from one CA file (the system bundle, or tls.ca_file), not also from the hashed directory
-  // Debian's libcurl defaults to: with a directory set, libcurl re-reads the whole bundle for every
-  // connection (some 20 ms of CPU on the event loop per HTTPS run, which delays every other run); from a
-  // file alone it keeps the parsed store in the multi, re-read hourly so a replaced ca_file is picked up.
-  curl_easy_setopt(easy, CURLOPT_CAPATH, nullptr);
-  curl_easy_setopt(easy, CURLOPT_CA_CACHE_TIMEOUT, kCaCacheSeconds);
   if (!s.tls.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, s.tls.ca_file.c_str());
   if (s.tls.insecure) {
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -289,6 +280,28 @@ std::optional<std::string> HttpExchange::prepare(CURL* easy, const config::Reque
     curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, s.method.c_str());
   }
   return std::nullopt;
+}
+
+bool HttpExchange::keeps_options(const config::RequestSettings& s, const Options& options) {
+  return s.method == "GET" && s.body_kind == config::BodyKind::none && !s.basic_auth_user && !options.cookie_jar &&
+         s.tls.ca_file.empty() && !s.tls.insecure && s.tls.client_cert.empty() && s.tls.client_key.empty();
+}
+
+void HttpExchange::set_shared_options(CURL* easy) {
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, kReceiveBufferBytes);
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &HttpExchange::on_write);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &HttpExchange::on_header);
+  // Accept whatever compression curl can decode; assertions see the decoded body.
+  curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+  // Trust comes from one CA file (the system bundle, or tls.ca_file), not also from the hashed directory
+  // Debian's libcurl defaults to: with a directory set, libcurl re-reads the whole bundle for every
+  // connection (some 20 ms of CPU on the event loop per HTTPS run, which delays every other run); from a
+  // file alone it keeps the parsed store in the multi, re-read hourly so a replaced ca_file is picked up.
+  curl_easy_setopt(easy, CURLOPT_CAPATH, nullptr);
+  curl_easy_setopt(easy, CURLOPT_CA_CACHE_TIMEOUT, kCaCacheSeconds);
 }
 
 void HttpExchange::connect_to_address(std::string_view address, bool ipv6, long timeout_ms, std::int64_t lookup_us) {

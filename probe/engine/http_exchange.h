@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "config/config_model.h"
-#include "probe/engine/lookup_target.h"
 #include "probe/engine/run_result.h"
 
 namespace synthprobe {
@@ -30,6 +29,9 @@ class HttpExchange {
     bool keep_body = false;   // assertions or extractions read it
     bool keep_headers = false;  // header assertions or extractions read them
     CURLSH* cookie_jar = nullptr;  // a share holding the run's cookies (flows), or none
+    // The handle still has the options an earlier prepare() of a plain request set (it was given back
+    // with keeps_options()): the ones every run shares are not set again.
+    bool handle_configured = false;
   };
   // Sets every option for `settings`; templates are rendered with `inputs`. Nothing when the request is
   // ready; else why it cannot be sent (a header value that a run's values would break into two lines),
@@ -37,9 +39,15 @@ class HttpExchange {
   [[nodiscard]] std::optional<std::string> prepare(CURL* easy, const config::RequestSettings& settings,
                                                    const config::RenderInputs& inputs, const Options& options);
 
+  // True when a handle that prepare() configured for `settings` and `options`, and that is past its
+  // transfer, may go back to the pool without curl_easy_reset: every option of such a plain request (GET,
+  // no body, auth, TLS files or settings, cookie jar) is one that prepare() sets on every run, so the next
+  // run's prepare() overwrites all of them. Any other request's handle must be reset.
+  static bool keeps_options(const config::RequestSettings& settings, const Options& options);
+
   // After prepare(): the host name to look up before the transfer may start, or none (an IP literal, a
   // pin for the URL's host and port, a proxy). A view into this exchange's URL.
-  const std::optional<LookupTarget>& lookup() const { return lookup_; }
+  const std::optional<config::LookupTarget>& lookup() const { return lookup_; }
   // The lookup's answer: curl connects to `address` for every port of the looked-up host (so a redirect
   // to another port or scheme of the same host uses it too) while Host and SNI keep the name; the
   // transfer gets `timeout_ms` (what the lookup left); `lookup_us` goes into the resolve phase and the
@@ -59,6 +67,8 @@ class HttpExchange {
   void trim();
 
  private:
+  // The options every request of every run has: set on a reset handle only.
+  static void set_shared_options(CURL* easy);
   static std::size_t on_write(char* data, std::size_t size, std::size_t count, void* self);
   static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* self);
   // A Location header on a 3xx that curl is about to follow; false refuses the redirect (aborts).
@@ -113,7 +123,7 @@ class HttpExchange {
   std::string request_body_;
   LineList request_headers_;
   LineList connect_to_;
-  std::optional<LookupTarget> lookup_;
+  std::optional<config::LookupTarget> lookup_;
   std::int64_t lookup_us_ = 0;
   char error_[CURL_ERROR_SIZE] = {};
 

@@ -1,4 +1,4 @@
-#include "probe/engine/lookup_target.h"
+#include "config/lookup_target.h"
 
 #include <boost/url/parse.hpp>
 
@@ -6,7 +6,7 @@
 
 #include "common/text.h"
 
-namespace synthprobe {
+namespace synthprobe::config {
 
 std::optional<LookupTarget> lookup_target(std::string_view url, const std::vector<std::string>& pins, bool via_proxy) {
   if (via_proxy) return std::nullopt;
@@ -39,4 +39,16 @@ std::optional<LookupTarget> lookup_target(std::string_view url, const std::vecto
   return target;
 }
 
-}  // namespace synthprobe
+ConstantLookup constant_lookup(std::string_view url, const std::vector<std::string>& pins, bool via_proxy) {
+  const auto target = lookup_target(url, pins, via_proxy);
+  if (!target) return {};
+  return {true, static_cast<std::uint32_t>(target->host.data() - url.data()), static_cast<std::uint32_t>(target->host.size()),
+          target->port};
+}
+
+std::optional<LookupTarget> lookup_in(const ConstantLookup& lookup, std::string_view url) {
+  if (!lookup.needed || std::size_t{lookup.host_offset} + lookup.host_size > url.size()) return std::nullopt;
+  return LookupTarget{url.substr(lookup.host_offset, lookup.host_size), lookup.port};
+}
+
+}  // namespace synthprobe::config
