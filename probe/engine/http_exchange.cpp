@@ -154,10 +154,11 @@ std::optional<std::string> HttpExchange::prepare(CURL* easy, const config::Reque
     s.url.render(rendered_url_, inputs);
     url_ = rendered_url_.c_str();
   }
+  // First: a kept handle's buffer is the last run's, which may be gone.
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_);
   if (!options.handle_configured) set_shared_options(easy);
   // From here on, every option of a plain request (see keeps_options()) is set on every run.
   curl_easy_setopt(easy, CURLOPT_URL, url_);
-  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_);
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, std::max(1L, options.timeout_ms));
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, this);
   curl_easy_setopt(easy, CURLOPT_HEADERDATA, this);
