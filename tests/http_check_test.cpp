@@ -403,7 +403,7 @@ TEST_CASE("a resolve pin applies to its own check only, not to other checks of t
   CHECK(edge.requests() == 4);
 }
 
-TEST_CASE("a pooled handle carries nothing from one run into the next (plain runs keep its options)") {
+TEST_CASE("a pooled handle carries no option from one run into the next (plain runs keep their options)") {
   Recorder recorder;
   const std::vector<TestRequest>& seen = recorder.seen;
   auto get = make_check(recorder.server.url("/get"), "get");
@@ -443,14 +443,67 @@ TEST_CASE("fresh_connection, either way, holds on a handle a run of the other ki
   auto kept = make_check(server.url("/"), "kept");
   kept.settings.fresh_connection = false;
   auto fresh = make_check(server.url("/"), "fresh");
-  const auto results = run_once({finish(kept), finish(kept), finish(fresh), finish(kept), finish(fresh)}, 1);
-  REQUIRE(results.size() == 5);
+  const auto results =
+      run_once({finish(kept), finish(kept), finish(fresh), finish(kept), finish(kept), finish(fresh)}, 1);
+  REQUIRE(results.size() == 6);
   for (const RunResult& r : results) CHECK_MESSAGE(r.success, r.name << ": " << r.message);
   CHECK(results[0].phases.connect > 0.0);
   CHECK(results[1].phases.connect == 0.0);  // reused
-  CHECK(results[2].phases.connect > 0.0);   // fresh, on the handle a keep-alive run gave back
-  CHECK(results[3].phases.connect == 0.0);  // keep-alive again after a fresh run: the kept connection
-  CHECK(results[4].phases.connect > 0.0);
+  CHECK(results[2].phases.connect > 0.0);   // fresh, on a handle a keep-alive run gave back
+  CHECK(results[3].phases.connect == 0.0);  // keep-alive on the handle the fresh run kept: not FRESH_CONNECT
+  CHECK(results[4].phases.connect == 0.0);  // and the run before did not close it (not FORBID_REUSE)
+  CHECK(results[5].phases.connect > 0.0);
+}
+
+TEST_CASE("plain runs one after another each get their own redirect and body-size settings") {
+  TestServer server([](const TestRequest& req) {
+    if (req.target != "/moved") return ok(std::string(100, 'x'));
+    TestResponse r;
+    r.status = 302;
+    r.headers = {{"Location", "/final"}};
+    return r;
+  });
+  auto follows = make_check(server.url("/moved"), "follows");
+  auto judges = make_check(server.url("/moved"), "judges");
+  judges.settings.follow_redirects = false;
+  judges.settings.expect.status = {*config::StatusMatcher::from_class("3xx")};
+  auto small = make_check(server.url("/final"), "small");
+  small.settings.max_body_bytes = 10;
+  auto large = make_check(server.url("/final"), "large");
+  const auto results =
+      run_once({finish(judges), finish(follows), finish(judges), finish(small), finish(large), finish(small)}, 1);
+  REQUIRE(results.size() == 6);
+  CHECK_MESSAGE(results[0].success, results[0].message);
+  CHECK(results[0].status_code == 302);
+  CHECK_MESSAGE(results[1].success, results[1].message);  // on the handle the 3xx-judging run kept
+  CHECK(results[1].status_code == 200);
+  CHECK(results[1].redirects == 1);
+  CHECK(results[2].status_code == 302);
+  CHECK_FALSE(results[3].success);  // 100 bytes over its 10
+  CHECK_MESSAGE(results[4].success, results[4].message);
+  CHECK(results[4].body_bytes == 100);
+  CHECK_FALSE(results[5].success);
+}
+
+TEST_CASE("keep-alive runs in a row each get curl's retries on a connection the server dropped") {
+  // Every second request is read and dropped unanswered: each run after the first finds its reused
+  // connection dead and curl retries on a new one. curl counts those retries per handle and gives up after
+  // five; only a reset clears the count, so a handle going from run to run unreset would fail the seventh.
+  std::atomic<int> requests{0};
+  TestServer server([&](const TestRequest&) {
+    if (++requests % 2 == 0) {
+      TestResponse dropped;
+      dropped.action = Action::garbage;  // nothing, then close
+      return dropped;
+    }
+    return ok("alive");
+  });
+  auto c = make_check(server.url("/"));
+  c.settings.fresh_connection = false;
+  const auto check = finish(c);
+  const auto results = run_once({check, check, check, check, check, check, check, check}, 1);
+  for (const RunResult& r : results) CHECK_MESSAGE(r.success, r.message);
+  CHECK(requests.load() == 15);  // 1 + 7 runs of a dropped request and its retry
 }
 
 TEST_CASE("environment proxy variables are ignored") {

@@ -124,6 +124,7 @@ class CheckRunner::Run final : public TransferSink, public DnsSink {
     const config::Step& step = check_->steps[step_index_];
     StepResult& out = steps_[step_index_];
     exchange_.collect(easy_, code, out);
+    if (out.redirects > 0) easy_keeps_options_ = false;  // a hop may have been HTTPS (keeps_options)
     out.attempts = attempt_ + 1;
     if (code == CURLE_OK) judge(step, out);
     record(step, out);
@@ -189,7 +190,7 @@ class CheckRunner::Run final : public TransferSink, public DnsSink {
     easy_keeps_options_ = false;
     if (auto refused = exchange_.prepare(easy_, step.request, inputs, options))
       return fail_unsent(step, Reason::extraction, std::move(*refused));
-    easy_keeps_options_ = steps_started_ == 1 && HttpExchange::keeps_options(step.request, options);
+    easy_keeps_options_ = steps_started_ == 1 && exchange_.keeps_options(options);
     if (const auto& target = exchange_.lookup()) {
       const auto now = SteadyClock::now();
       if (!step.request.fresh_connection) {

@@ -88,7 +88,9 @@ CurlMulti::~CurlMulti() {
   timer_.cancel();
   for (CURL* easy : idle_easies_) curl_easy_cleanup(easy);
   for (CURL* easy : idle_configured_) {
-    curl_easy_reset(easy);  // its options still point into runs that may be gone
+    // Its options still point into runs that may be gone. curl's cleanup is not known to read them; the
+    // reset makes sure (on release_easy's full-pool path the run is still there).
+    curl_easy_reset(easy);
     curl_easy_cleanup(easy);
   }
   // Last: a share refuses to go while a handle still uses it (one that outlived us would be a bug).

@@ -54,8 +54,9 @@ class CurlMulti {
   // `configured` is set): HttpExchange's plain requests, whose next prepare() need set only what varies.
   CURL* acquire_easy(bool& configured);
   // Gives back a handle that is not (or no longer) in the multi. keep_options skips curl_easy_reset: only
-  // for a handle whose every option is one that HttpExchange::prepare() sets again on each run (see
-  // HttpExchange::keeps_options()); acquire_easy() without `configured` resets it before handing it out.
+  // for a handle that HttpExchange::keeps_options() allows (every option it has is set again on each run,
+  // and curl kept no other state that a reset would clear); acquire_easy() without `configured` resets it
+  // before handing it out.
   void release_easy(CURL* easy, bool keep_options = false);
 
   // Starts the configured transfer; `sink` is told on this io_context when it ends (never from inside
@@ -77,8 +78,8 @@ class CurlMulti {
   void socket_action(curl_socket_t fd, int events);
   void drain_finished();
   void add_started();
-  void transfer_ended();
-  void reset_easy(CURL* easy);  // defaults, no cookies, on the multi's TLS session share  // one fewer running; none left: the loop stops waiting for the sockets
+  void transfer_ended();  // one fewer running; none left: the loop stops waiting for the sockets
+  void reset_easy(CURL* easy);  // defaults, no cookies, on the multi's TLS session share
   void arm_timer(std::chrono::steady_clock::time_point at);
   SocketState& state_of(curl_socket_t fd);
   void watch_socket(curl_socket_t fd, SocketState& state);

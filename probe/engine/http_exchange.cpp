@@ -168,7 +168,7 @@ std::optional<std::string> HttpExchange::prepare(CURL* easy, const config::Reque
 
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, s.follow_redirects ? 1L : 0L);
   curl_easy_setopt(easy, CURLOPT_MAXREDIRS, static_cast<long>(s.max_redirects));
-  // Both ways on every run (curl's defaults otherwise), so a kept handle carries nothing over.
+  // Both ways on every run (curl's defaults otherwise), so a kept handle carries no option over.
   curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, s.fresh_connection ? 1L : 0L);
   curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, s.fresh_connection ? 1L : 0L);
   curl_easy_setopt(easy, CURLOPT_DNS_CACHE_TIMEOUT, s.fresh_connection ? 0L : kCurlDnsCacheSeconds);
@@ -283,8 +283,11 @@ std::optional<std::string> HttpExchange::prepare(CURL* easy, const config::Reque
   return std::nullopt;
 }
 
-bool HttpExchange::keeps_options(const config::RequestSettings& s, const Options& options) {
-  return s.method == "GET" && s.body_kind == config::BodyKind::none && !s.basic_auth_user && !options.cookie_jar &&
+bool HttpExchange::keeps_options(const Options& options) const {
+  const config::RequestSettings& s = *settings_;
+  const std::string_view url = url_ ? std::string_view(url_) : std::string_view();
+  return s.fresh_connection && url.size() > 7 && text::iequals(url.substr(0, 7), "http://") && s.proxy_url.empty() &&
+         s.method == "GET" && s.body_kind == config::BodyKind::none && !s.basic_auth_user && !options.cookie_jar &&
          s.tls.ca_file.empty() && !s.tls.insecure && s.tls.client_cert.empty() && s.tls.client_key.empty();
 }
 
