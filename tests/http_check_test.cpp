@@ -417,12 +417,16 @@ TEST_CASE("a pooled handle carries no option from one run into the next (plain r
   head.settings.method = "HEAD";
   auto bearer = make_check(recorder.server.url("/bearer"), "bearer");
   bearer.settings.bearer_token = "t0ken";
+  std::string with_user = recorder.server.url("/user");
+  with_user.insert(with_user.find("//") + 2, "u:pw@");
+  auto in_url = make_check(with_user, "in-url");
   // One after another on one CurlMulti: each GET takes the handle the run before gave back.
   const auto results = run_once({finish(get), finish(post), finish(get), finish(head), finish(get), finish(bearer),
-                                 finish(get)}, 1);
+                                 finish(get), finish(in_url), finish(get)}, 1);
   for (const RunResult& r : results) CHECK_MESSAGE(r.success, r.name << ": " << r.message);
-  REQUIRE(seen.size() == 7);
-  for (const std::size_t i : {0, 2, 4, 6}) {
+  REQUIRE(seen.size() == 9);
+  CHECK(seen[7].header("authorization") == "Basic dTpwdw==");
+  for (const std::size_t i : {0, 2, 4, 6, 8}) {
     CAPTURE(i);
     CHECK(seen[i].target == "/get");
     CHECK(seen[i].method == "GET");

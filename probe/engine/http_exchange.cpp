@@ -286,7 +286,9 @@ std::optional<std::string> HttpExchange::prepare(CURL* easy, const config::Reque
 bool HttpExchange::keeps_options(const Options& options) const {
   const config::RequestSettings& s = *settings_;
   const std::string_view url = url_ ? std::string_view(url_) : std::string_view();
-  return s.fresh_connection && url.size() > 7 && text::iequals(url.substr(0, 7), "http://") && s.proxy_url.empty() &&
+  // No '@' anywhere: credentials in the URL are auth too (a path with an '@' is reset, harmlessly).
+  return s.fresh_connection && url.size() > 7 && text::iequals(url.substr(0, 7), "http://") &&
+         url.find('@') == std::string_view::npos && s.proxy_url.empty() &&
          s.method == "GET" && s.body_kind == config::BodyKind::none && !s.basic_auth_user && !options.cookie_jar &&
          s.tls.ca_file.empty() && !s.tls.insecure && s.tls.client_cert.empty() && s.tls.client_key.empty();
 }

@@ -42,7 +42,8 @@ class HttpExchange {
 
   // After prepare(): true when the handle, once its transfer is over with no redirect followed, may go back
   // to the pool without curl_easy_reset (the caller checks the redirects). Such a plain request is a GET
-  // of an http:// URL on a fresh connection, with no body, auth, proxy, TLS setting or cookie jar:
+  // of an http:// URL on a fresh connection, with no body, auth (nor credentials in the URL), proxy, TLS
+  // setting or cookie jar:
   // - every option it has is one that prepare() sets on every run, so the next run's prepare() overwrites
   //   all of them;
   // - curl keeps per-handle state beyond options that only a reset clears: its count of retries on a
