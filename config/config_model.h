@@ -123,7 +123,8 @@ struct RequestSettings {
   std::string proxy_url;
   // For a constant URL, the host a run looks up first (or that there is none), worked out once at load
   // from url, resolve and proxy_url, so a run does not parse its URL. Unset for a templated URL, and for
-  // settings not made by the loader: each run then works it out.
+  // settings not made by the loader: each run then works it out (as for a URL of another length than the
+  // one it was made from). Code that changes url, resolve or proxy_url of loaded settings resets it.
   std::optional<ConstantLookup> constant_lookup;
   Tls tls;
   Expect expect;

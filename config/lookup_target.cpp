@@ -40,10 +40,15 @@ std::optional<LookupTarget> lookup_target(std::string_view url, const std::vecto
 }
 
 ConstantLookup constant_lookup(std::string_view url, const std::vector<std::string>& pins, bool via_proxy) {
+  ConstantLookup kept;
+  kept.url_size = static_cast<std::uint32_t>(url.size());
   const auto target = lookup_target(url, pins, via_proxy);
-  if (!target) return {};
-  return {true, static_cast<std::uint32_t>(target->host.data() - url.data()), static_cast<std::uint32_t>(target->host.size()),
-          target->port};
+  if (!target) return kept;
+  kept.needed = true;
+  kept.host_offset = static_cast<std::uint32_t>(target->host.data() - url.data());
+  kept.host_size = static_cast<std::uint32_t>(target->host.size());
+  kept.port = target->port;
+  return kept;
 }
 
 std::optional<LookupTarget> lookup_in(const ConstantLookup& lookup, std::string_view url) {

@@ -28,9 +28,11 @@ struct ConstantLookup {
   std::uint32_t host_offset = 0;
   std::uint32_t host_size = 0;
   unsigned port = 0;
+  std::uint32_t url_size = 0;  // of the URL it was made from: a URL changed since is worked out anew
+  bool made_from(std::string_view url) const { return url.size() == url_size; }
 };
 ConstantLookup constant_lookup(std::string_view url, const std::vector<std::string>& pins, bool via_proxy);
-// The lookup for `url`, the text `lookup` was made from.
+// The lookup for `url`, the text `lookup` was made from (see made_from()).
 std::optional<LookupTarget> lookup_in(const ConstantLookup& lookup, std::string_view url);
 
 }  // namespace synthprobe::config

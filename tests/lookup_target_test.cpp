@@ -52,6 +52,8 @@ TEST_CASE("a constant URL's lookup, kept as offsets, is the same lookup, also af
     CHECK(from_kept->host.data() >= holder.data());
     CHECK(from_kept->host.data() + from_kept->host.size() <= holder.data() + holder.size());
     CHECK(from_kept->port == per_run->port);
+    CHECK(kept.made_from(holder));
+    CHECK_FALSE(kept.made_from(holder + "/more"));  // a URL changed since: worked out anew
   }
   CHECK_FALSE(constant_lookup("http://shop.test/", {}, true).needed);  // through a proxy
 }

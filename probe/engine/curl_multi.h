@@ -45,7 +45,7 @@ class CurlMulti {
   CurlMulti(const CurlMulti&) = delete;
   CurlMulti& operator=(const CurlMulti&) = delete;
 
-  // A ready-to-configure easy handle: fresh from curl_easy_reset, cookies cleared, on the multi's TLS
+  // A ready-to-configure easy handle: new or fresh from curl_easy_reset, cookies cleared, on the multi's TLS
   // session share (see tls_sessions_). A handle given a share of its own (CURLOPT_SHARE) must have TLS
   // sessions in that share too (new_cookie_jar): curl would otherwise give it a session cache of its own,
   // and lose that when release_easy() puts the handle back on the multi's share.

@@ -187,8 +187,10 @@ std::optional<std::string> HttpExchange::prepare(CURL* easy, const config::Reque
       connect_to_.text += '\0';
     }
   curl_easy_setopt(easy, CURLOPT_CONNECT_TO, connect_to_.finish());  // none: nullptr
-  lookup_ = s.constant_lookup && s.url.is_constant() ? config::lookup_in(*s.constant_lookup, url_)
-                                                      : config::lookup_target(url_, s.resolve, !s.proxy_url.empty());
+  const bool lookup_kept =
+      s.constant_lookup && s.url.is_constant() && s.constant_lookup->made_from(s.url.constant_text());
+  lookup_ = lookup_kept ? config::lookup_in(*s.constant_lookup, url_)
+                        : config::lookup_target(url_, s.resolve, !s.proxy_url.empty());
   lookup_us_ = 0;
 
   if (!s.tls.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, s.tls.ca_file.c_str());
