@@ -296,9 +296,9 @@ bool HttpExchange::keeps_options(const Options& options) const {
 }
 
 void HttpExchange::set_shared_options(CURL* easy) {
+  // NOSIGNAL and the socket callbacks are CurlMulti::start()'s, set on every transfer it starts.
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, kReceiveBufferBytes);
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &HttpExchange::on_write);
   curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &HttpExchange::on_header);
