@@ -77,19 +77,19 @@ HttpReply route(const HttpRequestView& req) {
 
 struct Server {
   HttpServer server{route};
-  Server() {
+  explicit Server(const std::string& listen = "127.0.0.1:0") {
     std::string error;
-    REQUIRE_MESSAGE(server.start("127.0.0.1:0", error), error);
+    REQUIRE_MESSAGE(server.start(listen, error), error);
   }
   std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(server.port()) + path; }
 };
 
-int connect_to(unsigned short port) {
+int connect_to(unsigned short port, in_addr_t host = INADDR_LOOPBACK) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_addr.s_addr = htonl(host);
   if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     ::close(fd);
     return -1;
@@ -297,7 +297,13 @@ TEST_CASE("a client that does not read a streamed body holds up neither the serv
 }
 
 TEST_CASE("out of descriptors: the server backs off instead of spinning, and serves once it has them again") {
-  Server s;
+  // On a loopback address of its own: other test processes take ports from closed_port() and poll
+  // 127.0.0.1 on them until their daemon answers. Had this server been given such a port on 127.0.0.1,
+  // a stranger's connection could be open here before the descriptors run out (a full `make test` saw
+  // accepted == 1 once).
+  constexpr in_addr_t kOwnLoopback = 0x7f2d4359;  // 127.45.67.89
+  Server s("127.45.67.89:0");
+  REQUIRE(s.server.connections() == 0);
   // The process runs out of descriptors but one, and the client takes that one: its connection waits in
   // the listen backlog, and every accept() of the server fails with EMFILE.
   rlimit saved{};
@@ -310,7 +316,7 @@ TEST_CASE("out of descriptors: the server backs off instead of spinning, and ser
   REQUIRE(!fillers.empty());
   ::close(fillers.back());
   fillers.pop_back();
-  const int client = connect_to(s.server.port());
+  const int client = connect_to(s.server.port(), kOwnLoopback);
   const auto cpu_seconds = [] {
     rusage u{};
     getrusage(RUSAGE_SELF, &u);  // the test thread sleeps meanwhile: this is the server's thread
