@@ -251,6 +251,20 @@ TEST_CASE("before the first run: phases, counters and state exist, latest-run va
   CHECK(text.find("instance=") == std::string::npos);
 }
 
+TEST_CASE("prefetch is a hint: for any index, before or after configure, it changes nothing") {
+  Fixture f;
+  for (std::size_t i : {0u, 1u, 7u}) f.metrics.prefetch(i);  // nothing installed yet
+  f.metrics.configure({make_check("home"), nullptr, make_flow("buy")});
+  f.metrics.record(0, passing_tls_run(), 1'700'000'000.5);
+  f.metrics.record(2, failing_flow_run(), 1'700'000'001);
+  const std::string before = f.render();
+  for (std::size_t i : {0u, 1u, 2u, 3u, 1000u}) f.metrics.prefetch(i);  // configured, null, past the end
+  CHECK(f.render() == before);
+  f.metrics.prefetch(0);
+  f.metrics.record(0, passing_tls_run(), 1'700'000'002.5);  // and the record it prepares still counts
+  CHECK(has_line(f.render(), "probe_all_success_count{" + kHome + "} 2"));
+}
+
 TEST_CASE("a passing TLS check and a failing flow: latest values, availability, failures") {
   Fixture f;
   f.metrics.configure({make_check("home"), make_flow("buy")});

@@ -13,6 +13,7 @@
 #include <doctest/doctest.h>
 #include <re2/re2.h>
 
+#include "config/check_prefetch.h"
 #include "config/did_you_mean.h"
 #include "common/version.h"
 #include "support/temp_dir.h"
@@ -366,6 +367,38 @@ TEST_CASE("the minimal example loads") {
   CHECK(c.checks[1].settings.timeout == 2s);
   CHECK(c.checks[1].settings.interval == 10s);
   CHECK(c.probe.region == "local");
+}
+
+TEST_CASE("the prefetch levels read only what a check has: loaded checks and flows, a bare check") {
+  // Hints change nothing a test could see; this one is for the sanitizers, which see every read the
+  // levels make to find their addresses (a step that is not there, a URL without parts).
+  const cfg::Config c = valid(load(R"toml(
+[[check]]
+name = "home"
+url = "http://127.0.0.1:8080/a/long/path/so/the/text/is/on/the/heap"
+headers = { X-Team = "web", X-Run = "${uuid}" }
+
+[[check]]
+name = "search"
+url = "http://127.0.0.1:8080/search?q=${uuid}"
+
+[[flow]]
+name = "buy"
+[[flow.step]]
+name = "cart"
+url = "http://127.0.0.1:8080/cart"
+method = "POST"
+body = "{}"
+)toml"));
+  REQUIRE(c.checks.size() == 3);
+  cfg::Check bare;  // no steps at all
+  cfg::Check no_url;
+  no_url.steps.emplace_back();  // a step whose URL has no parts
+  std::vector<const cfg::Check*> all{&bare, &no_url};
+  for (const auto& check : c.checks) all.push_back(&check);
+  for (const cfg::Check* check : all)
+    for (int level = -1; level <= cfg::kCheckPrefetchLevels; ++level) cfg::prefetch_check_level(*check, level);
+  CHECK(c.checks[0].steps.front().request.url.parts().size() == 1);
 }
 
 TEST_CASE("a check or flow without site belongs to a site named after its URL's host") {

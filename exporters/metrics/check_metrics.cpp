@@ -1,5 +1,6 @@
 #include "exporters/metrics/check_metrics.h"
 
+#include "common/prefetch.h"
 #include "exporters/metrics/check_numbers.h"
 
 #include <algorithm>
@@ -162,6 +163,13 @@ void CheckMetrics::configure(const std::vector<std::shared_ptr<const config::Che
 
   std::lock_guard lock(mutex_);
   set_ = std::move(next);
+}
+
+void CheckMetrics::prefetch(std::size_t index) const {
+  // No lock: set_ is written only by configure(), on this thread; the entries' addresses never change.
+  const EntrySet& set = *set_;
+  if (index >= set.entries.size() || !set.entries[index]) return;
+  prefetch_bytes(&set.entries[index]->numbers, sizeof(check_numbers::Numbers));
 }
 
 void CheckMetrics::record(std::size_t index, const RunResult& result, double now_unix_seconds) {
