@@ -14,6 +14,13 @@ class UptimeHistory {
   static constexpr std::size_t kBuckets = 24 * 3600 / kBucketSeconds;
 
   void record(std::int64_t unix_seconds, bool passed);
+  // A hint, no effect: starts loading what record(unix_seconds) will touch (common/prefetch.h). Reads
+  // nothing, so it may run while another thread reads the history under the owner's lock.
+  void prefetch(std::int64_t unix_seconds) const {
+    __builtin_prefetch(&newest_);
+    if (unix_seconds >= 0)
+      __builtin_prefetch(&buckets_[static_cast<std::size_t>((unix_seconds / kBucketSeconds) % static_cast<std::int64_t>(kBuckets))]);
+  }
   // Share of passed runs in the `window_seconds` before `now` (to bucket precision); nullopt without runs.
   std::optional<double> uptime(std::int64_t now_unix_seconds, std::int64_t window_seconds) const;
 
