@@ -10,6 +10,8 @@
 //                           [--concurrency C]   (the same checks by host name and by IP literal, interleaved)
 //   bench_checks bare       --url URL [--count N] [--concurrency C] [--buffersize B] [--max-seconds S]
 //                           [--curl-defaults]   (the request a generated check sends, or curl's own)
+//   bench_checks versus-bare --url URL [--count N] [--rounds R] [--concurrency C] [--max-seconds S]
+//                           (the engine and the bare loop in alternating rounds, one process)
 //   bench_checks inflight   --warm-url URL [--concurrency C] [--bare] [--buffersize B] [--curl-defaults]
 //   bench_checks idle       --url URL [--checks N]
 //   bench_checks lag        --url URL [--checks N] [--interval 60s] [--seconds S] [--scrape-from S]
@@ -1001,7 +1003,54 @@ CURL* bare_easy(const std::string& url, long buffersize, const BareRequest& requ
   return easy;
 }
 
-// libcurl's own floor: the plain multi loop (perform + poll) with nothing of ours around it.
+// libcurl's own floor: the plain multi loop (perform + poll) with nothing of ours around it. `n` requests,
+// `concurrency` in flight, no new one started after max_seconds.
+BatchResult run_bare(CURLM* multi, const std::string& url, std::size_t n, std::size_t concurrency, long buffersize,
+                     double max_seconds, const BareRequest& request) {
+  BatchResult out;
+  std::vector<CURL*> easies;
+  std::size_t started = 0;
+  const auto t0 = Clock::now();
+  const double cpu0 = cpu_seconds();
+  for (std::size_t i = 0; i < std::min(n, concurrency); ++i) {
+    easies.push_back(bare_easy(url, buffersize, request));
+    curl_multi_add_handle(multi, easies.back());
+    ++started;
+  }
+  int running = 1;
+  while (out.done < started) {
+    curl_multi_perform(multi, &running);
+    int queued = 0;
+    while (CURLMsg* m = curl_multi_info_read(multi, &queued)) {
+      if (m->msg != CURLMSG_DONE) continue;
+      CURL* easy = m->easy_handle;
+      long status = 0;
+      curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+      ++out.done;
+      if (m->data.result != CURLE_OK || status != 200) ++out.failed;
+      curl_multi_remove_handle(multi, easy);
+      if (started < n && seconds_since(t0) < max_seconds) {
+        curl_multi_add_handle(multi, easy);
+        ++started;
+      }
+    }
+    if (out.done < started) curl_multi_poll(multi, nullptr, 0, 100, nullptr);
+  }
+  out.seconds = seconds_since(t0);
+  out.cpu = cpu_seconds() - cpu0;
+  for (CURL* easy : easies) curl_easy_cleanup(easy);
+  return out;
+}
+
+void emit_batch(const std::string& prefix, const BatchResult& r) {
+  emit(prefix + "checks", r.done);
+  emit(prefix + "failed", r.failed);
+  emit(prefix + "seconds", fixed(r.seconds, 3));
+  emit(prefix + "checks_per_s", fixed(r.done / r.seconds, 0));
+  emit(prefix + "cpu_us_per_check", fixed(r.cpu * 1e6 / std::max<std::size_t>(1, r.done), 1));
+  emit(prefix + "cpu_cores", fixed(r.cpu / r.seconds, 2));
+}
+
 int mode_bare(const Args& a) {
   const std::string url = a.required("url");
   const auto count = static_cast<std::size_t>(a.num("count", 20000));
@@ -1011,50 +1060,69 @@ int mode_bare(const Args& a) {
   const BareRequest request(url, a.flag("curl-defaults"));
   curl_global_init(CURL_GLOBAL_DEFAULT);
   CURLM* multi = curl_multi_init();
-  auto run = [&](std::size_t n) {
-    BatchResult out;
-    std::vector<CURL*> easies;
-    std::size_t started = 0;
-    const auto t0 = Clock::now();
-    const double cpu0 = cpu_seconds();
-    for (std::size_t i = 0; i < std::min(n, concurrency); ++i) {
-      easies.push_back(bare_easy(url, buffersize, request));
-      curl_multi_add_handle(multi, easies.back());
-      ++started;
-    }
-    int running = 1;
-    while (out.done < started) {
-      curl_multi_perform(multi, &running);
-      int queued = 0;
-      while (CURLMsg* m = curl_multi_info_read(multi, &queued)) {
-        if (m->msg != CURLMSG_DONE) continue;
-        CURL* easy = m->easy_handle;
-        long status = 0;
-        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-        ++out.done;
-        if (m->data.result != CURLE_OK || status != 200) ++out.failed;
-        curl_multi_remove_handle(multi, easy);
-        if (started < n && seconds_since(t0) < max_seconds) {
-          curl_multi_add_handle(multi, easy);
-          ++started;
-        }
-      }
-      if (out.done < started) curl_multi_poll(multi, nullptr, 0, 100, nullptr);
-    }
-    out.seconds = seconds_since(t0);
-    out.cpu = cpu_seconds() - cpu0;
-    for (CURL* easy : easies) curl_easy_cleanup(easy);
-    return out;
-  };
-  run(std::min<std::size_t>(count, 500));
-  const BatchResult r = run(count);
-  emit("checks", r.done);
-  emit("failed", r.failed);
-  emit("seconds", fixed(r.seconds, 3));
-  emit("checks_per_s", fixed(r.done / r.seconds, 0));
-  emit("cpu_us_per_check", fixed(r.cpu * 1e6 / std::max<std::size_t>(1, r.done), 1));
-  emit("cpu_cores", fixed(r.cpu / r.seconds, 2));
+  run_bare(multi, url, std::min<std::size_t>(count, 500), concurrency, buffersize, max_seconds, request);
+  emit_batch("", run_bare(multi, url, count, concurrency, buffersize, max_seconds, request));
   curl_multi_cleanup(multi);
+  return 0;
+}
+
+void add_to(BatchResult& total, const BatchResult& r) {
+  total.done += r.done;
+  total.failed += r.failed;
+  if (total.first_error.empty()) total.first_error = r.first_error;
+  total.seconds += r.seconds;
+  total.cpu += r.cpu;
+}
+
+// The engine (CheckRunner + CheckMetrics, one check over and over) against the bare loop doing the same
+// requests, in alternating rounds in one process (the order swapped every round), so both see the same
+// machine state: on a shared virtual machine the same binary's figure moves by several percent from one
+// minute to the next, more than the difference measured. The ratios are of the totals; the per-round
+// CPU ratios show the spread.
+int mode_versus_bare(const Args& a) {
+  const std::string url = a.required("url");
+  const auto count = static_cast<std::size_t>(a.num("count", 20000));
+  const auto rounds = static_cast<std::size_t>(std::max(1.0, a.num("rounds", 5)));
+  const auto concurrency = static_cast<std::size_t>(a.num("concurrency", 64));
+  const double max_seconds = a.num("max-seconds", 30);
+  const BareRequest request(url, false);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  CURLM* multi = curl_multi_init();
+  const auto check = one_check(url, "5s");
+  Engine e;
+  e.metrics.configure({check});
+  const std::size_t warm = std::min<std::size_t>(count, 500);
+  run_bare(multi, url, warm, concurrency, 0, 10, request);
+  run_batch(e, check, warm, concurrency, 10);
+  BatchResult bare_total, engine_total;
+  std::vector<double> round_ratios;
+  const std::size_t per_round = std::max<std::size_t>(1, count / rounds);
+  const double seconds_per_round = max_seconds / static_cast<double>(rounds);
+  for (std::size_t round = 0; round < rounds; ++round) {
+    BatchResult bare, engine;
+    for (const bool bare_now : {round % 2 == 0, round % 2 != 0}) {
+      if (bare_now)
+        bare = run_bare(multi, url, per_round, concurrency, 0, seconds_per_round, request);
+      else
+        engine = run_batch(e, check, per_round, concurrency, seconds_per_round);
+    }
+    add_to(bare_total, bare);
+    add_to(engine_total, engine);
+    round_ratios.push_back((engine.cpu / std::max<std::size_t>(1, engine.done)) /
+                           (bare.cpu / std::max<std::size_t>(1, bare.done)));
+  }
+  curl_multi_cleanup(multi);
+  emit("rounds", rounds);
+  emit_batch("bare_", bare_total);
+  emit_batch("engine_", engine_total);
+  if (engine_total.failed) std::cerr << "first failure: " << engine_total.first_error << '\n';
+  const double bare_us = bare_total.cpu / std::max<std::size_t>(1, bare_total.done);
+  const double engine_us = engine_total.cpu / std::max<std::size_t>(1, engine_total.done);
+  emit("cpu_ratio", fixed(engine_us / bare_us, 2));
+  emit("rate_ratio", fixed((engine_total.done / engine_total.seconds) / (bare_total.done / bare_total.seconds), 2));
+  std::string spread;
+  for (double r : round_ratios) spread += (spread.empty() ? "" : ",") + fixed(r, 2);
+  emit("cpu_ratio_rounds", spread);
   return 0;
 }
 
@@ -2049,6 +2117,7 @@ int main(int argc, char** argv) {
   const Args args(argc, argv);
   if (mode == "throughput") return mode_throughput(args);
   if (mode == "names") return mode_names(args);
+  if (mode == "versus-bare") return mode_versus_bare(args);
   if (mode == "bare") return mode_bare(args);
   if (mode == "inflight") return mode_inflight(args);
   if (mode == "idle") return mode_idle(args);
