@@ -11,7 +11,8 @@
 //   bench_checks bare       --url URL [--count N] [--concurrency C] [--buffersize B] [--max-seconds S]
 //                           [--curl-defaults]   (the request a generated check sends, or curl's own)
 //   bench_checks versus-bare --url URL [--count N] [--rounds R] [--concurrency C] [--max-seconds S]
-//                           (the engine and the bare loop in alternating rounds, one process)
+//                           (the engine and the bare loop in alternating rounds, one process; N and S
+//                           are each side's, split over the rounds)
 //   bench_checks inflight   --warm-url URL [--concurrency C] [--bare] [--buffersize B] [--curl-defaults]
 //   bench_checks idle       --url URL [--checks N]
 //   bench_checks lag        --url URL [--checks N] [--interval 60s] [--seconds S] [--scrape-from S]
@@ -1092,8 +1093,12 @@ int mode_versus_bare(const Args& a) {
   Engine e;
   e.metrics.configure({check});
   const std::size_t warm = std::min<std::size_t>(count, 500);
-  run_bare(multi, url, warm, concurrency, 0, 10, request);
-  run_batch(e, check, warm, concurrency, 10);
+  // Warm-up (pools, caches), and proof both sides get their 200s.
+  const BatchResult bare_warm = run_bare(multi, url, warm, concurrency, 0, 10, request);
+  if (bare_warm.failed) Args::die("the bare loop's warm-up failed: " + std::to_string(bare_warm.failed) + " of " +
+                                  std::to_string(bare_warm.done) + " requests");
+  const BatchResult engine_warm = run_batch(e, check, warm, concurrency, 10);
+  if (engine_warm.failed) Args::die("the engine's warm-up failed: " + engine_warm.first_error);
   BatchResult bare_total, engine_total;
   std::vector<double> round_ratios;
   const std::size_t per_round = std::max<std::size_t>(1, count / rounds);
@@ -1108,16 +1113,17 @@ int mode_versus_bare(const Args& a) {
     }
     add_to(bare_total, bare);
     add_to(engine_total, engine);
-    round_ratios.push_back((engine.cpu / std::max<std::size_t>(1, engine.done)) /
-                           (bare.cpu / std::max<std::size_t>(1, bare.done)));
+    if (bare.cpu > 0 && engine.done > 0 && bare.done > 0)
+      round_ratios.push_back((engine.cpu / static_cast<double>(engine.done)) / (bare.cpu / static_cast<double>(bare.done)));
   }
   curl_multi_cleanup(multi);
   emit("rounds", rounds);
   emit_batch("bare_", bare_total);
   emit_batch("engine_", engine_total);
   if (engine_total.failed) std::cerr << "first failure: " << engine_total.first_error << '\n';
-  const double bare_us = bare_total.cpu / std::max<std::size_t>(1, bare_total.done);
-  const double engine_us = engine_total.cpu / std::max<std::size_t>(1, engine_total.done);
+  if (bare_total.cpu <= 0 || bare_total.done == 0 || engine_total.done == 0) Args::die("a side completed nothing");
+  const double bare_us = bare_total.cpu / static_cast<double>(bare_total.done);
+  const double engine_us = engine_total.cpu / static_cast<double>(engine_total.done);
   emit("cpu_ratio", fixed(engine_us / bare_us, 2));
   emit("rate_ratio", fixed((engine_total.done / engine_total.seconds) / (bare_total.done / bare_total.seconds), 2));
   std::string spread;

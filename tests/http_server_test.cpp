@@ -77,11 +77,12 @@ HttpReply route(const HttpRequestView& req) {
 
 struct Server {
   HttpServer server{route};
-  explicit Server(const std::string& listen = "127.0.0.1:0") {
+  std::string host;
+  explicit Server(const std::string& address = "127.0.0.1") : host(address) {
     std::string error;
-    REQUIRE_MESSAGE(server.start(listen, error), error);
+    REQUIRE_MESSAGE(server.start(host + ":0", error), error);
   }
-  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(server.port()) + path; }
+  std::string url(const std::string& path) const { return "http://" + host + ":" + std::to_string(server.port()) + path; }
 };
 
 int connect_to(unsigned short port, in_addr_t host = INADDR_LOOPBACK) {
@@ -302,7 +303,7 @@ TEST_CASE("out of descriptors: the server backs off instead of spinning, and ser
   // a stranger's connection could be open here before the descriptors run out (a full `make test` saw
   // accepted == 1 once).
   constexpr in_addr_t kOwnLoopback = 0x7f2d4359;  // 127.45.67.89
-  Server s("127.45.67.89:0");
+  Server s("127.45.67.89");
   REQUIRE(s.server.connections() == 0);
   // The process runs out of descriptors but one, and the client takes that one: its connection waits in
   // the listen backlog, and every accept() of the server fails with EMFILE.
