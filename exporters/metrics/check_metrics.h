@@ -68,8 +68,8 @@ class CheckMetrics : public prometheus::Collectable {
   void record(std::size_t index, const RunResult& result, double now_unix_seconds);
 
   // A hint, no effect on the numbers: starts loading the check's numbers, which record(index) and
-  // set_state(index) write (a flow's steps are not asked for), so a run's end finds them in the cache. From the thread that calls configure() (the check loop), which
-  // alone replaces the installed set.
+  // set_state(index) write (a flow's steps are not asked for), so a run's end finds them in the cache.
+  // From the thread that calls configure() (the check loop), which alone replaces the installed set.
   void prefetch(std::size_t index) const;
 
   // The health state machine's verdict, exported as synthprobe_check_state.

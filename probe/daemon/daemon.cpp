@@ -11,15 +11,15 @@
 #include <prometheus/registry.h>
 
 #include <algorithm>
-#include <span>
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <ctime>
-#include <chrono>
 #include <future>
 #include <iostream>
 #include <mutex>
 #include <set>
+#include <span>
 #include <unordered_map>
 #include <utility>
 
