@@ -879,6 +879,24 @@ BatchResult run_batch(Engine& e, const std::shared_ptr<const synthprobe::config:
 
 // ---- modes ---------------------------------------------------------------------------------------
 
+void emit_batch(const std::string& prefix, const BatchResult& r) {
+  emit(prefix + "checks", r.done);
+  emit(prefix + "failed", r.failed);
+  emit(prefix + "seconds", fixed(r.seconds, 3));
+  emit(prefix + "checks_per_s", fixed(r.done / r.seconds, 0));
+  emit(prefix + "cpu_us_per_check", fixed(r.cpu * 1e6 / std::max<std::size_t>(1, r.done), 1));
+  emit(prefix + "cpu_cores", fixed(r.cpu / r.seconds, 2));
+}
+
+void add_to(BatchResult& total, const BatchResult& r) {
+  total.done += r.done;
+  total.failed += r.failed;
+  if (total.first_error.empty()) total.first_error = r.first_error;
+  total.seconds += r.seconds;
+  total.cpu += r.cpu;
+}
+
+
 // --checks N: N distinct checks (as the daemon's config would have them, each URL and series its own),
 // taken in turn, instead of one check over and over: the engine's rate for a config of that size, with the
 // cache misses of touching N checks' state.
@@ -899,13 +917,8 @@ int mode_throughput(const Args& a) {
   // Warm-up (pools, caches): one round over every check, at least 500 runs.
   run_batch(e, checks, std::max<std::size_t>(std::min<std::size_t>(count, 500), distinct), concurrency, 10);
   const BatchResult r = run_batch(e, checks, count, concurrency, a.num("max-seconds", 30));
-  emit("checks", r.done);
-  emit("failed", r.failed);
+  emit_batch("", r);
   if (r.failed) std::cerr << "first failure: " << r.first_error << '\n';
-  emit("seconds", fixed(r.seconds, 3));
-  emit("checks_per_s", fixed(r.done / r.seconds, 0));
-  emit("cpu_us_per_check", fixed(r.cpu * 1e6 / std::max<std::size_t>(1, r.done), 1));
-  emit("cpu_cores", fixed(r.cpu / r.seconds, 2));
   emit("peak_rss_kib", status_kib("VmHWM:"));
   return 0;
 }
@@ -930,12 +943,7 @@ int mode_names(const Args& a) {
   for (std::size_t round = 0; round < rounds; ++round) {
     for (const bool name_first : {round % 2 == 0, round % 2 != 0}) {
       const BatchResult r = run_batch(e, name_first ? by_name : by_ip, count / rounds, concurrency, 30);
-      BatchResult& total = name_first ? name_total : ip_total;
-      total.done += r.done;
-      total.failed += r.failed;
-      if (total.first_error.empty()) total.first_error = r.first_error;
-      total.seconds += r.seconds;
-      total.cpu += r.cpu;
+      add_to(name_first ? name_total : ip_total, r);
     }
   }
   const double name_us = name_total.cpu * 1e6 / std::max<std::size_t>(1, name_total.done);
@@ -1043,15 +1051,6 @@ BatchResult run_bare(CURLM* multi, const std::string& url, std::size_t n, std::s
   return out;
 }
 
-void emit_batch(const std::string& prefix, const BatchResult& r) {
-  emit(prefix + "checks", r.done);
-  emit(prefix + "failed", r.failed);
-  emit(prefix + "seconds", fixed(r.seconds, 3));
-  emit(prefix + "checks_per_s", fixed(r.done / r.seconds, 0));
-  emit(prefix + "cpu_us_per_check", fixed(r.cpu * 1e6 / std::max<std::size_t>(1, r.done), 1));
-  emit(prefix + "cpu_cores", fixed(r.cpu / r.seconds, 2));
-}
-
 int mode_bare(const Args& a) {
   const std::string url = a.required("url");
   const auto count = static_cast<std::size_t>(a.num("count", 20000));
@@ -1065,14 +1064,6 @@ int mode_bare(const Args& a) {
   emit_batch("", run_bare(multi, url, count, concurrency, buffersize, max_seconds, request));
   curl_multi_cleanup(multi);
   return 0;
-}
-
-void add_to(BatchResult& total, const BatchResult& r) {
-  total.done += r.done;
-  total.failed += r.failed;
-  if (total.first_error.empty()) total.first_error = r.first_error;
-  total.seconds += r.seconds;
-  total.cpu += r.cpu;
 }
 
 // The engine (CheckRunner + CheckMetrics, one check over and over) against the bare loop doing the same

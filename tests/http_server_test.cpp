@@ -85,12 +85,12 @@ struct Server {
   std::string url(const std::string& path) const { return "http://" + host + ":" + std::to_string(server.port()) + path; }
 };
 
-int connect_to(unsigned short port, in_addr_t host = INADDR_LOOPBACK) {
+int connect_to(unsigned short port, const std::string& host = "127.0.0.1") {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(host);
+  REQUIRE(::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) == 1);
   if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     ::close(fd);
     return -1;
@@ -302,7 +302,6 @@ TEST_CASE("out of descriptors: the server backs off instead of spinning, and ser
   // 127.0.0.1 on them until their daemon answers. Had this server been given such a port on 127.0.0.1,
   // a stranger's connection could be open here before the descriptors run out (a full `make test` saw
   // accepted == 1 once).
-  constexpr in_addr_t kOwnLoopback = 0x7f2d4359;  // 127.45.67.89
   Server s("127.45.67.89");
   REQUIRE(s.server.connections() == 0);
   // The process runs out of descriptors but one, and the client takes that one: its connection waits in
@@ -317,7 +316,7 @@ TEST_CASE("out of descriptors: the server backs off instead of spinning, and ser
   REQUIRE(!fillers.empty());
   ::close(fillers.back());
   fillers.pop_back();
-  const int client = connect_to(s.server.port(), kOwnLoopback);
+  const int client = connect_to(s.server.port(), s.host);
   const auto cpu_seconds = [] {
     rusage u{};
     getrusage(RUSAGE_SELF, &u);  // the test thread sleeps meanwhile: this is the server's thread

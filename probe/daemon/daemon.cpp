@@ -11,6 +11,7 @@
 #include <prometheus/registry.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -422,24 +423,27 @@ struct Daemon::Impl final : RunReceiver {
   // time (kPrefetchRuns): a start-up batch of a thousand would push its first runs' lines out before they
   // start.
   void prefetch_runs(std::span<const Scheduler::Start> batch) const {
-    if (batch.empty()) return;
+    std::array<const CheckSlot*, kPrefetchRuns> known{};
+    std::size_t n = 0;
+    for (const Scheduler::Start& s : batch) {
+      if (n == known.size() || id_unknown(s.id)) continue;
+      check_metrics.prefetch(s.id);
+      known[n++] = slots[s.id].get();
+    }
+    if (n == 0) return;
     // What the run's end writes: against a near target (a millisecond) it is still cached then; against a
     // slow one it may be gone again, and the hint was wasted, never wrong.
     const auto unix_now = static_cast<std::int64_t>(unix_seconds(SystemClock::now()));
-    for (const Scheduler::Start& s : batch) {
-      if (id_unknown(s.id)) continue;
-      const CheckSlot& slot = *slots[s.id];
-      prefetch_bytes(&slot, sizeof(CheckSlot), 4);  // the head: its config, health, rollups
+    for (const CheckSlot* slot : std::span(known.data(), n)) {
+      prefetch_bytes(slot, sizeof(CheckSlot), 4);  // the head: its config, health, rollups
       // The end of the run writes its status (under the status lock, which these hints need not take:
       // they compute addresses and read nothing).
-      prefetch_bytes(&slot.status.last, sizeof(RunResult), 8);
-      slot.status.history.prefetch(unix_now);
-      check_metrics.prefetch(s.id);
+      prefetch_bytes(&slot->status.last, sizeof(RunResult), 8);
+      slot->status.history.prefetch(unix_now);
     }
     for (int level = 0; level < config::kCheckPrefetchLevels; ++level) {
-      for (const Scheduler::Start& s : batch) {
-        if (id_unknown(s.id)) continue;
-        const config::Check& c = *slots[s.id]->check;
+      for (const CheckSlot* slot : std::span(known.data(), n)) {
+        const config::Check& c = *slot->check;
         // The run copies the shared_ptr: its count sits just before the check (made by make_shared).
         if (level == 0) prefetch_address(reinterpret_cast<std::uintptr_t>(&c) - 2 * sizeof(void*), 2 * sizeof(void*));
         config::prefetch_check_level(c, level);
