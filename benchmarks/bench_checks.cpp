@@ -163,8 +163,9 @@ std::string fixed(double v, int decimals) {
 
 // ---- operating system accounting -----------------------------------------------------------------
 
-// A "VmRSS:"-style field of /proc/<pid>/status, in KiB.
-long status_kib(const char* field, pid_t pid = 0) {
+// A number field of /proc/<pid>/status ("VmRSS:" in KiB, "voluntary_ctxt_switches:", ...): the whole
+// process's for memory, the main thread's for per-thread fields such as the context switches.
+long status_number(const char* field, pid_t pid = 0) {
   const std::string path = pid ? "/proc/" + std::to_string(pid) + "/status" : "/proc/self/status";
   std::ifstream in(path);
   std::string line;
@@ -554,6 +555,9 @@ struct Snapshot {
   // counters belong to `before`; the scrape's own rendering falls between `before` and `after`.
   Clock::time_point before, after;
   double proc_cpu_before = 0, proc_cpu_after = 0, loop_cpu_before = 0, loop_cpu_after = 0;
+  // The check loop's context switches (it is the main thread) just before the request: the times it
+  // slept (voluntary) and the times another task took its core (involuntary).
+  long loop_sleeps = 0, loop_preempted = 0;
 };
 
 double sample_value(std::string_view line) {
@@ -724,7 +728,11 @@ class DaemonProcess {
     const auto before = Clock::now();
     const double loop0 = stat_cpu_seconds(loop_stat_);
     const double proc0 = stat_cpu_seconds(proc_stat_);
+    const long sleeps0 = status_number("voluntary_ctxt_switches:", pid_);
+    const long preempted0 = status_number("nonvoluntary_ctxt_switches:", pid_);
     Snapshot s = get_metrics(base_ + "/metrics", timeout_ms, gzip);
+    s.loop_sleeps = sleeps0;
+    s.loop_preempted = preempted0;
     s.before = before;
     s.loop_cpu_before = loop0;
     s.proc_cpu_before = proc0;
@@ -734,8 +742,8 @@ class DaemonProcess {
     return s;
   }
 
-  long rss_kib() const { return status_kib("VmRSS:", pid_); }
-  long peak_rss_kib() const { return status_kib("VmHWM:", pid_); }
+  long rss_kib() const { return status_number("VmRSS:", pid_); }
+  long peak_rss_kib() const { return status_number("VmHWM:", pid_); }
   double cpu_seconds() const { return stat_cpu_seconds(proc_stat_); }
 
   // SIGTERM (the daemon drains), then SIGKILL after 15 s.
@@ -777,6 +785,8 @@ struct Window {
   double proc_cpu_us_per_run = NAN;
   double loop_cpu_us_per_run = NAN;
   double loop_cpu_share = NAN;  // of one core
+  double loop_sleeps_per_run = NAN;     // the check loop's voluntary context switches
+  double loop_preempted_per_run = NAN;  // and involuntary ones
 };
 
 Window window_between(const Snapshot& a, const Snapshot& b) {
@@ -789,6 +799,10 @@ Window window_between(const Snapshot& a, const Snapshot& b) {
     w.proc_cpu_us_per_run = (b.proc_cpu_before - a.proc_cpu_after) / cpu_seconds / w.runs_per_s * 1e6;
     w.loop_cpu_us_per_run = (b.loop_cpu_before - a.loop_cpu_after) / cpu_seconds / w.runs_per_s * 1e6;
     w.loop_cpu_share = (b.loop_cpu_before - a.loop_cpu_after) / cpu_seconds;
+  }
+  if (w.runs > 0) {
+    w.loop_sleeps_per_run = static_cast<double>(b.loop_sleeps - a.loop_sleeps) / w.runs;
+    w.loop_preempted_per_run = static_cast<double>(b.loop_preempted - a.loop_preempted) / w.runs;
   }
   return w;
 }
@@ -919,7 +933,7 @@ int mode_throughput(const Args& a) {
   const BatchResult r = run_batch(e, checks, count, concurrency, a.num("max-seconds", 30));
   emit_batch("", r);
   if (r.failed) std::cerr << "first failure: " << r.first_error << '\n';
-  emit("peak_rss_kib", status_kib("VmHWM:"));
+  emit("peak_rss_kib", status_number("VmHWM:"));
   return 0;
 }
 
@@ -959,7 +973,7 @@ int mode_names(const Args& a) {
   emit("name_checks_per_s", fixed(name_total.done / name_total.seconds, 0));
   emit("ip_checks_per_s", fixed(ip_total.done / ip_total.seconds, 0));
   emit("ratio", fixed(name_us / ip_us, 2));
-  emit("threads", status_kib("Threads:"));
+  emit("threads", status_number("Threads:"));
   return 0;
 }
 
@@ -1151,14 +1165,14 @@ int mode_inflight(const Args& a) {
     e.metrics.configure({warm});
     run_batch(e, warm, 100, 4, 10);  // warm-up: curl, OpenSSL and allocator state; few pooled handles
     const auto check = one_check(hole_url, "60s");
-    rss0 = status_kib("VmRSS:");
+    rss0 = status_number("VmRSS:");
     for (std::size_t i = 0; i < concurrency; ++i) e.runner.run(check, [](synthprobe::RunResult&&) {});
     e.io.restart();
     settle([&] {
       e.io.run_for(std::chrono::milliseconds(10));
       return e.multi.running();
     });
-    rss1 = status_kib("VmRSS:");
+    rss1 = status_number("VmRSS:");
   } else {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     CURLM* multi = curl_multi_init();
@@ -1179,7 +1193,7 @@ int mode_inflight(const Args& a) {
         curl_easy_cleanup(easy);
       }
     }
-    rss0 = status_kib("VmRSS:");
+    rss0 = status_number("VmRSS:");
     for (std::size_t i = 0; i < concurrency; ++i) curl_multi_add_handle(multi, bare_easy(hole_url, buffersize, request));
     int running = 0;
     settle([&] {
@@ -1187,7 +1201,7 @@ int mode_inflight(const Args& a) {
       curl_multi_poll(multi, nullptr, 0, 10, nullptr);
       return static_cast<std::size_t>(running);
     });
-    rss1 = status_kib("VmRSS:");
+    rss1 = status_number("VmRSS:");
   }
   emit("in_flight", held);
   emit("accepted", hole->poll_accepted());
@@ -1216,16 +1230,16 @@ int mode_idle(const Args& a) {
     std::string error;
     d.start(error);
   }
-  const long rss0 = status_kib("VmRSS:");
+  const long rss0 = status_number("VmRSS:");
   auto loaded = synthprobe::config::load_config_file(path);
   if (!loaded.config) Args::die("generated config did not load");
-  const long rss_config = status_kib("VmRSS:");
+  const long rss_config = status_number("VmRSS:");
   const double n = static_cast<double>(g.checks);
   if (a.flag("breakdown")) {
     // What the daemon keeps per check, piece by piece (each piece as the daemon builds it).
     long before = rss_config;
     auto step = [&](const char* key) {
-      const long now = status_kib("VmRSS:");
+      const long now = status_number("VmRSS:");
       emit(key, fixed((now - before) / n, 2));
       before = now;
     };
@@ -1253,9 +1267,9 @@ int mode_idle(const Args& a) {
   synthprobe::Daemon daemon(io, path, std::move(*loaded.config));
   std::string error;
   if (!daemon.start(error)) Args::die("daemon did not start: " + error);
-  const long rss1 = status_kib("VmRSS:");
+  const long rss1 = status_number("VmRSS:");
   malloc_trim(0);
-  const long rss2 = status_kib("VmRSS:");
+  const long rss2 = status_number("VmRSS:");
   emit("checks", g.checks);
   emit("kib_per_check", fixed((rss1 - rss0) / n, 2));
   emit("kib_per_check_after_trim", fixed((rss2 - rss0) / n, 2));
@@ -1417,7 +1431,7 @@ int mode_lag(const Args& a) {
   emit("doubled", doubled);
   emit("delayed", delayed);
   emit("loop_cpu_us_per_run", fixed(loop_cpu * 1e6 / std::max<std::size_t>(1, finished), 1));
-  emit("peak_rss_kib", status_kib("VmHWM:"));
+  emit("peak_rss_kib", status_number("VmHWM:"));
   if (scrape_from >= 0) {
     emit("lag_p99_quiet_ms", fixed(percentile(quiet, 0.99), 3));
     emit("lag_p99_scraping_ms", fixed(percentile(busy, 0.99), 3));
@@ -1464,7 +1478,7 @@ int mode_scrape(const Args& a) {
   const bool reference = !a.flag("no-reference");
   std::vector<double> direct_s, collect_s, serialize_s, render_s, gzip1_s, gzip6_s;
   std::size_t bytes = 0, reference_bytes = 0, samples = 0, pieces = 0, gzip1_bytes = 0, gzip6_bytes = 0;
-  const long hwm0 = status_kib("VmHWM:");
+  const long hwm0 = status_number("VmHWM:");
   long direct_hwm = 0;
   for (int i = 0; i < rounds; ++i) {
     auto t0 = Clock::now();
@@ -1479,7 +1493,7 @@ int mode_scrape(const Args& a) {
       }
     }
     direct_s.push_back(seconds_since(t0));
-    direct_hwm = status_kib("VmHWM:");
+    direct_hwm = status_number("VmHWM:");
     if (a.flag("gzip")) {
       for (const int level : {1, 6}) {
         synthprobe::MetricsText text({}, &metrics);
@@ -1541,7 +1555,7 @@ int mode_scrape(const Args& a) {
     emit("collect_s", fixed(percentile(collect_s, 0.5), 3));
     emit("serialize_s", fixed(percentile(serialize_s, 0.5), 3));
     emit("render_s", fixed(percentile(render_s, 0.5), 3));
-    emit("peak_rss_kib", status_kib("VmHWM:"));
+    emit("peak_rss_kib", status_number("VmHWM:"));
   }
   emit("rounds", rounds);
   return 0;
@@ -1614,7 +1628,7 @@ int mode_config_load(const Args& a) {
   GeneratedConfig g;
   g.checks = static_cast<std::size_t>(a.num("checks", 100000));
   const std::string path = write_file(dir.path / "load.toml", synthprobe::bench::generate_toml(g));
-  const long hwm0 = status_kib("VmHWM:");
+  const long hwm0 = status_number("VmHWM:");
   const auto t0 = Clock::now();
   auto loaded = synthprobe::config::load_config_file(path);
   const double secs = seconds_since(t0);
@@ -1622,8 +1636,8 @@ int mode_config_load(const Args& a) {
   emit("checks", loaded.config->checks.size());
   emit("file_bytes", fs::file_size(path));
   emit("load_s", fixed(secs, 3));
-  emit("peak_rss_kib", status_kib("VmHWM:"));
-  emit("peak_rss_growth_kib", status_kib("VmHWM:") - hwm0);
+  emit("peak_rss_kib", status_number("VmHWM:"));
+  emit("peak_rss_growth_kib", status_number("VmHWM:") - hwm0);
   end_mode(&dir);
 }
 
@@ -1680,9 +1694,12 @@ int mode_daemon(const Args& a) {
 // Two scrapes `seconds` apart and what happened between them (key=value lines); `checks` at `interval_s`
 // make the due rate.
 // With `nginx_status` (stub_status of the target), also the requests nginx served between the scrapes:
-// the runs finished, counted without the scrapes' own cost in the window.
+// the runs finished, counted without the scrapes' own cost in the window. With `observed` (another
+// process's pid: the target itself, such as blackbox_exporter answering the runs' requests), also its CPU
+// per run over the same span as the runs, from /proc/<pid>/stat.
 void observe_window(DaemonProcess& daemon, std::size_t checks, double interval_s, double seconds,
-                    const std::string& nginx_status = "") {
+                    const std::string& nginx_status = "", pid_t observed = 0) {
+  const std::string observed_stat = observed > 0 ? "/proc/" + std::to_string(observed) + "/stat" : "";
   auto served = [&](Clock::time_point& when) {
     when = Clock::now();
     const HttpGet got = http_get(nginx_status, 2000);
@@ -1694,10 +1711,12 @@ void observe_window(DaemonProcess& daemon, std::size_t checks, double interval_s
     return requests;
   };
   Clock::time_point t1, t2;
+  const double observed1 = observed_stat.empty() ? NAN : stat_cpu_seconds(observed_stat);
   const Snapshot sa = daemon.scrape();
   const double served1 = nginx_status.empty() ? NAN : served(t1);
   std::this_thread::sleep_until(sa.before + secs(seconds));
   const double served2 = nginx_status.empty() ? NAN : served(t2);
+  const double observed2 = observed_stat.empty() ? NAN : stat_cpu_seconds(observed_stat);
   const Snapshot sb = daemon.scrape();
   const long rss = daemon.rss_kib();
   if (!sa.ok || !sb.ok) Args::die("a /metrics scrape failed");
@@ -1722,6 +1741,12 @@ void observe_window(DaemonProcess& daemon, std::size_t checks, double interval_s
   emit("process_cpu_us_per_run", fixed(w.proc_cpu_us_per_run, 1));
   emit("loop_cpu_us_per_run", fixed(w.loop_cpu_us_per_run, 1));
   emit("loop_cpu_share", fixed(w.loop_cpu_share, 2));
+  emit("loop_sleeps_per_run", fixed(w.loop_sleeps_per_run, 2));
+  emit("loop_preempted_per_run", fixed(w.loop_preempted_per_run, 2));
+  if (!observed_stat.empty()) {
+    if (observed1 < 0 || observed2 < 0) Args::die("cannot read " + observed_stat);
+    emit("observed_cpu_us_per_run", fixed(w.runs > 0 ? (observed2 - observed1) / w.runs * 1e6 : NAN, 1));
+  }
   emit("lag_p50", lag_quantile(sa, sb, 0.50));
   emit("lag_p99", lag_quantile(sa, sb, 0.99));
   // Past the last bucket: a number that fails any target in run.sh (awk would read "inf" as 0).
@@ -1761,6 +1786,9 @@ int mode_daemon_load(const Args& a) {
   g.max_in_flight = static_cast<int>(a.num("max-in-flight", 1000));
   g.flap_every = static_cast<std::size_t>(a.num("flap-every", 0));
   g.flap_url = a.str("flap-url", g.url);
+  g.query = a.str("query");
+  g.expect_body = a.str("expect-body");
+  g.keep_alive = a.flag("keep-alive");
   const unsigned short port = free_port();
   g.listen = "127.0.0.1:" + std::to_string(port);
   g.state_dir = (dir.path / "state").string();
@@ -1774,7 +1802,8 @@ int mode_daemon_load(const Args& a) {
   DaemonProcess daemon(a.required("synthprobe"), path, (dir.path / "daemon.log").string(), port);
   daemon.wait_ready();
   std::this_thread::sleep_for(secs(warmup));
-  observe_window(daemon, g.checks, interval_s, seconds, a.str("nginx-status"));
+  observe_window(daemon, g.checks, interval_s, seconds, a.str("nginx-status"),
+                 static_cast<pid_t>(a.num("observe-pid", 0)));
   return 0;
 }
 
@@ -1856,7 +1885,7 @@ int mode_scale(const Args& a) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/metrics";
 
-  const long hwm0 = status_kib("VmHWM:");
+  const long hwm0 = status_number("VmHWM:");
   std::vector<double> http_s, inprocess_s;
   std::size_t http_bytes = 0, bytes = 0, pieces = 0;
   double runs_seen = 0;
@@ -1886,7 +1915,7 @@ int mode_scale(const Args& a) {
     if (r > 0) inprocess_s.push_back(seconds_since(t0));  // the first round hashes as it goes
     if (r == 0) direct_hash = hash;
   }
-  const long direct_hwm = status_kib("VmHWM:");
+  const long direct_hwm = status_number("VmHWM:");
   server.stop();
 
   emit("checks", checks.size());
@@ -1921,7 +1950,7 @@ int mode_scale(const Args& a) {
   emit("speedup_vs_reference", fixed(reference_s / percentile(http_s, 0.5), 1));
   emit("speedup_vs_reference_inprocess",
        inprocess_s.empty() ? std::string("n/a") : fixed(reference_s / percentile(inprocess_s, 0.5), 1));
-  emit("peak_rss_kib", status_kib("VmHWM:"));
+  emit("peak_rss_kib", status_number("VmHWM:"));
   return 0;
 }
 

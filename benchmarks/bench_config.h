@@ -24,6 +24,14 @@ struct GeneratedConfig {
   // points at refused_url instead (a closed port: every run fails at connect).
   std::size_t refused_every = 0;
   std::string refused_url;
+  // Put before check=<i> in every check's query, with its own '&' (blackbox_exporter's
+  // "module=http_2xx&target=...&": a site var lands in the URL's path, where its '?' would be escaped).
+  std::string query;
+  // A text every answer's body must contain (blackbox_exporter's "probe_success 1": it answers 200 for
+  // a failed probe too); empty: the status alone.
+  std::string expect_body;
+  // fresh_connection = false: runs reuse open connections, as Prometheus does with its targets.
+  bool keep_alive = false;
 };
 
 inline std::string check_name(std::size_t i) {
@@ -36,8 +44,11 @@ inline std::string generate_toml(const GeneratedConfig& g) {
   out.reserve(g.checks * 170 + 512);
   out += "[probe]\nname = \"bench\"\nregion = \"local\"\nlisten = \"" + g.listen + "\"\nstate_dir = \"" +
          g.state_dir + "\"\nmax_in_flight = " + std::to_string(g.max_in_flight) + "\n\n";
-  out += "[defaults]\ninterval = \"" + g.interval + "\"\ntimeout = \"" + g.timeout +
-         "\"\nexpect = { status = [200], max_latency = \"2s\" }\n\n";
+  out += "[defaults]\ninterval = \"" + g.interval + "\"\ntimeout = \"" + g.timeout + "\"\n";
+  if (g.keep_alive) out += "fresh_connection = false\n";
+  out += "expect = { status = [200], max_latency = \"2s\"";
+  if (!g.expect_body.empty()) out += ", body_contains = \"" + g.expect_body + "\"";
+  out += " }\n\n";
   const std::size_t per_site = g.checks_per_site ? g.checks_per_site : 1;
   const std::size_t sites = (g.checks + per_site - 1) / per_site;
   const std::string base = "${base}";
@@ -49,7 +60,7 @@ inline std::string generate_toml(const GeneratedConfig& g) {
     const bool refused = !flaps && g.refused_every != 0 && i % g.refused_every == g.refused_every / 2;
     const std::string& url = flaps ? g.flap_url : refused ? g.refused_url : base;
     out += "[[check]]\nname = \"" + check_name(i) + "\"\nsite = \"site-" + std::to_string(i / per_site) +
-           "\"\nurl = \"" + url + "?check=" + std::to_string(i) + "\"\n\n";
+           "\"\nurl = \"" + url + "?" + g.query + "check=" + std::to_string(i) + "\"\n\n";
   }
   return out;
 }
