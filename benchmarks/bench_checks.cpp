@@ -25,6 +25,8 @@
 //   bench_checks daemon-load --synthprobe PATH (--url URL | --refused | --blackhole) [--checks N]
 //                           [--checks-per-site N] [--interval 5s] [--timeout 2s] [--max-in-flight M]
 //                           [--flap-every K --flap-url URL] [--warmup S] [--seconds S] [--nginx-status URL]
+//                           [--query 'a=1&b=2&' (before check=<i> in every URL)] [--expect-body TEXT]
+//                           [--keep-alive] [--observe-pid PID (the target's CPU per run, from /proc)]
 //   bench_checks daemon-scale --synthprobe PATH --url URL [--flap-url URL] [--checks N] [--interval 60s]
 //                           [--refused-every 10] [--flap-every 100] [--warmup S] [--seconds S]
 //                           [--scrape-every 15] [--gzip]
