@@ -1739,6 +1739,7 @@ void observe_window(DaemonProcess& daemon, std::size_t checks, double interval_s
   emit("delayed_per_s", fixed((sb.delayed - sa.delayed) / w.seconds, 0));
   emit("saturated", fixed(sb.saturated, 0));
   emit("in_flight_limit", fixed(sb.in_flight_limit, 0));
+  emit("failed", fixed(failed, 0));
   emit("failed_pct", fixed(w.runs > 0 ? 100 * failed / w.runs : 0, 1));
   emit("process_cpu_us_per_run", fixed(w.proc_cpu_us_per_run, 1));
   emit("loop_cpu_us_per_run", fixed(w.loop_cpu_us_per_run, 1));

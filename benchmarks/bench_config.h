@@ -24,7 +24,7 @@ struct GeneratedConfig {
   // points at refused_url instead (a closed port: every run fails at connect).
   std::size_t refused_every = 0;
   std::string refused_url;
-  // Put before check=<i> in every check's query, with its own '&' (blackbox_exporter's
+  // Put before check=<i> in every check's query, an '&' added if it has none (blackbox_exporter's
   // "module=http_2xx&target=...&": a site var lands in the URL's path, where its '?' would be escaped).
   std::string query;
   // A text every answer's body must contain (blackbox_exporter's "probe_success 1": it answers 200 for
@@ -39,6 +39,16 @@ inline std::string check_name(std::size_t i) {
   return "check-" + std::string(digits.size() < 6 ? 6 - digits.size() : 0, '0') + digits;
 }
 
+// A TOML basic string's content: quotes and backslashes escaped.
+inline std::string toml_escaped(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
 inline std::string generate_toml(const GeneratedConfig& g) {
   std::string out;
   out.reserve(g.checks * 170 + 512);
@@ -47,11 +57,13 @@ inline std::string generate_toml(const GeneratedConfig& g) {
   out += "[defaults]\ninterval = \"" + g.interval + "\"\ntimeout = \"" + g.timeout + "\"\n";
   if (g.keep_alive) out += "fresh_connection = false\n";
   out += "expect = { status = [200], max_latency = \"2s\"";
-  if (!g.expect_body.empty()) out += ", body_contains = \"" + g.expect_body + "\"";
+  if (!g.expect_body.empty()) out += ", body_contains = \"" + toml_escaped(g.expect_body) + "\"";
   out += " }\n\n";
   const std::size_t per_site = g.checks_per_site ? g.checks_per_site : 1;
   const std::size_t sites = (g.checks + per_site - 1) / per_site;
   const std::string base = "${base}";
+  std::string query = toml_escaped(g.query);
+  if (!query.empty() && query.back() != '&') query += '&';
   for (std::size_t s = 0; s < sites; ++s) {
     out += "[[site]]\nname = \"site-" + std::to_string(s) + "\"\nvars = { base = \"" + g.url + "\" }\n\n";
   }
@@ -60,7 +72,7 @@ inline std::string generate_toml(const GeneratedConfig& g) {
     const bool refused = !flaps && g.refused_every != 0 && i % g.refused_every == g.refused_every / 2;
     const std::string& url = flaps ? g.flap_url : refused ? g.refused_url : base;
     out += "[[check]]\nname = \"" + check_name(i) + "\"\nsite = \"site-" + std::to_string(i / per_site) +
-           "\"\nurl = \"" + url + "?" + g.query + "check=" + std::to_string(i) + "\"\n\n";
+           "\"\nurl = \"" + url + "?" + query + "check=" + std::to_string(i) + "\"\n\n";
   }
   return out;
 }
