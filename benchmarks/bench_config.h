@@ -4,6 +4,9 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
+
+#include "common/json_format.h"
 
 namespace synthprobe::bench {
 
@@ -39,13 +42,10 @@ inline std::string check_name(std::size_t i) {
   return "check-" + std::string(digits.size() < 6 ? 6 - digits.size() : 0, '0') + digits;
 }
 
-// A TOML basic string's content: quotes and backslashes escaped.
-inline std::string toml_escaped(const std::string& text) {
+// A TOML basic string's content: TOML takes JSON's escapes (\", \\, \n, \uXXXX, ...).
+inline std::string toml_escaped(std::string_view text) {
   std::string out;
-  for (const char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
+  append_json_escaped(out, text);
   return out;
 }
 

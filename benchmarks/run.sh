@@ -89,6 +89,22 @@ calc() {
   awk "BEGIN { printf \"%s\", $* }"
 }
 ratio() { calc "sprintf(\"%.2f\", $1 / $2)"; }
+# sum_of / mean_of PREFIX ROUNDS KEY: a key's sum or mean over the measurements PREFIX1..PREFIX<ROUNDS>
+# (n/a if any is missing); per_round PREFIX ROUNDS KEY: its values, "a, b".
+sum_of() {
+  local r sum=0 v
+  for r in $(seq 1 "$2"); do
+    v=$(get "$1$r" "$3")
+    case "$v" in n/a | nan | -nan | inf) echo "n/a"; return ;; esac
+    sum=$(calc "$sum + $v")
+  done
+  echo "$sum"
+}
+mean_of() { calc "sprintf(\"%.1f\", $(sum_of "$@") / $2)"; }
+per_round() {
+  local r
+  for r in $(seq 1 "$2"); do printf '%s ' "$(get "$1$r" "$3")"; done | sed 's/ $//;s/ /, /g'
+}
 # verdict OK_EXPR: "met" or "**missed**" (n/a when a value is missing).
 verdict() {
   case "$*" in *n/a*) echo "not measured"; return ;; esac
@@ -423,22 +439,6 @@ echo "| memory per configured idle check ($(fmt "$(get idle checks)") checks, wh
 
 
 # ---- the fourth table: issue 12's targets, row by row -----------------------------------------------
-# sum_of / mean_of PREFIX ROUNDS KEY: a key's sum or mean over the measurements PREFIX1..PREFIX<ROUNDS>
-# (n/a if any is missing); per_round PREFIX ROUNDS KEY: its values, "a, b".
-sum_of() {
-  local r sum=0 v
-  for r in $(seq 1 "$2"); do
-    v=$(get "$1$r" "$3")
-    case "$v" in n/a | nan | -nan | inf) echo "n/a"; return ;; esac
-    sum=$(calc "$sum + $v")
-  done
-  echo "$sum"
-}
-mean_of() { calc "sprintf(\"%.1f\", $(sum_of "$@") / $2)"; }
-per_round() {
-  local r
-  for r in $(seq 1 "$2"); do printf '%s ' "$(get "$1$r" "$3")"; done | sed 's/ $//;s/ /, /g'
-}
 d4_cpu=$(mean_of daemon4k "$d4_rounds" process_cpu_us_per_run)
 d4_bare=$(mean_of d4bare "$d4_rounds" cpu_us_per_check)
 d4_note="$d4_rounds rounds, each of ${daemon_s}s then the bare loop; ours $(per_round daemon4k "$d4_rounds" process_cpu_us_per_run) µs, bare $(per_round d4bare "$d4_rounds" cpu_us_per_check) µs"
